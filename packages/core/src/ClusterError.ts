@@ -1,0 +1,254 @@
+/**
+ * The tagged error family of keyslot. Every failure a user can observe is one of these classes;
+ * `_tag` equals the class name. Each carries the node address and command name where known.
+ *
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+
+/** Where an error happened: the node (when known) and the command (when known). */
+export interface ErrorContext {
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+  readonly command?: string | undefined
+}
+
+const where = (ctx: ErrorContext): string => {
+  const parts: Array<string> = []
+  if (ctx.command !== undefined) parts.push(`command ${ctx.command}`)
+  if (ctx.host !== undefined || ctx.port !== undefined) parts.push(`node ${ctx.host ?? "?"}:${ctx.port ?? "?"}`)
+  return parts.length === 0 ? "" : ` (${parts.join(", ")})`
+}
+
+/** `-MOVED slot host:port`: the slot is served by another node for good. */
+export class MovedError extends Data.TaggedError("MovedError")<{
+  readonly slot: number
+  readonly host: string
+  readonly port: number
+  readonly command?: string | undefined
+}> {
+  override get message(): string {
+    return `MOVED: slot ${this.slot} is served by ${this.host}:${this.port}${where({ command: this.command })}`
+  }
+}
+
+/** `-ASK slot host:port`: the slot is migrating; ask the target once, with ASKING. */
+export class AskError extends Data.TaggedError("AskError")<{
+  readonly slot: number
+  readonly host: string
+  readonly port: number
+  readonly command?: string | undefined
+}> {
+  override get message(): string {
+    return `ASK: slot ${this.slot} is being imported by ${this.host}:${this.port}${where({ command: this.command })}`
+  }
+}
+
+/** `-TRYAGAIN`: a multi-key command hit a slot whose keys are split by a migration. */
+export class TryAgainError extends Data.TaggedError("TryAgainError")<ErrorContext & { readonly reply: string }> {
+  override get message(): string {
+    return `TRYAGAIN: ${this.reply}${where(this)}`
+  }
+}
+
+/** `-CLUSTERDOWN`: the cluster cannot serve the request (slots uncovered, no quorum). */
+export class ClusterDownError extends Data.TaggedError("ClusterDownError")<ErrorContext & { readonly reply: string }> {
+  override get message(): string {
+    return `CLUSTERDOWN: ${this.reply}${where(this)}`
+  }
+}
+
+/** `-MASTERDOWN`: the master of a replica is unreachable and the replica refuses stale reads. */
+export class MasterDownError extends Data.TaggedError("MasterDownError")<ErrorContext & { readonly reply: string }> {
+  override get message(): string {
+    return `MASTERDOWN: ${this.reply}${where(this)}`
+  }
+}
+
+/** `-LOADING`: the node is loading its dataset into memory. */
+export class LoadingError extends Data.TaggedError("LoadingError")<ErrorContext & { readonly reply: string }> {
+  override get message(): string {
+    return `LOADING: ${this.reply}${where(this)}`
+  }
+}
+
+/** `-READONLY`: a write reached a replica (typically a just-demoted master). */
+export class ReadOnlyError extends Data.TaggedError("ReadOnlyError")<ErrorContext & { readonly reply: string }> {
+  override get message(): string {
+    return `READONLY: ${this.reply}${where(this)}`
+  }
+}
+
+/** The keys of one atomic command (or transaction) hash to different slots; nothing was sent. */
+export class CrossSlotError extends Data.TaggedError("CrossSlotError")<{
+  readonly command?: string | undefined
+  readonly slots: ReadonlyArray<number>
+}> {
+  override get message(): string {
+    return `CROSSSLOT: keys hash to different slots (${this.slots.join(", ")})${where({ command: this.command })}`
+  }
+}
+
+/** No node serves the slot, even after a topology refresh. */
+export class SlotNotCoveredError extends Data.TaggedError("SlotNotCoveredError")<{
+  readonly slot: number
+  readonly command?: string | undefined
+}> {
+  override get message(): string {
+    return `slot ${this.slot} is not served by any node${where({ command: this.command })}`
+  }
+}
+
+/** A socket could not be opened, failed, or was lost. */
+export class ConnectionError extends Data.TaggedError("ConnectionError")<{
+  readonly host: string
+  readonly port: number
+  readonly command?: string | undefined
+  /** `true` when the command had been written before the connection dropped: it may have run. */
+  readonly written?: boolean | undefined
+  readonly reason: string
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `connection to ${this.host}:${this.port} failed: ${this.reason}${where({ command: this.command })}`
+  }
+}
+
+/** A command's deadline (`commandTimeout` or `connectTimeout`) passed. */
+export class TimeoutError extends Data.TaggedError("TimeoutError")<ErrorContext & { readonly timeoutMillis: number }> {
+  override get message(): string {
+    return `timed out after ${this.timeoutMillis} ms${where(this)}`
+  }
+}
+
+/** Any other error reply (`-ERR`, `-WRONGTYPE`, `-NOSCRIPT`, ...). The connection stays open. */
+export class ReplyError extends Data.TaggedError("ReplyError")<ErrorContext & {
+  /** The full error line, e.g. `WRONGTYPE Operation against a key holding the wrong kind of value`. */
+  readonly reply: string
+}> {
+  /** The error code: the first word of the reply (`ERR`, `WRONGTYPE`, `NOSCRIPT`, ...). */
+  get code(): string {
+    const space = this.reply.indexOf(" ")
+    return space === -1 ? this.reply : this.reply.slice(0, space)
+  }
+  override get message(): string {
+    return `${this.reply}${where(this)}`
+  }
+}
+
+/** The server sent bytes that are not valid RESP, or a reply of an unexpected shape. */
+export class ProtocolError extends Data.TaggedError("ProtocolError")<ErrorContext & { readonly reason: string }> {
+  override get message(): string {
+    return `protocol error: ${this.reason}${where(this)}`
+  }
+}
+
+/** More than `maxRedirects` MOVED/ASK hops for one command. */
+export class RedirectLimitError extends Data.TaggedError("RedirectLimitError")<{
+  readonly command?: string | undefined
+  readonly redirects: number
+  readonly last?: MovedError | AskError | undefined
+}> {
+  override get message(): string {
+    return `gave up after ${this.redirects} redirects${where({ command: this.command })}`
+  }
+}
+
+/** An invalid option or URL; `field` names the offending option. */
+export class ConfigError extends Data.TaggedError("ConfigError")<{
+  readonly field: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `invalid configuration: ${this.field}: ${this.reason}`
+  }
+}
+
+/** The command cannot run on a cluster client (`MOVE`, `SWAPDB`, `SELECT 1`, ...). */
+export class UnsupportedCommandError extends Data.TaggedError("UnsupportedCommandError")<{
+  readonly command: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.command} is not supported by a cluster client: ${this.reason}`
+  }
+}
+
+/** Every error keyslot can fail with. */
+export type RedisClusterError =
+  | MovedError
+  | AskError
+  | TryAgainError
+  | ClusterDownError
+  | MasterDownError
+  | LoadingError
+  | ReadOnlyError
+  | CrossSlotError
+  | SlotNotCoveredError
+  | ConnectionError
+  | TimeoutError
+  | ReplyError
+  | ProtocolError
+  | RedirectLimitError
+  | ConfigError
+  | UnsupportedCommandError
+
+/** Errors a single node reply can turn into. */
+export type ReplyFailure =
+  | MovedError
+  | AskError
+  | TryAgainError
+  | ClusterDownError
+  | MasterDownError
+  | LoadingError
+  | ReadOnlyError
+  | ReplyError
+
+const parseRedirect = (rest: string): { slot: number; host: string; port: number } | undefined => {
+  // "3999 127.0.0.1:6381", "3999 :6381" (host = the node that replied), "3999 my-host:6381"
+  const space = rest.indexOf(" ")
+  if (space === -1) return undefined
+  const slot = Number(rest.slice(0, space))
+  const addr = rest.slice(space + 1).trim()
+  const colon = addr.lastIndexOf(":")
+  if (colon === -1) return undefined
+  const port = Number(addr.slice(colon + 1))
+  let host = addr.slice(0, colon)
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1)
+  if (!Number.isInteger(slot) || slot < 0 || slot > 16383 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    return undefined
+  }
+  return { slot, host, port }
+}
+
+/**
+ * Turns an error reply line into its typed error. An empty host in MOVED/ASK (`MOVED 3 :7001`) is
+ * replaced by `ctx.host`, the node that replied, as the cluster spec says.
+ */
+export const fromReply = (line: string, ctx: ErrorContext): ReplyFailure => {
+  const space = line.indexOf(" ")
+  const code = space === -1 ? line : line.slice(0, space)
+  switch (code) {
+    case "MOVED":
+    case "ASK": {
+      const r = parseRedirect(line.slice(space + 1))
+      if (r === undefined) return new ReplyError({ ...ctx, reply: line })
+      const host = r.host === "" ? ctx.host ?? "" : r.host
+      return code === "MOVED"
+        ? new MovedError({ slot: r.slot, host, port: r.port, command: ctx.command })
+        : new AskError({ slot: r.slot, host, port: r.port, command: ctx.command })
+    }
+    case "TRYAGAIN":
+      return new TryAgainError({ ...ctx, reply: line })
+    case "CLUSTERDOWN":
+      return new ClusterDownError({ ...ctx, reply: line })
+    case "MASTERDOWN":
+      return new MasterDownError({ ...ctx, reply: line })
+    case "LOADING":
+      return new LoadingError({ ...ctx, reply: line })
+    case "READONLY":
+      return new ReadOnlyError({ ...ctx, reply: line })
+    default:
+      return new ReplyError({ ...ctx, reply: line })
+  }
+}
