@@ -1,0 +1,61 @@
+/**
+ * The service that opens a byte stream to `host:port`. `@keyslot/node` implements it with Node
+ * sockets; tests can provide fakes (a scripted server, a connector that refuses).
+ *
+ * @since 0.1.0
+ */
+import { Context } from "effect"
+import type { Duration, Effect, Scope } from "effect"
+import type { ConnectionError } from "./ClusterError.js"
+
+/** A node address. */
+export interface Endpoint {
+  readonly host: string
+  readonly port: number
+}
+
+/** TLS settings, the same for seed nodes and for every node discovered later. */
+export interface TlsOptions {
+  /** Trusted CA certificates (PEM). */
+  readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | undefined
+  /** Client certificate (PEM) for mutual TLS. */
+  readonly cert?: string | Uint8Array | undefined
+  /** Client private key (PEM) for mutual TLS. */
+  readonly key?: string | Uint8Array | undefined
+  /** Server name for SNI and certificate checks; defaults to the host. */
+  readonly servername?: string | undefined
+  /** `false` accepts any certificate (testing only). Defaults to `true`. */
+  readonly rejectUnauthorized?: boolean | undefined
+}
+
+/** How to open one connection. */
+export interface ConnectOptions {
+  /** `true` or settings for TLS; absent or `false` for plain TCP. */
+  readonly tls?: boolean | TlsOptions | undefined
+  /** Deadline for the socket to open (TCP + TLS handshake). */
+  readonly connectTimeout?: Duration.Duration | undefined
+}
+
+/**
+ * An open byte stream. Writes are synchronous and never wait (the connection coalesces them into
+ * one write per tick); reading is one long-running Effect that ends when the peer closes.
+ */
+export interface Transport {
+  /** Queue bytes on the socket. After the stream ended this is a no-op. */
+  readonly write: (chunk: Uint8Array) => void
+  /**
+   * Deliver every received chunk to `onData`, synchronously from the socket's data event. Succeeds
+   * when the peer closes the stream cleanly, fails with `ConnectionError` on a socket error.
+   */
+  readonly run: (onData: (chunk: Uint8Array) => void) => Effect.Effect<void, ConnectionError>
+  /** Destroy the socket now (after a protocol error, say); `run` then ends. Idempotent. */
+  readonly close: () => void
+}
+
+/** Opens transports; the socket is closed when the scope closes. */
+export interface ConnectorService {
+  readonly connect: (endpoint: Endpoint, options: ConnectOptions) => Effect.Effect<Transport, ConnectionError, Scope.Scope>
+}
+
+/** The `Connector` service tag. */
+export class Connector extends Context.Tag("@keyslot/core/Connector")<Connector, ConnectorService>() {}

@@ -1,0 +1,352 @@
+/**
+ * One connection to one node, as a scoped resource: handshake, multiplexed pipelining, writes
+ * coalesced per tick, replies matched in order, timeouts swept per connection.
+ *
+ * The per-command path is one `Effect.async` resumed from the socket's data handler: no Deferred,
+ * Queue, fork or timer per command (see DESIGN.md, speed rules).
+ *
+ * @since 0.1.0
+ */
+import { Duration, Effect, Exit, Redacted } from "effect"
+import type { Scope } from "effect"
+import * as ClusterError from "./ClusterError.js"
+import { Connector } from "./Connector.js"
+import type { Endpoint, TlsOptions, Transport } from "./Connector.js"
+import { Fifo } from "./internal/queue.js"
+import * as Resp from "./Resp.js"
+
+/** The errors one command on one connection can fail with. */
+export type CommandError =
+  | ClusterError.ReplyFailure
+  | ClusterError.ConnectionError
+  | ClusterError.ProtocolError
+  | ClusterError.TimeoutError
+
+/** The errors opening a connection can fail with (the handshake's error replies included). */
+export type ConnectError =
+  | ClusterError.ConnectionError
+  | ClusterError.TimeoutError
+  | ClusterError.ReplyFailure
+  | ClusterError.ProtocolError
+
+/** Options of one node connection. */
+export interface NodeConnectionOptions extends Endpoint {
+  readonly tls?: boolean | TlsOptions | undefined
+  /** Deadline for socket open plus handshake. Default 10 seconds. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /** Deadline of each command, from the moment it is queued. Default: none. */
+  readonly commandTimeout?: Duration.DurationInput | undefined
+  /** RESP version: 3 (default; falls back to 2 when the server refuses HELLO 3) or 2. */
+  readonly protocol?: 2 | 3 | undefined
+  readonly username?: string | undefined
+  readonly password?: Redacted.Redacted<string> | undefined
+  /** Sent with `CLIENT SETNAME` (or inside HELLO). */
+  readonly clientName?: string | undefined
+  /** Send `READONLY` after the handshake (replica reads). */
+  readonly readOnly?: boolean | undefined
+  /** Receives out-of-band push frames (RESP3 `>`): pub/sub messages, invalidations. */
+  readonly onPush?: ((push: Resp.Push) => void) | undefined
+  /** Bounds of the reply decoder. */
+  readonly decoder?: Resp.DecoderOptions | undefined
+}
+
+/** A live, multiplexed connection to one node. */
+export interface NodeConnection {
+  readonly endpoint: Endpoint
+  /** The RESP version agreed in the handshake. */
+  readonly protocol: 2 | 3
+  /**
+   * Send one command and wait for its reply. Error replies fail with their typed error; the
+   * connection stays usable. `bytes` decodes the reply's strings as `Uint8Array`.
+   * `timeoutMillis` overrides the connection's `commandTimeout` (0 = no deadline). `asking` sends
+   * `ASKING` right before the command, with nothing from other fibers in between.
+   */
+  readonly send: (
+    args: ReadonlyArray<Resp.RespArg>,
+    bytes?: boolean,
+    timeoutMillis?: number,
+    asking?: boolean
+  ) => Effect.Effect<Resp.RespValue, CommandError>
+  /** `false` once the connection is lost or closed; then every `send` fails with `ConnectionError`. */
+  readonly isOpen: () => boolean
+  /** Commands queued or written and not yet answered. */
+  readonly pending: () => number
+  /** Waits until the connection is dead and gives the reason. */
+  readonly closed: Effect.Effect<ClusterError.ConnectionError | ClusterError.ProtocolError>
+}
+
+const commandName = (args: ReadonlyArray<Resp.RespArg>): string => {
+  const first = args[0]
+  if (first === undefined) return ""
+  return typeof first === "string" ? first.toUpperCase() : String(first)
+}
+
+type Resume = (exit: Exit.Exit<Resp.RespValue, CommandError>) => void
+
+// ASKING's own reply: the command after it reports what matters.
+const ignoreReply: Resume = () => {}
+const askingArgs: ReadonlyArray<Resp.RespArg> = ["ASKING"]
+
+/** A command between `send` and its reply. Monomorphic on purpose: it is allocated per command. */
+class Pending {
+  resume: Resume | undefined
+  written = false
+  constructor(
+    readonly args: ReadonlyArray<Resp.RespArg>,
+    readonly bytes: boolean,
+    readonly timeout: number,
+    readonly deadline: number,
+    resume: Resume
+  ) {
+    this.resume = resume
+  }
+}
+
+/** Connection state shared by the send path, the data handler and the sweeper. */
+class Machine {
+  readonly outbox = new Fifo<Pending>()
+  readonly inflight = new Fifo<Pending>()
+  readonly writer = new Resp.CommandWriter()
+  readonly decoder: Resp.Decoder
+  flushScheduled = false
+  dead: ClusterError.ConnectionError | ClusterError.ProtocolError | undefined = undefined
+  readonly deathWaiters: Array<(e: ClusterError.ConnectionError | ClusterError.ProtocolError) => void> = []
+  sweeper: ReturnType<typeof setInterval> | undefined = undefined
+  protocol: 2 | 3 = 2
+  readonly flushNow = () => this.flush()
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly transport: Transport,
+    readonly defaultTimeout: number,
+    readonly onPush: ((push: Resp.Push) => void) | undefined,
+    decoderOptions: Resp.DecoderOptions | undefined
+  ) {
+    this.decoder = new Resp.Decoder(decoderOptions)
+  }
+
+  enqueue(args: ReadonlyArray<Resp.RespArg>, bytes: boolean, timeoutMillis: number | undefined, asking: boolean, resume: Resume): Pending | undefined {
+    if (this.dead !== undefined) {
+      resume(Exit.fail(this.lostError(args, false)))
+      return undefined
+    }
+    const timeout = timeoutMillis ?? this.defaultTimeout
+    if (asking) this.outbox.push(new Pending(askingArgs, false, 0, 0, ignoreReply))
+    const pending = new Pending(args, bytes, timeout, timeout > 0 ? Date.now() + timeout : 0, resume)
+    this.outbox.push(pending)
+    if (timeout > 0 && this.sweeper === undefined) this.startSweeper(timeout)
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      // After every fiber runnable in this tick has queued its command: one socket write.
+      setImmediate(this.flushNow)
+    }
+    return pending
+  }
+
+  flush(): void {
+    this.flushScheduled = false
+    if (this.dead !== undefined) return
+    const outbox = this.outbox
+    let pending: Pending | undefined
+    while ((pending = outbox.shift()) !== undefined) {
+      // Interrupted or timed out before it was written: never sent, no reply to wait for.
+      if (pending.resume === undefined) continue
+      this.writer.push(pending.args)
+      pending.written = true
+      this.inflight.push(pending)
+    }
+    if (this.writer.length > 0) this.transport.write(this.writer.take())
+  }
+
+  onData(chunk: Uint8Array): void {
+    if (this.dead !== undefined) return
+    const decoder = this.decoder
+    decoder.feed(chunk)
+    while (true) {
+      const head = this.inflight.peek()
+      const value = decoder.next(head !== undefined && head.bytes)
+      if (value === undefined) return
+      if (value instanceof Resp.DecodeFailure) {
+        return this.kill(new ClusterError.ProtocolError({ host: this.host, port: this.port, reason: value.reason }))
+      }
+      if (value instanceof Resp.Push) {
+        if (this.onPush !== undefined) this.onPush(value)
+        continue
+      }
+      if (head === undefined) {
+        return this.kill(
+          new ClusterError.ProtocolError({ host: this.host, port: this.port, reason: "reply received with no command waiting for it" })
+        )
+      }
+      this.inflight.shift()
+      const resume = head.resume
+      if (resume === undefined) continue // its caller was interrupted or timed out; the reply keeps the order
+      head.resume = undefined
+      if (value instanceof Resp.ErrorReply) {
+        resume(Exit.fail(ClusterError.fromReply(value.message, { host: this.host, port: this.port, command: commandName(head.args) })))
+      } else {
+        resume(Exit.succeed(value))
+      }
+    }
+  }
+
+  lostError(args: ReadonlyArray<Resp.RespArg>, written: boolean): ClusterError.ConnectionError {
+    const reason = this.dead === undefined ? "connection closed" : this.dead._tag === "ProtocolError"
+      ? `closed after a protocol error: ${this.dead.reason}`
+      : this.dead.reason
+    return new ClusterError.ConnectionError({
+      host: this.host,
+      port: this.port,
+      command: commandName(args),
+      written,
+      reason,
+      cause: this.dead
+    })
+  }
+
+  /** Marks the connection dead, closes the socket and fails every command still waiting. */
+  kill(reason: ClusterError.ConnectionError | ClusterError.ProtocolError): void {
+    if (this.dead !== undefined) return
+    this.dead = reason
+    if (this.sweeper !== undefined) clearInterval(this.sweeper)
+    this.transport.close()
+    for (const p of this.inflight.drain()) this.fail(p, true)
+    for (const p of this.outbox.drain()) this.fail(p, false)
+    for (const waiter of this.deathWaiters.splice(0)) waiter(reason)
+  }
+
+  private fail(p: Pending, written: boolean): void {
+    const resume = p.resume
+    if (resume === undefined) return
+    p.resume = undefined
+    resume(Exit.fail(this.lostError(p.args, written)))
+  }
+
+  sweep(): void {
+    const now = Date.now()
+    const expire = (p: Pending) => {
+      if (p.resume !== undefined && p.deadline !== 0 && now >= p.deadline) {
+        const resume = p.resume
+        p.resume = undefined
+        resume(Exit.fail(new ClusterError.TimeoutError({
+          host: this.host,
+          port: this.port,
+          command: commandName(p.args),
+          timeoutMillis: p.timeout
+        })))
+      }
+    }
+    this.inflight.forEach(expire)
+    this.outbox.forEach(expire)
+  }
+
+  /** One timer per connection, not per command; a deadline is honoured within a tenth of it. */
+  startSweeper(timeout: number): void {
+    const period = Math.min(1000, Math.max(5, Math.floor(timeout / 10)))
+    this.sweeper = setInterval(() => this.sweep(), period)
+    this.sweeper.unref()
+  }
+
+  pendingCount(): number {
+    return this.inflight.length + this.outbox.length
+  }
+}
+
+const toMillis = (d: Duration.DurationInput | undefined): number =>
+  d === undefined ? 0 : Duration.toMillis(Duration.decode(d))
+
+const send = (machine: Machine, args: ReadonlyArray<Resp.RespArg>, bytes: boolean, timeoutMillis: number | undefined, asking: boolean) =>
+  Effect.async<Resp.RespValue, CommandError>((resume) => {
+    const pending = machine.enqueue(args, bytes, timeoutMillis, asking, resume)
+    if (pending === undefined) return
+    return Effect.sync(() => {
+      // The reply (if the command was written) still arrives and is dropped in order.
+      pending.resume = undefined
+    })
+  })
+
+const isUnknownCommand = (e: ClusterError.ReplyFailure): boolean =>
+  e._tag === "ReplyError" && /unknown command/i.test(e.reply)
+
+const handshake = Effect.fnUntraced(function*(machine: Machine, options: NodeConnectionOptions) {
+  const run = (args: ReadonlyArray<Resp.RespArg>) => send(machine, args, false, 0, false)
+  const auth: Array<string> = options.password === undefined
+    ? []
+    : ["AUTH", options.username ?? "default", Redacted.value(options.password)]
+  let protocol: 2 | 3 = 2
+  if ((options.protocol ?? 3) === 3) {
+    const name: Array<string> = options.clientName === undefined ? [] : ["SETNAME", options.clientName]
+    const hello = yield* run(["HELLO", "3", ...auth, ...name]).pipe(
+      Effect.map(() => true),
+      // NOPROTO: the server speaks RESP2 only; unknown command: older than Redis 6.
+      Effect.catchIf(
+        (e): e is ClusterError.ReplyError => e._tag === "ReplyError" && (e.code === "NOPROTO" || isUnknownCommand(e)),
+        () => Effect.succeed(false)
+      )
+    )
+    if (hello) protocol = 3
+  }
+  if (protocol === 2) {
+    if (options.password !== undefined) {
+      yield* run(options.username === undefined ? ["AUTH", Redacted.value(options.password)] : auth)
+    }
+    if (options.clientName !== undefined) yield* run(["CLIENT", "SETNAME", options.clientName])
+  }
+  if (options.readOnly === true) yield* run(["READONLY"])
+  machine.protocol = protocol
+})
+
+/**
+ * Opens a connection to one node and performs the handshake (`HELLO 3` with `AUTH` and `SETNAME`,
+ * falling back to RESP2; optional `READONLY`). The connection closes when the scope closes; commands
+ * still waiting then fail with `ConnectionError`.
+ */
+export const make = (options: NodeConnectionOptions): Effect.Effect<NodeConnection, ConnectError, Scope.Scope | Connector> =>
+  Effect.gen(function*() {
+    const connector = yield* Connector
+    const connectTimeout = toMillis(options.connectTimeout ?? Duration.seconds(10))
+    const endpoint: Endpoint = { host: options.host, port: options.port }
+    const open = Effect.gen(function*() {
+      const transport = yield* connector.connect(endpoint, {
+        tls: options.tls,
+        connectTimeout: Duration.millis(connectTimeout)
+      })
+      const machine = new Machine(options.host, options.port, transport, toMillis(options.commandTimeout), options.onPush, options.decoder)
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => machine.kill(new ClusterError.ConnectionError({ host: options.host, port: options.port, reason: "connection closed by the client" })))
+      )
+      yield* transport.run((chunk) => machine.onData(chunk)).pipe(
+        Effect.match({
+          onFailure: (error) => machine.kill(error),
+          onSuccess: () => machine.kill(new ClusterError.ConnectionError({ host: options.host, port: options.port, reason: "connection closed by the server" }))
+        }),
+        Effect.forkScoped
+      )
+      yield* handshake(machine, options)
+      return machine
+    })
+    const machine = yield* open.pipe(
+      Effect.timeoutFail({
+        duration: Duration.millis(connectTimeout),
+        onTimeout: () => new ClusterError.TimeoutError({ host: options.host, port: options.port, command: "CONNECT", timeoutMillis: connectTimeout })
+      })
+    )
+    const connection: NodeConnection = {
+      endpoint,
+      protocol: machine.protocol,
+      send: (args, bytes = false, timeoutMillis, asking = false) => send(machine, args, bytes, timeoutMillis, asking),
+      isOpen: () => machine.dead === undefined,
+      pending: () => machine.pendingCount(),
+      closed: Effect.async<ClusterError.ConnectionError | ClusterError.ProtocolError>((resume) => {
+        if (machine.dead !== undefined) return resume(Effect.succeed(machine.dead))
+        const waiter = (e: ClusterError.ConnectionError | ClusterError.ProtocolError) => resume(Effect.succeed(e))
+        machine.deathWaiters.push(waiter)
+        return Effect.sync(() => {
+          const i = machine.deathWaiters.indexOf(waiter)
+          if (i !== -1) machine.deathWaiters.splice(i, 1)
+        })
+      })
+    }
+    return connection
+  })

@@ -1,0 +1,263 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ClusterError, NodeConnection, Resp } from "@keyslot/core"
+import { NodeConnector } from "@keyslot/node"
+import { RedisServer } from "@keyslot/test-utils"
+import { Array as Arr, Effect, Exit, Fiber, Redacted, Scope } from "effect"
+import * as ScriptedServer from "./helpers/ScriptedServer.js"
+
+const connect = (port: number, options: Partial<NodeConnection.NodeConnectionOptions> = {}) =>
+  NodeConnection.make({ host: "127.0.0.1", port, ...options }).pipe(Effect.provide(NodeConnector.layer))
+
+const failure = <A, E>(exit: Exit.Exit<A, E>): E => {
+  if (Exit.isSuccess(exit)) throw new Error(`expected a failure, got ${String(exit.value)}`)
+  const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+  if (error === undefined) throw new Error(`expected a typed failure, got ${exit.cause._tag}`)
+  return error
+}
+
+describe("NodeConnection against a real redis-server", () => {
+  it.scopedLive("handshakes with HELLO 3 and answers commands", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.make()
+      const conn = yield* connect(server.port, { clientName: "keyslot-test" })
+      expect(conn.protocol).toBe(3)
+      expect(yield* conn.send(["PING"])).toBe("PONG")
+      expect(yield* conn.send(["SET", "k", "v"])).toBe("OK")
+      expect(yield* conn.send(["GET", "k"])).toBe("v")
+      expect(yield* conn.send(["GET", "missing"])).toBe(null)
+      expect(yield* conn.send(["CLIENT", "GETNAME"])).toBe("keyslot-test")
+      const bytes = yield* conn.send(["GET", "k"], true)
+      expect(bytes).toBeInstanceOf(Uint8Array)
+      expect(Buffer.from(bytes as Uint8Array).toString()).toBe("v")
+      expect(yield* conn.send(["HSET", "h", "a", "1"])).toBe(1)
+      expect(yield* conn.send(["HGETALL", "h"])).toEqual(new Map([["a", "1"]]))
+    }))
+
+  it.scopedLive("protocol 2 speaks RESP2", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.make()
+      const conn = yield* connect(server.port, { protocol: 2, clientName: "two" })
+      expect(conn.protocol).toBe(2)
+      yield* conn.send(["HSET", "h", "a", "1"])
+      expect(yield* conn.send(["HGETALL", "h"])).toEqual(["a", "1"])
+      expect(yield* conn.send(["CLIENT", "GETNAME"])).toBe("two")
+    }))
+
+  it.scopedLive("10k commands from 100 fibers each get their own reply", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.make()
+      const conn = yield* connect(server.port)
+      const results = yield* Effect.forEach(
+        Arr.range(0, 99),
+        (worker) =>
+          Effect.forEach(Arr.range(0, 99), (i) =>
+            Effect.gen(function*() {
+              const key = `w${worker}:${i}`
+              const value = `${worker}-${i}-${"x".repeat(i % 17)}`
+              const set = yield* conn.send(["SET", key, value])
+              const got = yield* conn.send(["GET", key])
+              const n = yield* conn.send(["INCR", `counter:${worker}`])
+              return set === "OK" && got === value && n === i + 1
+            })),
+        { concurrency: "unbounded" }
+      )
+      expect(results.flat().every((ok) => ok)).toBe(true)
+      expect(results.flat()).toHaveLength(10_000)
+      expect(conn.pending()).toBe(0)
+    }))
+
+  it.scopedLive("an error reply fails only its command, typed, and the connection stays usable", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.make()
+      const conn = yield* connect(server.port)
+      yield* conn.send(["SET", "str", "v"])
+      const [bad, good] = yield* Effect.all([
+        Effect.exit(conn.send(["LPUSH", "str", "x"])),
+        conn.send(["GET", "str"])
+      ], { concurrency: "unbounded" })
+      const error = failure(bad)
+      expect(error._tag).toBe("ReplyError")
+      expect(error).toBeInstanceOf(ClusterError.ReplyError)
+      expect((error as ClusterError.ReplyError).code).toBe("WRONGTYPE")
+      expect((error as ClusterError.ReplyError).command).toBe("LPUSH")
+      expect((error as ClusterError.ReplyError).port).toBe(server.port)
+      expect(good).toBe("v")
+      expect(conn.isOpen()).toBe(true)
+      const unknown = failure(yield* Effect.exit(conn.send(["NOSUCHCOMMAND"])))
+      expect(unknown._tag).toBe("ReplyError")
+      expect(yield* conn.send(["PING"])).toBe("PONG")
+    }))
+
+  it.scopedLive("interrupted callers never desynchronise the reply order", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.make()
+      const conn = yield* connect(server.port)
+      const slow = yield* Effect.fork(conn.send(["DEBUG", "SLEEP", "0.2"]))
+      // Queued behind the sleep: written, waiting for their replies.
+      const fibers = yield* Effect.forEach(Arr.range(0, 199), (i) => Effect.fork(conn.send(["ECHO", `m${i}`])))
+      yield* Effect.sleep("20 millis")
+      yield* Fiber.interrupt(slow)
+      // Interrupt every other one; the rest must get exactly their own echo.
+      yield* Effect.forEach(fibers.filter((_, i) => i % 2 === 0), Fiber.interrupt)
+      const answers = yield* Effect.forEach(fibers.filter((_, i) => i % 2 === 1), Fiber.join)
+      expect(answers).toEqual(Arr.range(0, 199).filter((i) => i % 2 === 1).map((i) => `m${i}`))
+      expect(yield* conn.send(["ECHO", "after"])).toBe("after")
+      expect(conn.pending()).toBe(0)
+    }))
+
+  it.scopedLive("commandTimeout fails that command only, and later replies still match", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.make()
+      const conn = yield* connect(server.port, { commandTimeout: "100 millis" })
+      const start = Date.now()
+      const error = failure(yield* Effect.exit(conn.send(["DEBUG", "SLEEP", "0.4"])))
+      const elapsed = Date.now() - start
+      expect(error._tag).toBe("TimeoutError")
+      expect((error as ClusterError.TimeoutError).command).toBe("DEBUG")
+      expect(elapsed).toBeGreaterThanOrEqual(95)
+      expect(elapsed).toBeLessThan(390)
+      // The late reply to DEBUG SLEEP is dropped in order; ECHO gets its own.
+      expect(yield* conn.send(["ECHO", "next"], false, 0)).toBe("next")
+      expect(conn.isOpen()).toBe(true)
+    }))
+
+  it.scopedLive("the server killed mid-flight fails every waiting command with ConnectionError", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.make()
+      const conn = yield* connect(server.port)
+      const inFlight = yield* Effect.fork(Effect.exit(conn.send(["DEBUG", "SLEEP", "2"])))
+      yield* Effect.sleep("50 millis")
+      yield* server.kill
+      const error = failure(yield* Fiber.join(inFlight))
+      expect(error._tag).toBe("ConnectionError")
+      expect((error as ClusterError.ConnectionError).written).toBe(true)
+      const dead = yield* conn.closed
+      expect(dead._tag).toBe("ConnectionError")
+      expect(conn.isOpen()).toBe(false)
+      const after = failure(yield* Effect.exit(conn.send(["PING"])))
+      expect(after._tag).toBe("ConnectionError")
+      expect((after as ClusterError.ConnectionError).written).toBe(false)
+    }))
+
+  it.scopedLive("AUTH with an ACL user: right password works, wrong one is a typed error", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.make({
+        aclUsers: [{ name: "app", password: "s3cret", rules: "~* &* +@all" }]
+      })
+      const ok = yield* connect(server.port, { username: "app", password: Redacted.make("s3cret") })
+      expect(yield* ok.send(["ACL", "WHOAMI"])).toBe("app")
+      const ok2 = yield* connect(server.port, { username: "app", password: Redacted.make("s3cret"), protocol: 2 })
+      expect(yield* ok2.send(["ACL", "WHOAMI"])).toBe("app")
+      const wrong = failure(yield* Effect.exit(connect(server.port, { username: "app", password: Redacted.make("nope") })))
+      expect(wrong._tag).toBe("ReplyError")
+      expect((wrong as ClusterError.ReplyError).code).toBe("WRONGPASS")
+    }))
+
+  it.scopedLive("push frames go to the push handler, not to a command", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.make()
+      const pushes: Array<Resp.Push> = []
+      const conn = yield* connect(server.port, { onPush: (p) => pushes.push(p) })
+      const other = yield* connect(server.port)
+      yield* conn.send(["CLIENT", "TRACKING", "ON"])
+      yield* conn.send(["SET", "tracked", "1"])
+      yield* conn.send(["GET", "tracked"])
+      yield* other.send(["SET", "tracked", "2"])
+      // The invalidation arrives before this reply: the server handles `other` first.
+      expect(yield* conn.send(["PING"])).toBe("PONG")
+      expect(yield* conn.send(["GET", "tracked"])).toBe("2")
+      expect(pushes.length).toBeGreaterThanOrEqual(1)
+      expect(pushes[0]!.values[0]).toBe("invalidate")
+    }))
+
+  it.live("closing the scope fails waiting commands with ConnectionError", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const serverScope = yield* Scope.make()
+      const server = yield* RedisServer.make().pipe(Scope.extend(serverScope))
+      const conn = yield* connect(server.port).pipe(Scope.extend(scope))
+      const waiting = yield* Effect.fork(Effect.exit(conn.send(["DEBUG", "SLEEP", "0.3"])))
+      yield* Effect.sleep("20 millis")
+      yield* Scope.close(scope, Exit.void)
+      const error = failure(yield* Fiber.join(waiting))
+      expect(error._tag).toBe("ConnectionError")
+      expect(conn.isOpen()).toBe(false)
+      yield* Scope.close(serverScope, Exit.void)
+    }))
+
+  it.live("a refused connection is a ConnectionError naming the node", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.scoped(ScriptedServer.make(() => {}).pipe(Effect.map((s) => s.port)))
+      const error = failure(yield* Effect.exit(Effect.scoped(connect(port))))
+      expect(error._tag).toBe("ConnectionError")
+      expect((error as ClusterError.ConnectionError).port).toBe(port)
+      expect(error.message).toContain("ECONNREFUSED")
+    }))
+})
+
+describe("NodeConnection against a scripted server", () => {
+  const helloReply = "%1\r\n+server\r\n+redis\r\n"
+
+  it.scopedLive("garbage from the server is a ProtocolError that closes the connection", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((args, client) => {
+        if (args[0] === "HELLO") return client.send(helloReply)
+        client.send("@garbage\r\n")
+      })
+      const conn = yield* connect(server.port)
+      const error = failure(yield* Effect.exit(conn.send(["GET", "k"])))
+      expect(error._tag).toBe("ConnectionError")
+      expect((error as ClusterError.ConnectionError).written).toBe(true)
+      const reason = yield* conn.closed
+      expect(reason._tag).toBe("ProtocolError")
+      expect(conn.isOpen()).toBe(false)
+    }))
+
+  it.scopedLive("half a reply then close fails the command, never hangs", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((args, client) => {
+        if (args[0] === "HELLO") return client.send(helloReply)
+        client.send("$10\r\nabc")
+        client.end()
+      })
+      const conn = yield* connect(server.port)
+      const error = failure(yield* Effect.exit(conn.send(["GET", "k"])))
+      expect(error._tag).toBe("ConnectionError")
+      expect(conn.isOpen()).toBe(false)
+    }))
+
+  it.scopedLive("a server that refuses HELLO 3 (NOPROTO) gets RESP2", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const server = yield* ScriptedServer.make((args, client) => {
+        seen.push(args.join(" "))
+        if (args[0] === "HELLO") return client.send("-NOPROTO sorry, this protocol version is not supported\r\n")
+        if (args[0] === "CLIENT") return client.send("+OK\r\n")
+        client.send("+PONG\r\n")
+      })
+      const conn = yield* connect(server.port, { clientName: "c1" })
+      expect(conn.protocol).toBe(2)
+      expect(yield* conn.send(["PING"])).toBe("PONG")
+      expect(seen).toEqual(["HELLO 3 SETNAME c1", "CLIENT SETNAME c1", "PING"])
+    }))
+
+  it.scopedLive("a server that never answers the handshake fails within connectTimeout", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make(() => {})
+      const start = Date.now()
+      const error = failure(yield* Effect.exit(Effect.scoped(connect(server.port, { connectTimeout: "200 millis" }))))
+      expect(error._tag).toBe("TimeoutError")
+      expect(Date.now() - start).toBeLessThan(1500)
+    }))
+
+  it.scopedLive("a reply nobody asked for is a ProtocolError", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((args, client) => {
+        if (args[0] === "HELLO") return client.send(helloReply + "+EXTRA\r\n")
+        client.send("+PONG\r\n")
+      })
+      const conn = yield* connect(server.port)
+      const reason = yield* conn.closed
+      expect(reason._tag).toBe("ProtocolError")
+    }))
+})
