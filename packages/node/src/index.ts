@@ -6,3 +6,5 @@
 
 /** TCP/TLS `Connector` on Node.js sockets. */
 export * as NodeConnector from "./NodeConnector.js"
+/** The ready-made cluster client layers. */
+export * as NodeRedisCluster from "./NodeRedisCluster.js"

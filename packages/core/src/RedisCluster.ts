@@ -1,0 +1,138 @@
+/**
+ * The `RedisCluster` service users yield: one method per Redis command (derived from the `Command`
+ * constructors), `execute` for any `Command`, `executeOn` for one chosen node; `make`, `layer`,
+ * `layerConfig` and `fromUrl` to build it.
+ *
+ * @since 0.1.0
+ */
+import { Config, Context, Effect, Layer } from "effect"
+import type { ConfigError } from "effect"
+import type { Scope } from "effect"
+import * as ClusterConfig from "./ClusterConfig.js"
+import type * as ClusterError from "./ClusterError.js"
+import type { Command } from "./Command.js"
+import * as Commands from "./commands/index.js"
+import type { Connector, Endpoint } from "./Connector.js"
+import * as Blocking from "./internal/blocking.js"
+import * as Executor from "./internal/executor.js"
+import * as Observe from "./internal/observe.js"
+import * as Pool from "./internal/pool.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+import * as Topology from "./Topology.js"
+
+/** The options of a cluster client (see `ClusterConfig`). */
+export type RedisClusterConfig = ClusterConfig.RedisClusterConfig
+
+type Constructors = typeof Commands
+
+/** One method per command constructor: same name, same arguments, the command's result. */
+export type CommandMethods = {
+  readonly [K in keyof Constructors]: Constructors[K] extends (...args: infer P) => Command<infer A>
+    ? (...args: P) => Effect.Effect<A, ClusterError.RedisClusterError>
+    : never
+}
+
+/** The cluster client. */
+export interface RedisCluster extends CommandMethods {
+  /** Runs any command: routed by its keys, redirects followed, transient failures retried. */
+  readonly execute: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+  /**
+   * Runs a command on one chosen node, with no redirect following: cluster management
+   * (`CLUSTER FAILOVER`, `CLUSTER COUNTKEYSINSLOT`, `INFO` of one node).
+   */
+  readonly executeOn: <A>(node: Endpoint, command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+  /** The topology this client routes by. */
+  readonly topology: Topology.ClusterTopologyService
+}
+
+/** The `RedisCluster` tag. */
+export const RedisCluster: Context.Tag<RedisCluster, RedisCluster> = Context.GenericTag<RedisCluster>("@keyslot/core/RedisCluster")
+
+/** Parses a `redis://` / `rediss://` URL into a config (see `ClusterConfig.fromUrl`). */
+export const fromUrl: (
+  url: string,
+  overrides?: Partial<RedisClusterConfig>
+) => Effect.Effect<RedisClusterConfig, ClusterError.ConfigError> = ClusterConfig.fromUrl
+
+const commandMethods = (execute: RedisCluster["execute"]): CommandMethods => {
+  const methods: Record<string, (...args: ReadonlyArray<unknown>) => unknown> = {}
+  for (const [name, constructor] of Object.entries(Commands)) {
+    if (typeof constructor !== "function") continue
+    const build = constructor as (...args: ReadonlyArray<unknown>) => Command<unknown>
+    methods[name] = (...args) => execute(build(...args))
+  }
+  return methods as unknown as CommandMethods
+}
+
+/** Builds both services; `make` and `layer` share it. */
+const build = (config: RedisClusterConfig) =>
+  Effect.gen(function*() {
+    const resolved = yield* ClusterConfig.resolve(config)
+    const connection: Pool.PoolConnectionOptions = {
+      tls: resolved.tls,
+      connectTimeout: resolved.connectTimeoutMillis,
+      commandTimeout: resolved.commandTimeoutMillis,
+      protocol: resolved.protocol,
+      username: resolved.username,
+      password: resolved.password,
+      clientName: resolved.clientName,
+      // READONLY is harmless on masters and lets replicas serve the reads routed to them.
+      readOnly: resolved.readFrom !== "master"
+    }
+    const pool = yield* Pool.make(connection)
+    const blocking = yield* Blocking.make(
+      { ...connection, commandTimeout: undefined },
+      resolved.maxBlockingConnectionsPerNode,
+      resolved.blockingPoolTimeoutMillis
+    )
+    const topology = yield* Topology.make(pool, {
+      startupNodes: resolved.startupNodes,
+      tls: resolved.tls !== undefined,
+      followCluster: resolved.followCluster,
+      skipFullCoverageCheck: resolved.skipFullCoverageCheck,
+      remap: resolved.hostPortRemap,
+      minRefreshIntervalMillis: resolved.minRefreshIntervalMillis,
+      refreshIntervalMillis: resolved.topologyRefreshIntervalMillis,
+      measureLatency: resolved.readFrom === "nearest",
+      onRefresh: resolved.metrics ? Observe.countRefresh : undefined
+    })
+    const executor = Executor.make(pool, blocking, topology, {
+      readFrom: resolved.readFrom,
+      maxRedirects: resolved.maxRedirects,
+      commandTimeoutMillis: resolved.commandTimeoutMillis,
+      refreshAfterMoved: resolved.refreshAfterMoved,
+      retry: RetryPolicy.resolve(resolved.clusterDownRetryAttempts, resolved.retry),
+      onRedirect: resolved.metrics ? Observe.countRedirect : undefined
+    })
+    const execute = Observe.instrument(executor.execute, resolved)
+    const service: RedisCluster = {
+      ...commandMethods(execute),
+      execute,
+      executeOn: executor.executeOn,
+      topology
+    }
+    return { service, topology }
+  })
+
+/**
+ * A cluster client living in the current scope: the cluster is discovered before this succeeds;
+ * every connection closes with the scope.
+ */
+export const make = (config: RedisClusterConfig): Effect.Effect<RedisCluster, ClusterError.RedisClusterError, Scope.Scope | Connector> =>
+  Effect.map(build(config), (built) => built.service)
+
+/** Provides `RedisCluster` and `ClusterTopology`; needs a `Connector` (see `@keyslot/node`). */
+export const layer = (
+  config: RedisClusterConfig
+): Layer.Layer<RedisCluster | Topology.ClusterTopology, ClusterError.RedisClusterError, Connector> =>
+  Layer.scopedContext(
+    Effect.map(build(config), ({ service, topology }) =>
+      Context.make(RedisCluster, service).pipe(Context.add(Topology.ClusterTopology, topology))
+    )
+  )
+
+/** `layer` from Effect `Config` (environment variables, a ConfigProvider...). */
+export const layerConfig = (
+  config: Config.Config.Wrap<RedisClusterConfig>
+): Layer.Layer<RedisCluster | Topology.ClusterTopology, ClusterError.RedisClusterError | ConfigError.ConfigError, Connector> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

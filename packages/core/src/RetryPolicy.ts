@@ -1,0 +1,57 @@
+/**
+ * The `Schedule`s that pace retries of transient cluster states. Each is user-overridable through
+ * the `retry` option; a schedule's end means "give up": the last error reaches the caller. Every
+ * retry is also bounded by the command's `commandTimeout`.
+ *
+ * @since 0.1.0
+ */
+import { Duration, Schedule } from "effect"
+
+/** A retry schedule: fed the error that caused the retry, its delays pace the attempts. */
+export type RetrySchedule = Schedule.Schedule<unknown, unknown>
+
+/** One schedule per class of transient failure. */
+export interface RetryPolicies {
+  /** `-TRYAGAIN` (multi-key command on a slot being migrated). */
+  readonly tryAgain: RetrySchedule
+  /** `-CLUSTERDOWN`, `-MASTERDOWN` (after a topology refresh). */
+  readonly clusterDown: RetrySchedule
+  /** `-LOADING` (a node loading its dataset). */
+  readonly loading: RetrySchedule
+  /** Connection refused or lost before the command was written; `-READONLY` after a failover. */
+  readonly reconnect: RetrySchedule
+}
+
+/** Exponential backoff from `base`, each delay at most `cap`, jittered, at most `times` retries. */
+export const backoff = (base: Duration.DurationInput, cap: Duration.DurationInput, times: number): RetrySchedule =>
+  Schedule.exponential(base, 2).pipe(
+    Schedule.union(Schedule.spaced(cap)),
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(times))
+  )
+
+/**
+ * The defaults: TRYAGAIN every ~10–200 ms (a migration finishes quickly), CLUSTERDOWN
+ * `clusterDownRetryAttempts` times from 100 ms, LOADING from 100 ms up to 1 s for a minute, and
+ * reconnects from 25 ms up to 500 ms (a failover takes 1–3 s with a 1 s node timeout).
+ */
+export const defaults = (clusterDownRetryAttempts: number): RetryPolicies => ({
+  tryAgain: backoff("10 millis", "200 millis", 50),
+  clusterDown: backoff("100 millis", "1 second", clusterDownRetryAttempts),
+  loading: backoff("100 millis", "1 second", 60),
+  reconnect: backoff("25 millis", "500 millis", 1000)
+})
+
+/** The defaults with the user's overrides. */
+export const resolve = (
+  clusterDownRetryAttempts: number,
+  overrides: { readonly [K in keyof RetryPolicies]?: RetrySchedule | undefined }
+): RetryPolicies => {
+  const d = defaults(clusterDownRetryAttempts)
+  return {
+    tryAgain: overrides.tryAgain ?? d.tryAgain,
+    clusterDown: overrides.clusterDown ?? d.clusterDown,
+    loading: overrides.loading ?? d.loading,
+    reconnect: overrides.reconnect ?? d.reconnect
+  }
+}

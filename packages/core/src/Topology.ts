@@ -1,0 +1,352 @@
+/**
+ * The `ClusterTopology` service: the current slot map and nodes, refreshed adaptively (MOVED,
+ * unknown nodes, uncovered slots, lost connections), deduplicated (one refresh in flight),
+ * rate-limited, and periodically; `changes` streams every new map.
+ *
+ * @since 0.1.0
+ */
+import { Context, Deferred, Duration, Effect, Option, Runtime, Schedule, Stream, SubscriptionRef } from "effect"
+import type { Scope } from "effect"
+import * as ClusterError from "./ClusterError.js"
+import type { Endpoint } from "./Connector.js"
+import * as Discovery from "./internal/discovery.js"
+import { addressOf } from "./internal/pool.js"
+import type { ConnectionPool } from "./internal/pool.js"
+import * as R from "./internal/reply.js"
+import { ReplyShape } from "./internal/reply.js"
+import type * as NodeConnection from "./NodeConnection.js"
+
+/** A node of the cluster. */
+export interface ClusterNode extends Endpoint {
+  /** The node id (40 hex characters), or the address when unknown (after a MOVED to a new node). */
+  readonly id: string
+  /** `host:port`. */
+  readonly address: string
+  readonly role: "master" | "replica"
+  /** Only `online` replicas serve reads. */
+  readonly health: Discovery.Health
+  readonly hostname?: string | undefined
+}
+
+/** A master, its replicas, the slots it serves. */
+export interface Shard {
+  readonly master: ClusterNode
+  readonly replicas: ReadonlyArray<ClusterNode>
+  /** Replicas healthy enough to serve reads. */
+  readonly readReplicas: ReadonlyArray<ClusterNode>
+  /** Inclusive slot ranges. */
+  readonly ranges: ReadonlyArray<readonly [number, number]>
+}
+
+/** One version of the cluster's slot map. */
+export interface TopologySnapshot {
+  /** Increases with every refresh and every MOVED patch. */
+  readonly version: number
+  /** Slot → shard, a plain 16384-entry array: routing is one lookup. `undefined` = not covered. */
+  readonly slots: ReadonlyArray<Shard | undefined>
+  readonly shards: ReadonlyArray<Shard>
+  /** Every known node by address. */
+  readonly nodes: ReadonlyMap<string, ClusterNode>
+  /** Round-trip times in milliseconds measured at the last refresh (for `readFrom: "nearest"`). */
+  readonly latency: ReadonlyMap<string, number>
+  /** Slots no node serves. */
+  readonly uncovered: number
+}
+
+/** Why a refresh was requested (for metrics and logs). */
+export type RefreshReason = "startup" | "moved" | "ask-unknown-node" | "uncovered-slot" | "connection-lost" | "cluster-down" | "readonly" | "periodic" | "manual"
+
+/** The service. */
+export interface ClusterTopologyService {
+  /** The current map, synchronously: this is what routing reads. */
+  readonly current: () => TopologySnapshot
+  /** A refresh (joining the one in flight, or starting one no sooner than the rate limit allows). */
+  readonly refresh: (reason?: RefreshReason) => Effect.Effect<TopologySnapshot, ClusterError.RedisClusterError>
+  /** Starts a refresh in the background unless one is in flight; never waits. */
+  readonly requestRefresh: (reason: RefreshReason) => void
+  /** After `MOVED slot host:port`: the slot now belongs to that node (until the next refresh says more). */
+  readonly applyMoved: (slot: number, endpoint: Endpoint) => void
+  /** Applies `hostPortRemap` to an address a node announced (discovery, MOVED, ASK). */
+  readonly remap: (endpoint: Endpoint) => Endpoint
+  /** The current map, then every new one. */
+  readonly changes: Stream.Stream<TopologySnapshot>
+  /** How many refreshes completed (successful or not). */
+  readonly refreshCount: () => number
+}
+
+/** The `ClusterTopology` tag. */
+export class ClusterTopology extends Context.Tag("@keyslot/core/ClusterTopology")<ClusterTopology, ClusterTopologyService>() {}
+
+/** What the topology needs from the client's configuration. */
+export interface TopologyOptions {
+  readonly startupNodes: ReadonlyArray<Endpoint>
+  readonly tls: boolean
+  readonly followCluster: boolean
+  readonly skipFullCoverageCheck: boolean
+  readonly remap: (endpoint: Endpoint) => Endpoint
+  /** Minimum time between the starts of two refreshes. */
+  readonly minRefreshIntervalMillis: number
+  /** 0 disables periodic refresh. */
+  readonly refreshIntervalMillis: number
+  /** Measure latency to every node at each refresh (`readFrom: "nearest"`). */
+  readonly measureLatency: boolean
+  /** How many nodes are asked for their view at each refresh. */
+  readonly consensusSize?: number | undefined
+  /** Called with every reason a refresh starts, and every refresh's outcome (metrics). */
+  readonly onRefresh?: ((reason: RefreshReason, ok: boolean) => void) | undefined
+}
+
+const toNode = (n: Discovery.NodeView): ClusterNode => ({
+  id: n.id === "" ? `${n.host}:${n.port}` : n.id,
+  host: n.host,
+  port: n.port,
+  address: `${n.host}:${n.port}`,
+  role: n.role,
+  health: n.health,
+  hostname: n.hostname
+})
+
+/** Builds the routing snapshot of a view. */
+export const snapshotOf = (
+  view: ReadonlyArray<Discovery.ShardView>,
+  version: number,
+  latency: ReadonlyMap<string, number> = new Map()
+): TopologySnapshot => {
+  const slots = new Array<Shard | undefined>(16384).fill(undefined)
+  const shards: Array<Shard> = []
+  const nodes = new Map<string, ClusterNode>()
+  for (const s of view) {
+    const master = toNode(s.master)
+    const replicas = s.replicas.map(toNode)
+    const shard: Shard = {
+      master,
+      replicas,
+      readReplicas: replicas.filter((r) => r.health === "online"),
+      ranges: s.ranges
+    }
+    shards.push(shard)
+    nodes.set(master.address, master)
+    for (const r of replicas) nodes.set(r.address, r)
+    for (const [a, b] of s.ranges) {
+      for (let i = Math.max(0, a); i <= Math.min(16383, b); i++) slots[i] = shard
+    }
+  }
+  let uncovered = 0
+  for (let i = 0; i < 16384; i++) if (slots[i] === undefined) uncovered++
+  return { version, slots, shards, nodes, latency, uncovered }
+}
+
+const shuffle = <A>(items: ReadonlyArray<A>): Array<A> => {
+  const out = items.slice()
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    const t = out[i]!
+    out[i] = out[j]!
+    out[j] = t
+  }
+  return out
+}
+
+const dedupe = (endpoints: ReadonlyArray<Endpoint>): Array<Endpoint> => {
+  const seen = new Set<string>()
+  const out: Array<Endpoint> = []
+  for (const e of endpoints) {
+    const a = addressOf(e)
+    if (!seen.has(a)) {
+      seen.add(a)
+      out.push(e)
+    }
+  }
+  return out
+}
+
+/** Asks one node for its view: `CLUSTER SHARDS` (or `CLUSTER SLOTS` on older servers) and its epoch. */
+const askNode = (
+  connection: NodeConnection.NodeConnection,
+  options: TopologyOptions
+): Effect.Effect<Discovery.View, ClusterError.RedisClusterError> =>
+  Effect.gen(function*() {
+    const asked = connection.endpoint
+    const [shardsReply, info] = yield* Effect.all([
+      connection.send(["CLUSTER", "SHARDS"]).pipe(
+        Effect.map((reply) => ({ kind: "shards" as const, reply })),
+        Effect.catchIf(
+          (e): e is ClusterError.ReplyError => e._tag === "ReplyError" && /unknown subcommand|unknown command/i.test(e.reply),
+          () => Effect.map(connection.send(["CLUSTER", "SLOTS"]), (reply) => ({ kind: "slots" as const, reply }))
+        )
+      ),
+      connection.send(["CLUSTER", "INFO"])
+    ], { concurrency: "unbounded" })
+    const shards = shardsReply.kind === "shards"
+      ? Discovery.parseShards(shardsReply.reply, asked, options.tls, options.remap)
+      : Discovery.parseSlots(shardsReply.reply, asked, options.remap)
+    if (shards instanceof ReplyShape) {
+      return yield* new ClusterError.ProtocolError({
+        host: asked.host,
+        port: asked.port,
+        command: shardsReply.kind === "shards" ? "CLUSTER SHARDS" : "CLUSTER SLOTS",
+        reason: shards.reason
+      })
+    }
+    const fields = R.infoLines(info)
+    const epoch = fields instanceof ReplyShape ? 0 : Number(fields["cluster_current_epoch"] ?? 0)
+    return { shards, epoch }
+  })
+
+/**
+ * Builds the topology: discovers the cluster from the startup nodes (failing when none answers),
+ * then keeps the map fresh until the scope closes. Nodes that leave have their connections closed.
+ */
+export const make = (
+  pool: ConnectionPool,
+  options: TopologyOptions
+): Effect.Effect<ClusterTopologyService, ClusterError.RedisClusterError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const seeds = dedupe(options.startupNodes.map(options.remap))
+    const consensus = options.consensusSize ?? 3
+    let version = 0
+    let snapshot: TopologySnapshot = snapshotOf([], 0)
+    let lastStart = 0
+    let refreshes = 0
+    let inflight: Deferred.Deferred<TopologySnapshot, ClusterError.RedisClusterError> | undefined
+    const ref = yield* SubscriptionRef.make(snapshot)
+    const scope = yield* Effect.scope
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+
+    const candidates = (): Array<Endpoint> => {
+      const known = shuffle(Array.from(snapshot.nodes.values()).filter((n) => n.health !== "failed"))
+      const seedList = shuffle(seeds)
+      // followCluster: the cluster as we last saw it first; otherwise the configured seeds first.
+      return dedupe(options.followCluster ? [...known, ...seedList] : [...seedList, ...known])
+    }
+
+    const measure = (nodes: ReadonlyArray<ClusterNode>) =>
+      Effect.forEach(
+        nodes,
+        (node) =>
+          pool.get(node).pipe(
+            Effect.flatMap((c) => {
+              const start = performance.now()
+              return Effect.map(c.send(["PING"], false, 1000), () => [node.address, performance.now() - start] as const)
+            }),
+            Effect.option
+          ),
+        { concurrency: "unbounded" }
+      ).pipe(Effect.map((rs) => new Map(rs.flatMap((r) => Option.isSome(r) ? [r.value] : []))))
+
+    /** One discovery pass: ask nodes until `consensus` answered, choose, publish. */
+    const discover = Effect.gen(function*() {
+      const views: Array<Discovery.View> = []
+      const errors: Array<ClusterError.RedisClusterError> = []
+      const list = candidates()
+      // Ask in small concurrent batches until enough nodes answered.
+      for (let i = 0; i < list.length && views.length < consensus; i += consensus) {
+        const batch = list.slice(i, i + Math.max(1, consensus - views.length))
+        const results = yield* Effect.forEach(
+          batch,
+          (endpoint) => Effect.either(Effect.flatMap(pool.get(endpoint), (c) => askNode(c, options))),
+          { concurrency: "unbounded" }
+        )
+        for (const r of results) {
+          if (r._tag === "Right") views.push(r.right)
+          else errors.push(r.left)
+        }
+      }
+      const chosen = Discovery.chooseView(views)
+      if (chosen === undefined) {
+        // Keep the real cause visible: a wrong password must not read as "all nodes failed".
+        const first = errors.find((e) => e._tag === "ReplyError") ?? errors[0]
+        return yield* (first ?? new ClusterError.ConnectionError({
+          host: seeds[0]?.host ?? "",
+          port: seeds[0]?.port ?? 0,
+          reason: "no startup node to ask for the cluster topology"
+        }))
+      }
+      let latency: ReadonlyMap<string, number> = snapshot.latency
+      const next = snapshotOf(chosen.shards, ++version)
+      if (options.measureLatency) latency = yield* measure(Array.from(next.nodes.values()))
+      const published: TopologySnapshot = latency === next.latency ? next : { ...next, latency }
+      const gone = Array.from(snapshot.nodes.keys()).filter((a) => !published.nodes.has(a))
+      snapshot = published
+      yield* SubscriptionRef.set(ref, published)
+      yield* Effect.forEach(gone, (a) => pool.close(a), { discard: true })
+      return published
+    })
+
+    const runRefresh = (reason: RefreshReason) =>
+      Effect.gen(function*() {
+        const deferred = yield* Deferred.make<TopologySnapshot, ClusterError.RedisClusterError>()
+        inflight = deferred
+        const wait = lastStart + options.minRefreshIntervalMillis - Date.now()
+        const task = Effect.sleep(Duration.millis(Math.max(0, wait))).pipe(
+          Effect.zipRight(Effect.sync(() => {
+            lastStart = Date.now()
+          })),
+          Effect.zipRight(discover),
+          Effect.exit,
+          Effect.flatMap((exit) =>
+            Effect.sync(() => {
+              refreshes++
+              inflight = undefined
+              options.onRefresh?.(reason, exit._tag === "Success")
+            }).pipe(Effect.zipRight(Deferred.done(deferred, exit)))
+          )
+        )
+        // In the topology's scope: a caller interrupted while waiting does not cancel the refresh.
+        yield* Effect.forkIn(task, scope)
+        return deferred
+      })
+
+    const refresh = (reason: RefreshReason = "manual") =>
+      Effect.suspend(() => inflight !== undefined ? Deferred.await(inflight) : Effect.flatMap(runRefresh(reason), Deferred.await))
+
+    const requestRefresh = (reason: RefreshReason) => {
+      if (inflight !== undefined) return
+      runFork(Effect.asVoid(runRefresh(reason)))
+    }
+
+    const applyMoved = (slot: number, endpoint: Endpoint) => {
+      const address = addressOf(endpoint)
+      const current = snapshot.slots[slot]
+      if (current !== undefined && current.master.address === address) return
+      let target = snapshot.shards.find((s) => s.master.address === address)
+      if (target === undefined) {
+        // A node we have not seen yet (a new master, or a promoted replica): route to it directly.
+        const known = snapshot.nodes.get(address)
+        const master: ClusterNode = { id: known?.id ?? address, host: endpoint.host, port: endpoint.port, address, role: "master", health: "online" }
+        target = { master, replicas: [], readReplicas: [], ranges: [[slot, slot]] }
+      }
+      ;(snapshot.slots as Array<Shard | undefined>)[slot] = target
+      snapshot = { ...snapshot, version: ++version }
+    }
+
+    // Initial discovery: the layer is not built until the cluster answered.
+    const initial = yield* refresh("startup")
+    if (!options.skipFullCoverageCheck && initial.uncovered > 0) {
+      const slot = initial.slots.findIndex((s) => s === undefined)
+      return yield* new ClusterError.SlotNotCoveredError({ slot, command: "CLUSTER SHARDS" })
+    }
+
+    if (options.refreshIntervalMillis > 0) {
+      yield* refresh("periodic").pipe(
+        Effect.ignore,
+        Effect.repeat(Schedule.spaced(Duration.millis(options.refreshIntervalMillis))),
+        Effect.delay(Duration.millis(options.refreshIntervalMillis)),
+        Effect.forkScoped
+      )
+    }
+    yield* Effect.addFinalizer(() => {
+      const d = inflight
+      return d === undefined ? Effect.void : Effect.asVoid(Effect.fiberIdWith((id) => Deferred.interruptWith(d, id)))
+    })
+
+    return {
+      current: () => snapshot,
+      refresh,
+      requestRefresh,
+      applyMoved,
+      remap: options.remap,
+      changes: ref.changes,
+      refreshCount: () => refreshes
+    }
+  })

@@ -1,0 +1,190 @@
+/**
+ * The first command constructors: strings, keys, hashes, connection, cluster, pub/sub.
+ *
+ * @since 0.1.0
+ */
+import type { Option } from "effect"
+import type { Arg } from "../internal/command.js"
+import { BYTES, Command, key, keyless, pick, READONLY, sumSplit } from "../internal/command.js"
+import * as R from "../internal/reply.js"
+import type * as Resp from "../Resp.js"
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+/** Options of `SET`. */
+export interface SetOptions {
+  /** Expire after this many seconds. */
+  readonly ex?: number
+  /** Expire after this many milliseconds. */
+  readonly px?: number
+  /** Expire at this Unix time, seconds. */
+  readonly exat?: number
+  /** Expire at this Unix time, milliseconds. */
+  readonly pxat?: number
+  /** Only set if the key does not exist. */
+  readonly nx?: boolean
+  /** Only set if the key exists. */
+  readonly xx?: boolean
+  /** Keep the key's time to live. */
+  readonly keepTtl?: boolean
+  /** Return the old value. */
+  readonly get?: boolean
+}
+
+/** Options of `EXPIRE`. */
+export interface ExpireOptions {
+  readonly nx?: boolean
+  readonly xx?: boolean
+  readonly gt?: boolean
+  readonly lt?: boolean
+}
+
+const expireFlags = (o: ExpireOptions | undefined): Array<string> => {
+  if (o === undefined) return []
+  const out: Array<string> = []
+  if (o.nx) out.push("NX")
+  if (o.xx) out.push("XX")
+  if (o.gt) out.push("GT")
+  if (o.lt) out.push("LT")
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strings and keys
+
+/** `GET key`: the value, or none. */
+export const get = (k: Arg): Command<Option.Option<string>> => key("GET", ["GET", k], [k], READONLY, R.optionalString)
+
+/** `GET key` with the value as bytes. */
+export const getBytes = (k: Arg): Command<Option.Option<Uint8Array>> =>
+  key("GET", ["GET", k], [k], READONLY | BYTES, R.optionalBytes)
+
+/**
+ * `SET key value [options]`: `Some("OK")` when set; with `get: true` the old value (none when the
+ * key was new); none when NX/XX prevented the write.
+ */
+export const set = (k: Arg, value: Arg | number, options?: SetOptions): Command<Option.Option<string>> => {
+  const args: Array<Resp.RespArg> = ["SET", k, value]
+  if (options !== undefined) {
+    if (options.ex !== undefined) args.push("EX", options.ex)
+    if (options.px !== undefined) args.push("PX", options.px)
+    if (options.exat !== undefined) args.push("EXAT", options.exat)
+    if (options.pxat !== undefined) args.push("PXAT", options.pxat)
+    if (options.nx) args.push("NX")
+    if (options.xx) args.push("XX")
+    if (options.keepTtl) args.push("KEEPTTL")
+    if (options.get) args.push("GET")
+  }
+  return key("SET", args, [k], 0, R.optionalString)
+}
+
+/** `INCR key`: the new value. */
+export const incr = (k: Arg): Command<number> => key("INCR", ["INCR", k], [k], 0, R.integer)
+
+/** `INCRBY key increment`: the new value. */
+export const incrby = (k: Arg, increment: number): Command<number> =>
+  key("INCRBY", ["INCRBY", k, increment], [k], 0, R.integer)
+
+/** `DEL key...`: how many keys were removed. Keys in several slots are deleted per slot. */
+export const del = (...keys: ReadonlyArray<Arg>): Command<number> =>
+  new Command("DEL", ["DEL", ...keys], keys, 0, R.integer, "key", sumSplit("DEL", keys, 0))
+
+/** `EXISTS key...`: how many of the keys exist (a key named twice counts twice). Split per slot. */
+export const exists = (...keys: ReadonlyArray<Arg>): Command<number> =>
+  new Command("EXISTS", ["EXISTS", ...keys], keys, READONLY, R.integer, "key", sumSplit("EXISTS", keys, READONLY))
+
+/** `EXPIRE key seconds [NX|XX|GT|LT]`: `true` when the timeout was set. */
+export const expire = (k: Arg, seconds: number, options?: ExpireOptions): Command<boolean> =>
+  key("EXPIRE", ["EXPIRE", k, seconds, ...expireFlags(options)], [k], 0, R.boolean)
+
+/** `TTL key`: seconds to live; -1 without expiry, -2 when the key does not exist. */
+export const ttl = (k: Arg): Command<number> => key("TTL", ["TTL", k], [k], READONLY, R.integer)
+
+/** `MGET key...`: the values in key order. Keys in several slots are fetched per slot. */
+export const mget = (keys: ReadonlyArray<Arg>): Command<ReadonlyArray<Option.Option<string>>> => {
+  const decode = (r: Resp.RespValue) => R.arrayOf(r, R.optionalString)
+  return new Command("MGET", ["MGET", ...keys], keys, READONLY, decode, "key", {
+    part: (indices) => key("MGET", ["MGET", ...pick(keys, indices)], pick(keys, indices), READONLY, decode),
+    merge: (results, groups, count) => {
+      const out = new Array<Option.Option<string>>(count)
+      groups.forEach((group, g) => {
+        const values = results[g] as ReadonlyArray<Option.Option<string>>
+        group.forEach((index, j) => {
+          out[index] = values[j]!
+        })
+      })
+      return out
+    }
+  })
+}
+
+/** `MSET key value ...` from a record (or pairs). Keys in several slots are set per slot, not atomically. */
+export const mset = (entries: Readonly<Record<string, Arg | number>> | ReadonlyArray<readonly [Arg, Arg | number]>): Command<void> => {
+  const pairs: ReadonlyArray<readonly [Arg, Arg | number]> = Array.isArray(entries)
+    ? entries
+    : Object.entries(entries as Readonly<Record<string, Arg | number>>)
+  const keys = pairs.map(([k]) => k)
+  const argsOf = (ps: ReadonlyArray<readonly [Arg, Arg | number]>): Array<Resp.RespArg> => ["MSET", ...ps.flat()]
+  return new Command("MSET", argsOf(pairs), keys, 0, R.ok, "key", {
+    part: (indices) => key("MSET", argsOf(pick(pairs, indices)), pick(keys, indices), 0, R.ok),
+    merge: () => undefined
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hashes
+
+/** `HSET key field value ...`: how many fields were added. */
+export const hset = (k: Arg, fields: Readonly<Record<string, Arg | number>>): Command<number> =>
+  key("HSET", ["HSET", k, ...Object.entries(fields).flat()], [k], 0, R.integer)
+
+/** `HGET key field`: the value, or none. */
+export const hget = (k: Arg, field: Arg): Command<Option.Option<string>> =>
+  key("HGET", ["HGET", k, field], [k], READONLY, R.optionalString)
+
+/** `HGETALL key`: every field and value. */
+export const hgetall = (k: Arg): Command<Record<string, string>> => key("HGETALL", ["HGETALL", k], [k], READONLY, R.record)
+
+// ---------------------------------------------------------------------------------------------
+// Connection, cluster
+
+/** `PING [message]`: "PONG", or the message. */
+export const ping = (message?: string): Command<string> =>
+  keyless("PING", message === undefined ? ["PING"] : ["PING", message], READONLY, R.string)
+
+/** `ECHO message`. */
+export const echo = (message: string): Command<string> => keyless("ECHO", ["ECHO", message], READONLY, R.string)
+
+/** `CLUSTER INFO` as a record (`cluster_state`, `cluster_known_nodes`...). */
+export const clusterInfo = (): Command<Record<string, string>> =>
+  keyless("CLUSTER INFO", ["CLUSTER", "INFO"], READONLY, R.infoLines)
+
+/** `CLUSTER NODES`: the raw text, one line per node. */
+export const clusterNodes = (): Command<string> => keyless("CLUSTER NODES", ["CLUSTER", "NODES"], READONLY, R.string)
+
+/** `CLUSTER SLOTS`: the raw reply (ranges with their nodes). */
+export const clusterSlots = (): Command<Resp.RespValue> => keyless("CLUSTER SLOTS", ["CLUSTER", "SLOTS"], READONLY, R.raw)
+
+/** `CLUSTER SHARDS`: the raw reply (shards with slots and nodes). */
+export const clusterShards = (): Command<Resp.RespValue> => keyless("CLUSTER SHARDS", ["CLUSTER", "SHARDS"], READONLY, R.raw)
+
+/** `CLUSTER KEYSLOT key`: the slot of a key, as the server computes it. */
+export const clusterKeyslot = (k: Arg): Command<number> =>
+  keyless("CLUSTER KEYSLOT", ["CLUSTER", "KEYSLOT", k], READONLY, R.integer)
+
+/** `PUBLISH channel message`: how many clients received it (on the node that served it). */
+export const publish = (channel: Arg, message: Arg): Command<number> =>
+  keyless("PUBLISH", ["PUBLISH", channel, message], 0, R.integer)
+
+/** `SPUBLISH shardchannel message`: routed to the channel's slot owner. */
+export const spublish = (channel: Arg, message: Arg): Command<number> =>
+  key("SPUBLISH", ["SPUBLISH", channel, message], [channel], 0, R.integer)
+
+/** Any command, by its arguments, with its reply as it came. Routed by `keys` (keyless when empty). */
+export const raw = (args: ReadonlyArray<Resp.RespArg>, options?: { readonly keys?: ReadonlyArray<Arg>; readonly readOnly?: boolean; readonly bytes?: boolean }): Command<Resp.RespValue> => {
+  const keys = options?.keys ?? []
+  const flags = (options?.readOnly ? READONLY : 0) | (options?.bytes ? BYTES : 0)
+  const name = String(args[0] ?? "").toUpperCase()
+  return new Command(name, args, keys, flags, R.raw, keys.length === 0 ? "any" : "key")
+}

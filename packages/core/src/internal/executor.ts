@@ -1,0 +1,241 @@
+/**
+ * Runs one command on the cluster: route by slot, send on the node's shared connection (or a
+ * blocking one), follow MOVED/ASK, retry transient states by their Schedules, re-route after lost
+ * connections, never re-send a write that may have run.
+ *
+ * The success path allocates one `Effect.async` (in the connection) and one `matchEffect`; all
+ * retry state is created only when something fails.
+ *
+ * @internal
+ */
+import { Effect, Option, Schedule } from "effect"
+import type { ScheduleDriver } from "effect/Schedule"
+import * as ClusterError from "../ClusterError.js"
+import type { Endpoint } from "../Connector.js"
+import type * as NodeConnection from "../NodeConnection.js"
+import type * as Resp from "../Resp.js"
+import type { RetryPolicies } from "../RetryPolicy.js"
+import { MultiSlot, NodePicker, slotOf } from "../Router.js"
+import type { ReadFrom } from "../ClusterConfig.js"
+import type { ClusterTopologyService } from "../Topology.js"
+import type { BlockingPool } from "./blocking.js"
+import { BLOCKING, BYTES } from "./command.js"
+import type { Command, Split } from "./command.js"
+import { addressOf } from "./pool.js"
+import type { ConnectionPool } from "./pool.js"
+import { ReplyShape } from "./reply.js"
+
+/** What the executor needs to know. */
+export interface ExecutorOptions {
+  readonly readFrom: ReadFrom
+  readonly maxRedirects: number
+  /** 0 = no deadline. */
+  readonly commandTimeoutMillis: number
+  /** Request a full refresh after this many MOVED replies (1 = after each, deduplicated). */
+  readonly refreshAfterMoved: number
+  readonly retry: RetryPolicies
+  /** Blocking commands: how long the command may block, from its arguments (ms, 0 = forever). */
+  readonly blockMillis?: ((command: Command<unknown>) => number) | undefined
+  /** Observability hooks; absent on the default path. */
+  readonly onRedirect?: ((kind: "moved" | "ask") => void) | undefined
+}
+
+/** Runs commands. */
+export interface Executor {
+  readonly execute: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+  /** Runs a command on one chosen node, with no redirect following (cluster management). */
+  readonly executeOn: <A>(endpoint: Endpoint, command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+}
+
+type RetryKind = keyof RetryPolicies
+
+/** Per-command retry state, created at the first failure. */
+class Attempt {
+  hops = 0
+  refreshedUncovered = false
+  last: ClusterError.MovedError | ClusterError.AskError | undefined = undefined
+  readonly drivers: Partial<Record<RetryKind, ScheduleDriver<unknown, unknown, never>>> = {}
+  constructor(readonly deadline: number) {}
+}
+
+const decodeReply = <A>(command: Command<A>, value: Resp.RespValue, node: Endpoint): Effect.Effect<A, ClusterError.ProtocolError> => {
+  const a = command.decode(value)
+  return a instanceof ReplyShape
+    ? Effect.fail(new ClusterError.ProtocolError({ host: node.host, port: node.port, command: command.name, reason: a.reason }))
+    : Effect.succeed(a)
+}
+
+/** Builds the executor over the shared pool, the blocking pool and the topology. */
+export const make = (
+  pool: ConnectionPool,
+  blocking: BlockingPool,
+  topology: ClusterTopologyService,
+  options: ExecutorOptions
+): Executor => {
+  const picker = new NodePicker(options.readFrom)
+  const timeout = options.commandTimeoutMillis
+  let movedSinceRefresh = 0
+
+  const nodeAt = (endpoint: Endpoint): Endpoint => topology.current().nodes.get(addressOf(endpoint)) ?? endpoint
+
+  const send = <A>(
+    command: Command<A>,
+    node: Endpoint,
+    asking: boolean,
+    remaining: number | undefined
+  ): Effect.Effect<Resp.RespValue, NodeConnection.CommandError | NodeConnection.ConnectError> => {
+    const bytes = (command.flags & BYTES) !== 0
+    if ((command.flags & BLOCKING) !== 0) {
+      const block = options.blockMillis?.(command) ?? 0
+      // A blocking command's own timeout is part of its deadline; 0 blocks for as long as it takes.
+      const deadline = block === 0 ? 0 : block + (remaining ?? timeout)
+      return blocking.withConnection(node, command.name, (c) => c.send(command.args, bytes, deadline, asking))
+    }
+    const conn = pool.cached(addressOf(node))
+    if (conn !== undefined) return conn.send(command.args, bytes, remaining, asking)
+    return Effect.flatMap(pool.get(node), (c) => c.send(command.args, bytes, remaining, asking))
+  }
+
+  const attempt = <A>(
+    command: Command<A>,
+    slot: number,
+    node: Endpoint,
+    asking: boolean,
+    state: Attempt | undefined,
+    startedAt: number
+  ): Effect.Effect<A, ClusterError.RedisClusterError> => {
+    let remaining: number | undefined
+    if (state !== undefined && state.deadline !== 0) {
+      remaining = state.deadline - Date.now()
+      if (remaining <= 0) {
+        return Effect.fail(new ClusterError.TimeoutError({ host: node.host, port: node.port, command: command.name, timeoutMillis: timeout }))
+      }
+    }
+    return Effect.matchEffect(send(command, node, asking, remaining), {
+      onFailure: (error) => recover(command, slot, error, state ?? new Attempt(timeout === 0 ? 0 : startedAt + timeout), startedAt),
+      onSuccess: (value) => decodeReply(command, value, node)
+    })
+  }
+
+  const dispatch = <A>(command: Command<A>, slot: number, state: Attempt | undefined, startedAt: number): Effect.Effect<A, ClusterError.RedisClusterError> => {
+    const snapshot = topology.current()
+    const shard = slot === -1 ? picker.anyShard(snapshot) : snapshot.slots[slot]
+    if (shard === undefined) {
+      const st = state ?? new Attempt(timeout === 0 ? 0 : startedAt + timeout)
+      if (st.refreshedUncovered) {
+        return Effect.fail(new ClusterError.SlotNotCoveredError({ slot, command: command.name }))
+      }
+      st.refreshedUncovered = true
+      return Effect.flatMap(
+        Effect.either(topology.refresh("uncovered-slot")),
+        () => dispatch(command, slot, st, startedAt)
+      )
+    }
+    return attempt(command, slot, picker.pick(shard, snapshot, command.readOnly), false, state, startedAt)
+  }
+
+  /** Waits as the kind's schedule says (within the deadline), then routes the command afresh. */
+  const retryLater = <A>(
+    kind: RetryKind,
+    command: Command<A>,
+    slot: number,
+    error: ClusterError.RedisClusterError,
+    state: Attempt,
+    startedAt: number,
+    before: Effect.Effect<unknown> = Effect.void
+  ): Effect.Effect<A, ClusterError.RedisClusterError> =>
+    Effect.gen(function*() {
+      let driver = state.drivers[kind]
+      if (driver === undefined) {
+        driver = yield* Schedule.driver(options.retry[kind])
+        state.drivers[kind] = driver
+      }
+      yield* before
+      const wait = driver.next(error)
+      const left = state.deadline === 0 ? undefined : state.deadline - Date.now()
+      const proceed = left === undefined
+        ? Effect.option(wait)
+        : left <= 0
+        ? Effect.succeed(Option.none())
+        : Effect.timeoutTo(wait, { duration: left, onSuccess: Option.some, onTimeout: Option.none }).pipe(
+          Effect.catchAll(() => Effect.succeed(Option.none()))
+        )
+      const go = yield* proceed
+      if (Option.isNone(go)) return yield* Effect.fail(error)
+      return yield* dispatch(command, slot, state, startedAt)
+    })
+
+  const recover = <A>(
+    command: Command<A>,
+    slot: number,
+    error: ClusterError.RedisClusterError,
+    state: Attempt,
+    startedAt: number
+  ): Effect.Effect<A, ClusterError.RedisClusterError> => {
+    switch (error._tag) {
+      case "MovedError":
+      case "AskError": {
+        state.hops++
+        state.last = error
+        if (state.hops > options.maxRedirects) {
+          return Effect.fail(new ClusterError.RedirectLimitError({ command: command.name, redirects: state.hops - 1, last: error }))
+        }
+        const target = topology.remap({ host: error.host, port: error.port })
+        if (error._tag === "MovedError") {
+          options.onRedirect?.("moved")
+          topology.applyMoved(error.slot, target)
+          if (++movedSinceRefresh >= options.refreshAfterMoved) {
+            movedSinceRefresh = 0
+            topology.requestRefresh("moved")
+          }
+          return attempt(command, slot, nodeAt(target), false, state, startedAt)
+        }
+        options.onRedirect?.("ask")
+        if (!topology.current().nodes.has(addressOf(target))) topology.requestRefresh("ask-unknown-node")
+        return attempt(command, slot, nodeAt(target), true, state, startedAt)
+      }
+      case "TryAgainError":
+        return retryLater("tryAgain", command, slot, error, state, startedAt)
+      case "ClusterDownError":
+      case "MasterDownError":
+        return retryLater("clusterDown", command, slot, error, state, startedAt, Effect.either(topology.refresh("cluster-down")))
+      case "LoadingError":
+        return retryLater("loading", command, slot, error, state, startedAt)
+      case "ReadOnlyError":
+        // A write reached a demoted master: the topology is stale.
+        return retryLater("reconnect", command, slot, error, state, startedAt, Effect.either(topology.refresh("readonly")))
+      case "ConnectionError": {
+        // Written but unanswered: a write may have run, so only reads are sent again.
+        if (error.written === true && !command.readOnly) return Effect.fail(error)
+        topology.requestRefresh("connection-lost")
+        return retryLater("reconnect", command, slot, error, state, startedAt)
+      }
+      default:
+        return Effect.fail(error)
+    }
+  }
+
+  const split = <A>(command: Command<A>, how: Split<A>, multi: MultiSlot): Effect.Effect<A, ClusterError.RedisClusterError> =>
+    Effect.map(
+      Effect.forEach(multi.groups, (group) => execute(how.part(group)), { concurrency: "unbounded" }),
+      (results) => how.merge(results, multi.groups, command.keys.length)
+    )
+
+  const execute = <A>(command: Command<A>): Effect.Effect<A, ClusterError.RedisClusterError> => {
+    const slot = slotOf(command)
+    if (slot instanceof MultiSlot) {
+      if (command.split === undefined) {
+        return Effect.fail(new ClusterError.CrossSlotError({ command: command.name, slots: slot.slots }))
+      }
+      return split(command, command.split, slot)
+    }
+    return dispatch(command, slot, undefined, timeout === 0 ? 0 : Date.now())
+  }
+
+  const executeOn = <A>(endpoint: Endpoint, command: Command<A>): Effect.Effect<A, ClusterError.RedisClusterError> => {
+    const node = topology.remap(endpoint)
+    return Effect.flatMap(send(command, node, false, undefined), (value) => decodeReply(command, value, node))
+  }
+
+  return { execute, executeOn }
+}

@@ -1,0 +1,112 @@
+/**
+ * The shared, multiplexed connections of a cluster client: at most one per node address, opened on
+ * first use, dropped from the map when they die, closed when the node leaves the topology or the
+ * client's scope closes. The hot path reads a plain `Map` (no RcMap/Pool lookup per command).
+ *
+ * @internal
+ */
+import { Deferred, Effect, Exit, Scope } from "effect"
+import type { Connector, Endpoint } from "../Connector.js"
+import * as NodeConnection from "../NodeConnection.js"
+
+/** `host:port`, the key of everything per node. */
+export const addressOf = (e: Endpoint): string => `${e.host}:${e.port}`
+
+interface Entry {
+  readonly scope: Scope.CloseableScope
+  readonly ready: Deferred.Deferred<NodeConnection.NodeConnection, NodeConnection.ConnectError>
+  connection: NodeConnection.NodeConnection | undefined
+}
+
+/** The connection map. */
+export interface ConnectionPool {
+  /** The open connection to `address`, if there is one right now. */
+  readonly cached: (address: string) => NodeConnection.NodeConnection | undefined
+  /** The open connection to the node, opening it (once, however many fibers ask) when needed. */
+  readonly get: (endpoint: Endpoint) => Effect.Effect<NodeConnection.NodeConnection, NodeConnection.ConnectError>
+  /** Closes the node's connection (commands waiting on it fail with `ConnectionError`). */
+  readonly close: (address: string) => Effect.Effect<void>
+  /** Addresses with an open or opening connection. */
+  readonly addresses: () => ReadonlyArray<string>
+}
+
+/** Options for every connection the pool opens (the endpoint excepted). */
+export type PoolConnectionOptions = Omit<NodeConnection.NodeConnectionOptions, "host" | "port">
+
+/** A pool living in the current scope. */
+export const make = (
+  options: PoolConnectionOptions
+): Effect.Effect<ConnectionPool, never, Scope.Scope | Connector> =>
+  Effect.gen(function*() {
+    const parent = yield* Effect.scope
+    const context = yield* Effect.context<Connector>()
+    const entries = new Map<string, Entry>()
+
+    const drop = (address: string, entry: Entry) =>
+      Effect.suspend(() => {
+        if (entries.get(address) === entry) entries.delete(address)
+        return Scope.close(entry.scope, Exit.void)
+      })
+
+    yield* Effect.addFinalizer(() =>
+      Effect.forEach(Array.from(entries.entries()), ([address, entry]) => drop(address, entry), { discard: true })
+    )
+
+    const open = (endpoint: Endpoint, address: string, entry: Entry) =>
+      NodeConnection.make({ ...options, host: endpoint.host, port: endpoint.port }).pipe(
+        Scope.extend(entry.scope),
+        Effect.tap((connection) =>
+          Effect.sync(() => {
+            entry.connection = connection
+          }).pipe(
+            // Forget it the moment it dies, so the next command opens a fresh one.
+            Effect.zipRight(Effect.forkIn(Effect.flatMap(connection.closed, () => drop(address, entry)), entry.scope))
+          )
+        ),
+        Effect.exit,
+        Effect.flatMap((exit) =>
+          Effect.zipRight(
+            Exit.isFailure(exit) ? drop(address, entry) : Effect.void,
+            Deferred.done(entry.ready, exit)
+          )
+        ),
+        Effect.provide(context)
+      )
+
+    const get = (endpoint: Endpoint): Effect.Effect<NodeConnection.NodeConnection, NodeConnection.ConnectError> =>
+      Effect.suspend(() => {
+        const address = addressOf(endpoint)
+        const existing = entries.get(address)
+        if (existing !== undefined) {
+          const c = existing.connection
+          if (c !== undefined && c.isOpen()) return Effect.succeed(c)
+          if (c === undefined) return Deferred.await(existing.ready)
+          entries.delete(address)
+        }
+        return Effect.gen(function*() {
+          const entry: Entry = {
+            scope: yield* Scope.fork(parent, { _tag: "Sequential" }),
+            ready: yield* Deferred.make<NodeConnection.NodeConnection, NodeConnection.ConnectError>(),
+            connection: undefined
+          }
+          entries.set(address, entry)
+          // Opened in its own fiber: an interrupted caller must not abort the others' open.
+          yield* Effect.forkIn(open(endpoint, address, entry), parent)
+          return yield* Deferred.await(entry.ready)
+        })
+      })
+
+    return {
+      cached: (address) => {
+        const c = entries.get(address)?.connection
+        return c !== undefined && c.isOpen() ? c : undefined
+      },
+      get,
+      close: (address) =>
+        Effect.suspend(() => {
+          const entry = entries.get(address)
+          return entry === undefined ? Effect.void : drop(address, entry)
+        }),
+      addresses: () => Array.from(entries.keys())
+    }
+  })
