@@ -220,7 +220,14 @@ class Machine {
     const resume = p.resume
     if (resume === undefined) return
     p.resume = undefined
-    resume(Exit.fail(this.lostError(p.args, written)))
+    const dead = this.dead
+    // Written commands of a connection that sent garbage: their replies are unknowable, and
+    // retrying on a node that speaks garbage helps nobody.
+    if (written && dead !== undefined && dead._tag === "ProtocolError") {
+      resume(Exit.fail(new ClusterError.ProtocolError({ host: this.host, port: this.port, command: commandName(p.args), reason: dead.reason })))
+    } else {
+      resume(Exit.fail(this.lostError(p.args, written)))
+    }
   }
 
   sweep(): void {

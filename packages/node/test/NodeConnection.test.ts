@@ -206,8 +206,9 @@ describe("NodeConnection against a scripted server", () => {
       })
       const conn = yield* connect(server.port)
       const error = failure(yield* Effect.exit(conn.send(["GET", "k"])))
-      expect(error._tag).toBe("ConnectionError")
-      expect((error as ClusterError.ConnectionError).written).toBe(true)
+      expect(error._tag).toBe("ProtocolError")
+      expect((error as ClusterError.ProtocolError).command).toBe("GET")
+      expect(error.message).toContain("unknown RESP type")
       const reason = yield* conn.closed
       expect(reason._tag).toBe("ProtocolError")
       expect(conn.isOpen()).toBe(false)

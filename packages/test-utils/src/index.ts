@@ -1,0 +1,20 @@
+/**
+ * `@keyslot/test-utils`: real `redis-server` processes (standalone and cluster) for tests, demos
+ * and benchmarks, with fault injection.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * One standalone `redis-server`.
+ *
+ * @since 0.1.0
+ */
+export * as RedisServer from "./RedisServer.js"
+
+/**
+ * A real Redis Cluster with fault helpers.
+ *
+ * @since 0.1.0
+ */
+export * as RedisClusterFixture from "./RedisClusterFixture.js"
