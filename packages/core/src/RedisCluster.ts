@@ -27,7 +27,7 @@ type Constructors = typeof Commands
 
 /** One method per command constructor: same name, same arguments, the command's result. */
 export type CommandMethods = {
-  readonly [K in keyof Constructors]: Constructors[K] extends (...args: infer P) => Command<infer A>
+  readonly [K in keyof Constructors]: Constructors[K] extends (...args: infer P extends ReadonlyArray<unknown>) => Command<infer A>
     ? (...args: P) => Effect.Effect<A, ClusterError.RedisClusterError>
     : never
 }
