@@ -1,0 +1,279 @@
+/**
+ * Resharding on a real cluster under load: a slot moved step by step (ASK, TRYAGAIN, then MOVED),
+ * a whole slot migrated, a master added and given slots, an emptied master removed. Each test has
+ * its own cluster; every wait is on a condition.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Command, RedisCluster, Slot } from "@keyslot/core"
+import { RedisClusterFixture } from "@keyslot/test-utils"
+import { Array as Arr, Effect, Option } from "effect"
+import * as Cluster from "./helpers/cluster.js"
+import * as Load from "./helpers/load.js"
+
+const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 })
+
+const config = (fixture: RedisClusterFixture.ClusterFixture): RedisCluster.RedisClusterConfig => ({
+  startupNodes: fixture.startupNodes,
+  commandTimeout: "10 seconds",
+  metrics: true
+})
+
+/** INCR results per key: exact when the returned values are 1..n and the final value is n. */
+class Counters {
+  readonly returned = new Map<string, Array<number>>()
+  record(key: string, value: number) {
+    const list = this.returned.get(key)
+    if (list === undefined) this.returned.set(key, [value])
+    else list.push(value)
+  }
+  check(redis: RedisCluster.RedisCluster) {
+    const returned = this.returned
+    return Effect.gen(function*() {
+      for (const [key, values] of returned) {
+        const sorted = [...values].sort((a, b) => a - b)
+        expect(sorted, `INCR ${key} returned each value once`).toEqual(Arr.range(1, values.length))
+        expect(yield* redis.get(key), `final value of ${key}`).toEqual(Option.some(String(values.length)))
+      }
+    })
+  }
+}
+
+/** The owner of `slot` (per the fixture) and another master to move it to. */
+const ownerAndOther = (fixture: RedisClusterFixture.ClusterFixture, slot: number) =>
+  Effect.gen(function*() {
+    const owner = yield* fixture.masterOf(slot)
+    const other = (yield* fixture.masters).find((m) => m.port !== owner.port)!
+    return { owner, other }
+  })
+
+/** Refreshes until the client's map says `check` (a refresh in flight may predate the change). */
+const refreshUntil = (redis: RedisCluster.RedisCluster, label: string, check: (s: ReturnType<RedisCluster.RedisCluster["topology"]["current"]>) => boolean | string) =>
+  Cluster.waitUntil(label, Effect.map(redis.topology.refresh(), check), 5_000)
+
+describe("RedisCluster during resharding", () => {
+  it.scopedLive("slot moved step by step under 8 workers: ASK, TRYAGAIN, MOVED; nothing fails, counters exact, reads see writes", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      const redis = yield* Cluster.client(config(fixture))
+      const slot = Slot.slot("{mig}")
+      const { owner: source, other: target } = yield* ownerAndOther(fixture, slot)
+      const elsewhere = Cluster.keysOutside("other:", 20, [slot])
+
+      // Keys in the migrating slot (counters, per-worker keys, an MGET pair, filler to move in
+      // several batches) and keys elsewhere.
+      const migCounters = Arr.range(0, 3).map((i) => `{mig}c${i}`)
+      const otherCounters = elsewhere.slice(0, 4)
+      const filler = Arr.range(0, 299).map((i) => `{mig}f${i}`)
+      yield* redis.mset(Object.fromEntries([["{mig}a", "A"], ["{mig}b", "B"], ...filler.map((k) => [k, `v-${k}`])]))
+      for (const k of migCounters) yield* redis.del(k)
+
+      const counters = new Counters()
+      const mismatches: Array<string> = []
+      const counts = { mget: 0, get: 0, set: 0, incr: 0 }
+      // Workers 0-1 run the same-slot MGET (one command, TRYAGAIN while its keys are split between
+      // the nodes, so they stall then); workers 2-7 run INCR, SET+GET and GET.
+      const workload = yield* Load.start(8, (w, seq) => {
+        if (w < 2) {
+          return Effect.map(redis.mget(["{mig}a", "{mig}b"]), (values) => {
+            counts.mget++
+            if (!(Option.contains(values[0]!, "A") && Option.contains(values[1]!, "B"))) {
+              mismatches.push(`MGET {mig}a {mig}b: ${JSON.stringify(values)}`)
+            }
+          })
+        }
+        const inSlot = seq % 2 === 0
+        switch (seq % 4) {
+          case 0:
+          case 1: {
+            const key = inSlot ? migCounters[(w + seq) % 4]! : otherCounters[(w + seq) % 4]!
+            return Effect.map(redis.incr(key), (n) => {
+              counts.incr++
+              counters.record(key, n)
+            })
+          }
+          case 2: {
+            // Read-your-writes on a key only this worker writes (alternately in the slot and elsewhere).
+            const own = Math.floor(seq / 4) % 2 === 0 ? `{mig}w${w}` : elsewhere[4 + w]!
+            const value = `${w}:${seq}`
+            return Effect.gen(function*() {
+              yield* redis.set(own, value)
+              counts.set++
+              const seen = yield* redis.get(own)
+              counts.get++
+              if (!Option.contains(seen, value)) mismatches.push(`GET ${own}: ${JSON.stringify(seen)} after SET ${value}`)
+            })
+          }
+          default: {
+            const key = filler[(w * 37 + seq) % filler.length]!
+            return Effect.map(redis.get(key), (seen) => {
+              counts.get++
+              if (!Option.contains(seen, `v-${key}`)) mismatches.push(`GET ${key}: ${JSON.stringify(seen)}`)
+            })
+          }
+        }
+      })
+      yield* Load.waitForSuccesses(workload, 300)
+
+      const stats = Effect.all({
+        askReplies: Cluster.errorCount(fixture, source.port, "ASK"),
+        tryAgainReplies: Effect.zipWith(
+          Cluster.errorCount(fixture, source.port, "TRYAGAIN"),
+          Cluster.errorCount(fixture, target.port, "TRYAGAIN"),
+          (a, b) => a + b
+        ),
+        asking: Cluster.commandCalls(fixture, target.port, "asking"),
+        askFollowed: Cluster.redirectsSeen("ask"),
+        movedFollowed: Cluster.redirectsSeen("moved")
+      })
+      const before = yield* stats
+
+      // 1. Half-open: every key still on the source.
+      yield* fixture.beginMigration(slot, target.port)
+      yield* Load.waitForSuccesses(workload, 200)
+      // 2. Some keys moved: ASK for those, TRYAGAIN for the MGET whose keys are split.
+      yield* fixture.migrateKeys(slot, ["{mig}a", migCounters[0]!, migCounters[1]!, "{mig}w2", "{mig}w3", "{mig}w4", ...filler.slice(0, 150)])
+      yield* Cluster.waitUntil("ASK and TRYAGAIN replies while the slot is split", Effect.map(stats, (s) =>
+        (s.askReplies > before.askReplies && s.tryAgainReplies > before.tryAgainReplies) ||
+        `ASK ${s.askReplies - before.askReplies}, TRYAGAIN ${s.tryAgainReplies - before.tryAgainReplies}`))
+      yield* Load.waitForSuccesses(workload, 300)
+      // ASK is one-shot: it leaves the slot map alone.
+      expect(redis.topology.current().slots[slot]!.master.port).toBe(source.port)
+      // 3. The rest moved and the slot reassigned: MOVED from now on.
+      yield* fixture.finishMigration(slot)
+      yield* Load.waitForSuccesses(workload, 300)
+      const outcomes = yield* workload.stop
+      const after = yield* stats
+
+      expect(outcomes.filter((o) => o.error !== undefined), Load.describeErrors(outcomes)).toHaveLength(0)
+      expect(mismatches).toEqual([])
+      expect(counts.mget).toBeGreaterThan(50)
+      expect(counts.set).toBeGreaterThan(50)
+      yield* counters.check(redis)
+      // The client really went through the migration's redirects: the source answered ASK, the
+      // target received ASKING, keyslot counted ASK redirects, and MGET met TRYAGAIN.
+      expect(after.askReplies - before.askReplies).toBeGreaterThan(0)
+      expect(after.asking - before.asking).toBeGreaterThan(0)
+      expect(after.askFollowed - before.askFollowed).toBeGreaterThan(0)
+      expect(after.tryAgainReplies - before.tryAgainReplies).toBeGreaterThan(0)
+      expect(after.movedFollowed - before.movedFollowed).toBeGreaterThan(0)
+      // Every key of the slot is on the target now, values intact.
+      expect(yield* fixture.command(source.port, "CLUSTER", "COUNTKEYSINSLOT", slot)).toBe(0)
+      expect(yield* redis.mget(filler)).toEqual(filler.map((k) => Option.some(`v-${k}`)))
+      yield* refreshUntil(redis, "the slot's new owner in the map", (s) => s.slots[slot]?.master.port === target.port)
+    }).pipe(Effect.provide(Fixture)), 60_000)
+
+  it.scopedLive("a whole slot migrated under 4 writers: nothing fails; the map then names the new owner", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      const redis = yield* Cluster.client(config(fixture))
+      const slot = Slot.slot("{mv}")
+      const { owner, other: target } = yield* ownerAndOther(fixture, slot)
+      yield* redis.mset(Object.fromEntries(Arr.range(0, 499).map((i) => [`{mv}seed${i}`, String(i)])))
+      const counters = new Counters()
+      const written = new Map<string, string>()
+      const workload = yield* Load.start(4, (w, seq) => {
+        if (seq % 2 === 0) {
+          const key = `{mv}c${w}`
+          return Effect.map(redis.incr(key), (n) => counters.record(key, n))
+        }
+        const key = `{mv}k${w}:${seq}`
+        return Effect.map(redis.set(key, `${w}:${seq}`), () => written.set(key, `${w}:${seq}`))
+      })
+      yield* Load.waitForSuccesses(workload, 200)
+      const movedBefore = yield* Cluster.redirectsSeen("moved")
+      yield* fixture.migrateSlot(slot, target.port)
+      yield* Load.waitForSuccesses(workload, 300)
+      const outcomes = yield* workload.stop
+
+      expect(outcomes.filter((o) => o.error !== undefined), Load.describeErrors(outcomes)).toHaveLength(0)
+      expect((yield* Cluster.redirectsSeen("moved")) - movedBefore).toBeGreaterThan(0)
+      yield* counters.check(redis)
+      const keys = Array.from(written.keys())
+      expect(yield* redis.mget(keys)).toEqual(keys.map((k) => Option.some(written.get(k)!)))
+      expect(yield* fixture.command(owner.port, "CLUSTER", "COUNTKEYSINSLOT", slot)).toBe(0)
+      yield* redis.topology.refresh()
+      yield* refreshUntil(redis, "the new owner in the map", (s) => s.slots[slot]?.master.port === target.port || `owner ${s.slots[slot]?.master.address}`)
+      expect(redis.topology.current().slots[slot]!.master.port).toBe(target.port)
+    }).pipe(Effect.provide(Fixture)), 60_000)
+
+  it.scopedLive("a master added and given slots: discovered, and it serves them", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      const redis = yield* Cluster.client(config(fixture))
+      const tags = ["{am1}", "{am2}", "{am3}", "{am4}"]
+      const slots = tags.map(Slot.slot)
+      const tagged = tags.flatMap((t) => Arr.range(0, 9).map((i) => `${t}k${i}`))
+      const spread = Cluster.keysOutside("spread:", 40, slots)
+      const keys = [...tagged, ...spread]
+      yield* redis.mset(Object.fromEntries(keys.map((k) => [k, "0"])))
+      const workload = yield* Load.start(4, (w, seq) => {
+        const key = keys[(w * 17 + seq) % keys.length]!
+        return seq % 2 === 0 ? redis.set(key, `${w}:${seq}`) : redis.get(key)
+      })
+      yield* Load.waitForSuccesses(workload, 200)
+
+      const added = yield* fixture.addMaster
+      for (const s of slots) yield* fixture.migrateSlot(s, added)
+      yield* Load.waitForSuccesses(workload, 300)
+      const outcomes = yield* workload.stop
+      expect(outcomes.filter((o) => o.error !== undefined), Load.describeErrors(outcomes)).toHaveLength(0)
+
+      yield* refreshUntil(redis, "4 masters with slots, the new one owning the moved slots", (s) => {
+        const serving = s.shards.filter((sh) => sh.ranges.length > 0)
+        return (serving.length === 4 && slots.every((slot) => s.slots[slot]?.master.port === added)) ||
+          `${serving.map((sh) => sh.master.address).join(", ")}`
+      })
+      const snapshot = redis.topology.current()
+      const node = snapshot.nodes.get(`127.0.0.1:${added}`)
+      expect(node?.role).toBe("master")
+      const shard = snapshot.shards.find((sh) => sh.master.port === added)!
+      expect(shard.ranges.map(([a, b]) => [a, b])).toEqual([...slots].sort((a, b) => a - b).map((s) => [s, s]))
+
+      // Commands on those slots are served by the new master, and only those.
+      const getsBefore = yield* Cluster.commandCalls(fixture, added, "get")
+      yield* Effect.forEach(tagged, (k) => redis.get(k), { discard: true, concurrency: 8 })
+      yield* Effect.forEach(spread, (k) => redis.get(k), { discard: true, concurrency: 8 })
+      expect((yield* Cluster.commandCalls(fixture, added, "get")) - getsBefore).toBe(tagged.length)
+      for (const s of slots) {
+        expect(yield* redis.executeOn({ host: "127.0.0.1", port: added }, Command.raw(["CLUSTER", "COUNTKEYSINSLOT", s]))).toBe(10)
+      }
+    }).pipe(Effect.provide(Fixture)), 60_000)
+
+  it.scopedLive("an emptied master removed: the map drops it, nothing fails", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      const redis = yield* Cluster.client(config(fixture))
+      const slot = Slot.slot("{rm}")
+      const { owner } = yield* ownerAndOther(fixture, slot)
+      const keys = [...Arr.range(0, 19).map((i) => `{rm}k${i}`), ...Cluster.keysOutside("rm:", 40, [slot])]
+      yield* redis.mset(Object.fromEntries(keys.map((k) => [k, "0"])))
+      const workload = yield* Load.start(4, (w, seq) => {
+        const key = keys[(w * 13 + seq) % keys.length]!
+        return seq % 2 === 0 ? redis.set(key, `${w}:${seq}`) : redis.get(key)
+      })
+      yield* Load.waitForSuccesses(workload, 200)
+
+      // A new master serves a slot for a while (so the client routes to it), then gives it back.
+      const added = yield* fixture.addMaster
+      const address = `127.0.0.1:${added}`
+      yield* fixture.migrateSlot(slot, added)
+      yield* Load.waitForSuccesses(workload, 200)
+      yield* refreshUntil(redis, "the new master serving the slot", (s) => s.slots[slot]?.master.port === added)
+      yield* fixture.migrateSlot(slot, owner.port)
+      yield* Load.waitForSuccesses(workload, 200)
+      yield* refreshUntil(redis, "the slot back on its owner, the empty master still known", (s) =>
+        (s.slots[slot]?.master.port === owner.port && s.nodes.has(address)) || `slot on ${s.slots[slot]?.master.address}`)
+
+      yield* fixture.removeNode(added)
+      yield* Load.waitForSuccesses(workload, 200)
+      const outcomes = yield* workload.stop
+      expect(outcomes.filter((o) => o.error !== undefined), Load.describeErrors(outcomes)).toHaveLength(0)
+      yield* refreshUntil(redis, "the removed master gone from the map", (s) => !s.nodes.has(address) || "still known")
+      const snapshot = redis.topology.current()
+      expect(snapshot.nodes.size).toBe(6)
+      expect(snapshot.shards.map((s) => s.master.port)).not.toContain(added)
+      expect(snapshot.uncovered).toBe(0)
+      // And commands still reach every slot.
+      expect(yield* redis.mget(keys)).toHaveLength(keys.length)
+    }).pipe(Effect.provide(Fixture)), 60_000)
+})
