@@ -10,7 +10,7 @@ import type { ConfigError } from "effect"
 import type { Scope } from "effect"
 import * as ClusterConfig from "./ClusterConfig.js"
 import type * as ClusterError from "./ClusterError.js"
-import type { Command } from "./Command.js"
+import type { Command, NodeReply } from "./Command.js"
 import * as Commands from "./commands/index.js"
 import type { Connector, Endpoint } from "./Connector.js"
 import * as Blocking from "./internal/blocking.js"
@@ -41,6 +41,11 @@ export interface RedisCluster extends CommandMethods {
    * (`CLUSTER FAILOVER`, `CLUSTER COUNTKEYSINSLOT`, `INFO` of one node).
    */
   readonly executeOn: <A>(node: Endpoint, command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+  /**
+   * A fanned-out command's reply from every node it went to, unmerged (`{ address, value }` each,
+   * `value` as the command's per-node decoder gives it); other commands give one entry.
+   */
+  readonly perNode: (command: Command<unknown>) => Effect.Effect<ReadonlyArray<NodeReply<unknown>>, ClusterError.RedisClusterError>
   /** The topology this client routes by. */
   readonly topology: Topology.ClusterTopologyService
 }
@@ -109,6 +114,7 @@ const build = (config: RedisClusterConfig) =>
       ...commandMethods(execute),
       execute,
       executeOn: executor.executeOn,
+      perNode: executor.perNode,
       topology
     }
     return { service, topology }

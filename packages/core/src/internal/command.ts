@@ -14,8 +14,27 @@ export type Arg = string | Uint8Array
  * How a command is routed in a cluster.
  * - `key`: to the owner of its keys' slot (keys must share a slot unless the command can be split)
  * - `any`: keyless; any master will do
+ * - `masters`: to every master that serves slots, replies merged (`FLUSHALL`, `DBSIZE`, `KEYS`...)
+ * - `nodes`: to every node, replicas included, replies merged (`CONFIG SET`, `CLIENT SETNAME`...)
+ * - `unsupported`: cannot work through a cluster client; fails with `UnsupportedCommandError`
  */
-export type Route = "key" | "any"
+export type Route = "key" | "any" | "masters" | "nodes" | "unsupported"
+
+/** One node's reply to a fanned-out command. */
+export interface NodeReply<B> {
+  /** `host:port` of the node. */
+  readonly address: string
+  readonly value: B
+}
+
+/**
+ * How the replies of a fanned-out command (route `masters` or `nodes`) become one result. The
+ * per-node decoder's type is erased here; `fanout` keeps it typed for constructors.
+ */
+export interface FanOut<A> {
+  readonly decode: Decoder<unknown>
+  readonly merge: (replies: ReadonlyArray<NodeReply<unknown>>) => A | ReplyShape
+}
 
 /** Flag: the command only reads, so it may go to a replica under `readFrom`. */
 export const READONLY = 1
@@ -52,7 +71,13 @@ export class Command<out A> {
     readonly flags: number,
     readonly decode: Decoder<A>,
     readonly route: Route = "key",
-    readonly split?: Split<A> | undefined
+    readonly split?: Split<A> | undefined,
+    /** For routes `masters` and `nodes`. */
+    readonly fanout?: FanOut<A> | undefined,
+    /** For route `unsupported`: why. */
+    readonly unsupportedReason?: string | undefined,
+    /** For `BLOCKING` commands: how long the server may block, in ms (0 = indefinitely). */
+    readonly blockMillis: number = 0
   ) {}
 
   /** `true` when the command may be served by a replica. */
@@ -60,13 +85,31 @@ export class Command<out A> {
     return (this.flags & READONLY) !== 0
   }
 
-  /** The same command with its reply decoded by `f`. */
+  /** The same command with its result transformed by `f` (per-slot splitting is kept). */
   map<B>(f: (a: A) => B): Command<B> {
-    const decode = this.decode
-    return new Command(this.name, this.args, this.keys, this.flags, (r) => {
-      const a = decode(r)
+    const lift = <X>(g: (x: X) => A | ReplyShape) => (x: X): B | ReplyShape => {
+      const a = g(x)
       return a instanceof ReplyShape ? a : f(a)
-    }, this.route)
+    }
+    const split = this.split
+    const fanout = this.fanout
+    return new Command(
+      this.name,
+      this.args,
+      this.keys,
+      this.flags,
+      lift(this.decode),
+      this.route,
+      split === undefined ? undefined : { part: split.part, merge: (rs, gs, n) => f(split.merge(rs, gs, n)) },
+      fanout === undefined ? undefined : { decode: fanout.decode, merge: lift(fanout.merge) },
+      this.unsupportedReason,
+      this.blockMillis
+    )
+  }
+
+  /** `true` when the reply's strings are decoded as bytes. */
+  get bytes(): boolean {
+    return (this.flags & BYTES) !== 0
   }
 }
 
@@ -90,3 +133,62 @@ export const sumSplit = (name: string, keys: ReadonlyArray<Arg>, flags: number):
   merge: (results) => (results as ReadonlyArray<number>).reduce((a, b) => a + b, 0)
 })
 
+
+/**
+ * A blocking command (BLPOP, BZPOPMIN, XREAD BLOCK, WAIT...): it runs on a dedicated connection from
+ * the per-node blocking pool, and its deadline is `blockMillis` plus `commandTimeout`.
+ * `blockMillis` 0 means the server may block indefinitely (then no deadline applies).
+ */
+export const blocking = <A>(
+  name: string,
+  args: ReadonlyArray<Resp.RespArg>,
+  keys: ReadonlyArray<Arg>,
+  flags: number,
+  decode: Decoder<A>,
+  blockMillis: number
+): Command<A> => new Command(name, args, keys, flags | BLOCKING, decode, keys.length === 0 ? "any" : "key", undefined, undefined, undefined, blockMillis)
+
+const noDirectReply: Decoder<never> = (reply) => new ReplyShape("a fanned-out command's replies to be merged", reply)
+
+/** A command sent to every master (`masters`) or every node (`nodes`), its replies merged. */
+export const fanout = <B, A>(
+  name: string,
+  args: ReadonlyArray<Resp.RespArg>,
+  flags: number,
+  target: "masters" | "nodes",
+  decode: Decoder<B>,
+  merge: (replies: ReadonlyArray<NodeReply<B>>) => A | ReplyShape
+): Command<A> =>
+  new Command<A>(name, args, [], flags, noDirectReply, target, undefined, {
+    decode,
+    merge: merge as (replies: ReadonlyArray<NodeReply<unknown>>) => A | ReplyShape
+  })
+
+/** A command a cluster client refuses, saying why (redis-py-cluster's blocked list). */
+export const unsupported = (name: string, args: ReadonlyArray<Resp.RespArg>, reason: string): Command<never> =>
+  new Command<never>(name, args, [], 0, noDirectReply, "unsupported", undefined, undefined, reason)
+
+/** Merge policies for fanned-out replies (Redis' `response_policy` tips). */
+export const merge = {
+  /** `agg_sum`: add the numbers. */
+  sum: (replies: ReadonlyArray<NodeReply<number>>): number => replies.reduce((a, r) => a + r.value, 0),
+  /** `agg_logical_and`. */
+  and: (replies: ReadonlyArray<NodeReply<boolean>>): boolean => replies.every((r) => r.value),
+  /** `agg_logical_or`. */
+  or: (replies: ReadonlyArray<NodeReply<boolean>>): boolean => replies.some((r) => r.value),
+  /** `agg_min`. */
+  min: (replies: ReadonlyArray<NodeReply<number>>): number => Math.min(...replies.map((r) => r.value)),
+  /** `agg_max`. */
+  max: (replies: ReadonlyArray<NodeReply<number>>): number => Math.max(...replies.map((r) => r.value)),
+  /** Arrays concatenated (`KEYS`, `PUBSUB CHANNELS`), duplicates removed when `unique`. */
+  concat: <E>(replies: ReadonlyArray<NodeReply<ReadonlyArray<E>>>, unique = false): ReadonlyArray<E> => {
+    const all = replies.flatMap((r) => r.value)
+    return unique ? Array.from(new Set(all)) : all
+  },
+  /** `all_succeeded`: every node answered (errors already failed the command); the first reply. */
+  first: <B>(replies: ReadonlyArray<NodeReply<B>>): B | ReplyShape =>
+    replies.length === 0 ? new ReplyShape("at least one node", null) : replies[0]!.value,
+  /** Every node's reply by address. */
+  byNode: <B>(replies: ReadonlyArray<NodeReply<B>>): Readonly<Record<string, B>> =>
+    Object.fromEntries(replies.map((r) => [r.address, r.value]))
+}

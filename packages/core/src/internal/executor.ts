@@ -20,7 +20,7 @@ import type { ReadFrom } from "../ClusterConfig.js"
 import type { ClusterTopologyService } from "../Topology.js"
 import type { BlockingPool } from "./blocking.js"
 import { BLOCKING, BYTES } from "./command.js"
-import type { Command, Split } from "./command.js"
+import type { Command, NodeReply, Split } from "./command.js"
 import { addressOf } from "./pool.js"
 import type { ConnectionPool } from "./pool.js"
 import { ReplyShape } from "./reply.js"
@@ -34,8 +34,6 @@ export interface ExecutorOptions {
   /** Request a full refresh after this many MOVED replies (1 = after each, deduplicated). */
   readonly refreshAfterMoved: number
   readonly retry: RetryPolicies
-  /** Blocking commands: how long the command may block, from its arguments (ms, 0 = forever). */
-  readonly blockMillis?: ((command: Command<unknown>) => number) | undefined
   /** Observability hooks; absent on the default path. */
   readonly onRedirect?: ((kind: "moved" | "ask") => void) | undefined
 }
@@ -45,6 +43,8 @@ export interface Executor {
   readonly execute: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
   /** Runs a command on one chosen node, with no redirect following (cluster management). */
   readonly executeOn: <A>(endpoint: Endpoint, command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+  /** A fanned-out command's reply from each node, unmerged (other commands: one entry). */
+  readonly perNode: (command: Command<unknown>) => Effect.Effect<ReadonlyArray<NodeReply<unknown>>, ClusterError.RedisClusterError>
 }
 
 type RetryKind = keyof RetryPolicies
@@ -86,7 +86,7 @@ export const make = (
   ): Effect.Effect<Resp.RespValue, NodeConnection.CommandError | NodeConnection.ConnectError> => {
     const bytes = (command.flags & BYTES) !== 0
     if ((command.flags & BLOCKING) !== 0) {
-      const block = options.blockMillis?.(command) ?? 0
+      const block = command.blockMillis
       // A blocking command's own timeout is part of its deadline; 0 blocks for as long as it takes.
       const deadline = block === 0 ? 0 : block + (remaining ?? timeout)
       return blocking.withConnection(node, command.name, (c) => c.send(command.args, bytes, deadline, asking))
@@ -221,7 +221,51 @@ export const make = (
       (results) => how.merge(results, multi.groups, command.keys.length)
     )
 
+  /** The nodes a fanned-out command goes to: serving masters, or every healthy node. */
+  const fanoutTargets = (target: "masters" | "nodes"): ReadonlyArray<Endpoint> => {
+    const shards = topology.current().shards.filter((s) => s.ranges.length > 0)
+    return target === "masters" ? shards.map((s) => s.master) : shards.flatMap((s) => [s.master, ...s.readReplicas])
+  }
+
+  const sendDecoded = <B>(
+    command: Command<unknown>,
+    node: Endpoint,
+    decode: (value: Resp.RespValue) => B | ReplyShape
+  ): Effect.Effect<B, ClusterError.RedisClusterError> =>
+    Effect.flatMap(send(command, node, false, undefined), (value) => {
+      const b = decode(value)
+      return b instanceof ReplyShape
+        ? Effect.fail(new ClusterError.ProtocolError({ host: node.host, port: node.port, command: command.name, reason: b.reason }))
+        : Effect.succeed(b)
+    })
+
+  /** Every target's decoded reply, by address (a node's failure fails the whole command). */
+  const perNode = (command: Command<unknown>): Effect.Effect<ReadonlyArray<NodeReply<unknown>>, ClusterError.RedisClusterError> => {
+    const fanout = command.fanout
+    if (fanout === undefined || (command.route !== "masters" && command.route !== "nodes")) {
+      return Effect.map(execute(command), (value) => [{ address: "", value }])
+    }
+    return Effect.forEach(
+      fanoutTargets(command.route),
+      (node) => Effect.map(sendDecoded(command, node, fanout.decode), (value) => ({ address: addressOf(node), value })),
+      { concurrency: "unbounded" }
+    )
+  }
+
   const execute = <A>(command: Command<A>): Effect.Effect<A, ClusterError.RedisClusterError> => {
+    const route = command.route
+    if (route !== "key" && route !== "any") {
+      if (route === "unsupported") {
+        return Effect.fail(new ClusterError.UnsupportedCommandError({ command: command.name, reason: command.unsupportedReason ?? "not supported" }))
+      }
+      const fanout = command.fanout!
+      return Effect.flatMap(perNode(command), (replies) => {
+        const merged = fanout.merge(replies)
+        return merged instanceof ReplyShape
+          ? Effect.fail(new ClusterError.ProtocolError({ command: command.name, reason: merged.reason }))
+          : Effect.succeed(merged)
+      })
+    }
     const slot = slotOf(command)
     if (slot instanceof MultiSlot) {
       if (command.split === undefined) {
@@ -234,8 +278,10 @@ export const make = (
 
   const executeOn = <A>(endpoint: Endpoint, command: Command<A>): Effect.Effect<A, ClusterError.RedisClusterError> => {
     const node = topology.remap(endpoint)
+    // A fanned-out command sent to one node decodes as that node's part.
+    if (command.fanout !== undefined) return sendDecoded(command, node, command.fanout.decode) as Effect.Effect<A, ClusterError.RedisClusterError>
     return Effect.flatMap(send(command, node, false, undefined), (value) => decodeReply(command, value, node))
   }
 
-  return { execute, executeOn }
+  return { execute, executeOn, perNode }
 }

@@ -1,0 +1,6 @@
+/**
+ * Command constructors: bitmaps.
+ *
+ * @since 0.1.0
+ */
+export {}

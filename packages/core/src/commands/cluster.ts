@@ -1,0 +1,6 @@
+/**
+ * Command constructors: cluster.
+ *
+ * @since 0.1.0
+ */
+export {}

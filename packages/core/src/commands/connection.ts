@@ -1,0 +1,6 @@
+/**
+ * Command constructors: connection.
+ *
+ * @since 0.1.0
+ */
+export {}

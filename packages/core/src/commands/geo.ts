@@ -1,0 +1,6 @@
+/**
+ * Command constructors: geo.
+ *
+ * @since 0.1.0
+ */
+export {}

@@ -1,0 +1,6 @@
+/**
+ * Command constructors: hashes.
+ *
+ * @since 0.1.0
+ */
+export {}

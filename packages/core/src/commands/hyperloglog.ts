@@ -1,0 +1,6 @@
+/**
+ * Command constructors: hyperloglog.
+ *
+ * @since 0.1.0
+ */
+export {}

@@ -1,0 +1,6 @@
+/**
+ * Command constructors: keys.
+ *
+ * @since 0.1.0
+ */
+export {}

@@ -1,0 +1,6 @@
+/**
+ * Command constructors: lists.
+ *
+ * @since 0.1.0
+ */
+export {}

@@ -1,0 +1,6 @@
+/**
+ * Command constructors: pubsub.
+ *
+ * @since 0.1.0
+ */
+export {}

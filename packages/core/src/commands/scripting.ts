@@ -1,0 +1,6 @@
+/**
+ * Command constructors: scripting.
+ *
+ * @since 0.1.0
+ */
+export {}

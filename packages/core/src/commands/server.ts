@@ -1,0 +1,6 @@
+/**
+ * Command constructors: server.
+ *
+ * @since 0.1.0
+ */
+export {}

@@ -1,0 +1,6 @@
+/**
+ * Command constructors: sets.
+ *
+ * @since 0.1.0
+ */
+export {}

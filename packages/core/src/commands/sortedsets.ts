@@ -1,0 +1,6 @@
+/**
+ * Command constructors: sortedsets.
+ *
+ * @since 0.1.0
+ */
+export {}

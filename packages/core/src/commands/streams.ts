@@ -1,0 +1,6 @@
+/**
+ * Command constructors: streams.
+ *
+ * @since 0.1.0
+ */
+export {}

@@ -1,0 +1,6 @@
+/**
+ * Command constructors: strings.
+ *
+ * @since 0.1.0
+ */
+export {}

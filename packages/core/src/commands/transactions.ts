@@ -1,0 +1,6 @@
+/**
+ * Command constructors: transactions.
+ *
+ * @since 0.1.0
+ */
+export {}
