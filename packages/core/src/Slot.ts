@@ -1,0 +1,103 @@
+/**
+ * Key → hash slot (CRC16/XMODEM of the key or of its hash tag, mod 16384) and slot ranges.
+ *
+ * @since 0.1.0
+ */
+import * as ClusterKeySlot from "cluster-key-slot"
+
+type Calculate = (key: string | Buffer) => number
+
+// The package is CommonJS (`module.exports = calculate`): ESM interop exposes it as `default`
+// (Node, vitest); a loader that hands out `module.exports` itself gives the function directly.
+const calculateSlot: Calculate = typeof ClusterKeySlot === "function"
+  ? ClusterKeySlot
+  : (ClusterKeySlot as unknown as { readonly default: Calculate }).default
+
+/** Number of hash slots in a Redis Cluster. */
+export const SLOT_COUNT = 16384
+
+/** The highest slot number. */
+export const MAX_SLOT = 16383
+
+/** An inclusive range of slots, as `CLUSTER SLOTS` / `CLUSTER SHARDS` report them. */
+export interface SlotRange {
+  readonly start: number
+  readonly end: number
+}
+
+const OPEN = 0x7b // {
+const CLOSE = 0x7d // }
+
+/** A lone surrogate: such a string is sent as U+FFFD bytes, which `cluster-key-slot` would not hash. */
+const LONE_SURROGATE = /\p{Cs}/u
+
+/**
+ * CRC16/XMODEM table, for the one case `cluster-key-slot` gets wrong: an empty first tag (`{}`)
+ * followed later by another `}` (it hashes from the second `{`, Redis hashes the whole key).
+ */
+let crcTable: Uint16Array | undefined
+
+const crc16 = (bytes: Uint8Array): number => {
+  if (crcTable === undefined) {
+    crcTable = new Uint16Array(256)
+    for (let i = 0; i < 256; i++) {
+      let c = i << 8
+      for (let j = 0; j < 8; j++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff
+      crcTable[i] = c
+    }
+  }
+  let crc = 0
+  for (let i = 0; i < bytes.length; i++) crc = ((crc << 8) & 0xffff) ^ crcTable[((crc >> 8) ^ bytes[i]!) & 0xff]!
+  return crc
+}
+
+const slotOfBytes = (key: Uint8Array): number => {
+  const open = key.indexOf(OPEN)
+  if (open !== -1) {
+    const close = key.indexOf(CLOSE, open + 1)
+    // A non-empty tag holds no `}`, so the library hashes all of it.
+    if (close > open + 1) return calculateSlot(Buffer.from(key.buffer, key.byteOffset + open + 1, close - open - 1))
+    if (close !== -1 && key.indexOf(CLOSE, close + 1) !== -1) return crc16(key) & MAX_SLOT
+  }
+  return calculateSlot(Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength))
+}
+
+/**
+ * The hash slot of a key, as Redis computes it: CRC16 of the hash tag (the bytes between the first
+ * `{` and the next `}`, when not empty) or else of the whole key. `"foo{}{bar}"` hashes whole,
+ * `"foo{{bar}}"` hashes `"{bar"`. Strings hash as their UTF-8 bytes (as sent), so a string key and
+ * its Buffer give the same slot.
+ */
+export const slot = (key: string | Uint8Array): number => {
+  if (typeof key !== "string") return slotOfBytes(key)
+  if (LONE_SURROGATE.test(key)) return slotOfBytes(Buffer.from(key, "utf8"))
+  // `{` and `}` never occur inside a multi-byte UTF-8 sequence, so UTF-16 indices find the same tag.
+  const open = key.indexOf("{")
+  if (open !== -1) {
+    const close = key.indexOf("}", open + 1)
+    if (close > open + 1) return calculateSlot(key.substring(open + 1, close))
+    if (close !== -1 && key.indexOf("}", close + 1) !== -1) return crc16(Buffer.from(key, "utf8")) & MAX_SLOT
+  }
+  return calculateSlot(key)
+}
+
+/**
+ * Compresses slots (any order, duplicates allowed) into sorted, disjoint, maximal inclusive ranges:
+ * `[0, 1, 2, 5]` → `[{ start: 0, end: 2 }, { start: 5, end: 5 }]`.
+ */
+export const rangesOf = (slots: Iterable<number>): ReadonlyArray<SlotRange> => {
+  const sorted = Array.from(slots).sort((a, b) => a - b)
+  const ranges: Array<SlotRange> = []
+  let i = 0
+  while (i < sorted.length) {
+    const start = sorted[i]!
+    let end = start
+    i++
+    while (i < sorted.length && sorted[i]! <= end + 1) {
+      end = Math.max(end, sorted[i]!)
+      i++
+    }
+    ranges.push({ start, end })
+  }
+  return ranges
+}
