@@ -11,11 +11,14 @@ export interface ErrorContext {
   readonly host?: string | undefined
   readonly port?: number | undefined
   readonly command?: string | undefined
+  /** Position of the command in a pipeline or transaction. */
+  readonly index?: number | undefined
 }
 
 const where = (ctx: ErrorContext): string => {
   const parts: Array<string> = []
   if (ctx.command !== undefined) parts.push(`command ${ctx.command}`)
+  if (ctx.index !== undefined) parts.push(`at index ${ctx.index}`)
   if (ctx.host !== undefined || ctx.port !== undefined) parts.push(`node ${ctx.host ?? "?"}:${ctx.port ?? "?"}`)
   return parts.length === 0 ? "" : ` (${parts.join(", ")})`
 }
@@ -26,9 +29,10 @@ export class MovedError extends Data.TaggedError("MovedError")<{
   readonly host: string
   readonly port: number
   readonly command?: string | undefined
+  readonly index?: number | undefined
 }> {
   override get message(): string {
-    return `MOVED: slot ${this.slot} is served by ${this.host}:${this.port}${where({ command: this.command })}`
+    return `MOVED: slot ${this.slot} is served by ${this.host}:${this.port}${where({ command: this.command, index: this.index })}`
   }
 }
 
@@ -38,9 +42,10 @@ export class AskError extends Data.TaggedError("AskError")<{
   readonly host: string
   readonly port: number
   readonly command?: string | undefined
+  readonly index?: number | undefined
 }> {
   override get message(): string {
-    return `ASK: slot ${this.slot} is being imported by ${this.host}:${this.port}${where({ command: this.command })}`
+    return `ASK: slot ${this.slot} is being imported by ${this.host}:${this.port}${where({ command: this.command, index: this.index })}`
   }
 }
 
@@ -82,10 +87,11 @@ export class ReadOnlyError extends Data.TaggedError("ReadOnlyError")<ErrorContex
 /** The keys of one atomic command (or transaction) hash to different slots; nothing was sent. */
 export class CrossSlotError extends Data.TaggedError("CrossSlotError")<{
   readonly command?: string | undefined
+  readonly index?: number | undefined
   readonly slots: ReadonlyArray<number>
 }> {
   override get message(): string {
-    return `CROSSSLOT: keys hash to different slots (${this.slots.join(", ")})${where({ command: this.command })}`
+    return `CROSSSLOT: keys hash to different slots (${this.slots.join(", ")})${where({ command: this.command, index: this.index })}`
   }
 }
 
@@ -93,9 +99,10 @@ export class CrossSlotError extends Data.TaggedError("CrossSlotError")<{
 export class SlotNotCoveredError extends Data.TaggedError("SlotNotCoveredError")<{
   readonly slot: number
   readonly command?: string | undefined
+  readonly index?: number | undefined
 }> {
   override get message(): string {
-    return `slot ${this.slot} is not served by any node${where({ command: this.command })}`
+    return `slot ${this.slot} is not served by any node${where({ command: this.command, index: this.index })}`
   }
 }
 
@@ -104,13 +111,14 @@ export class ConnectionError extends Data.TaggedError("ConnectionError")<{
   readonly host: string
   readonly port: number
   readonly command?: string | undefined
+  readonly index?: number | undefined
   /** `true` when the command had been written before the connection dropped: it may have run. */
   readonly written?: boolean | undefined
   readonly reason: string
   readonly cause?: unknown
 }> {
   override get message(): string {
-    return `connection to ${this.host}:${this.port} failed: ${this.reason}${where({ command: this.command })}`
+    return `connection to ${this.host}:${this.port} failed: ${this.reason}${where({ command: this.command, index: this.index })}`
   }
 }
 
@@ -146,11 +154,12 @@ export class ProtocolError extends Data.TaggedError("ProtocolError")<ErrorContex
 /** More than `maxRedirects` MOVED/ASK hops for one command. */
 export class RedirectLimitError extends Data.TaggedError("RedirectLimitError")<{
   readonly command?: string | undefined
+  readonly index?: number | undefined
   readonly redirects: number
   readonly last?: MovedError | AskError | undefined
 }> {
   override get message(): string {
-    return `gave up after ${this.redirects} redirects${where({ command: this.command })}`
+    return `gave up after ${this.redirects} redirects${where({ command: this.command, index: this.index })}`
   }
 }
 
@@ -167,10 +176,27 @@ export class ConfigError extends Data.TaggedError("ConfigError")<{
 /** The command cannot run on a cluster client (`MOVE`, `SWAPDB`, `SELECT 1`, ...). */
 export class UnsupportedCommandError extends Data.TaggedError("UnsupportedCommandError")<{
   readonly command: string
+  readonly index?: number | undefined
   readonly reason: string
 }> {
   override get message(): string {
-    return `${this.command} is not supported by a cluster client: ${this.reason}`
+    return `${this.command} is not supported by a cluster client: ${this.reason}${where({ index: this.index })}`
+  }
+}
+
+/**
+ * Optimistic locking gave up: a watched key kept changing (`reason: "conflict"`, after the retry
+ * schedule), or the keys' slot moved to another node while watching (`"slot-moved"`).
+ */
+export class WatchError extends Data.TaggedError("WatchError")<{
+  readonly keys: ReadonlyArray<string>
+  readonly reason: "conflict" | "slot-moved"
+  readonly attempts: number
+}> {
+  override get message(): string {
+    return this.reason === "conflict"
+      ? `watched keys changed ${this.attempts} time(s) in a row: ${this.keys.join(", ")}`
+      : `the slot of the watched keys moved while watching: ${this.keys.join(", ")}`
   }
 }
 
@@ -192,6 +218,15 @@ export type RedisClusterError =
   | RedirectLimitError
   | ConfigError
   | UnsupportedCommandError
+  | WatchError
+
+/** The same error, naming the command's position in a pipeline or transaction. */
+export const atIndex = <E extends RedisClusterError>(error: E, index: number): E => {
+  if (error._tag === "ConfigError" || error._tag === "WatchError") return error
+  // Every other class takes its own fields plus `index`; rebuild it so it stays that class.
+  const Ctor = error.constructor as new(fields: object) => E
+  return new Ctor({ ...error, index })
+}
 
 /** Errors a single node reply can turn into. */
 export type ReplyFailure =

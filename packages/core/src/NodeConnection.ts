@@ -67,12 +67,30 @@ export interface NodeConnection {
     timeoutMillis?: number,
     asking?: boolean
   ) => Effect.Effect<Resp.RespValue, CommandError>
+  /**
+   * Send several commands in one go: they are queued back to back (no other fiber's command lands
+   * between them, which MULTI/EXEC relies on) and the Effect completes once every reply arrived,
+   * with one `Exit` per command in order. Interrupting it drops the replies in order.
+   */
+  readonly sendBatch: (
+    requests: ReadonlyArray<BatchRequest>,
+    timeoutMillis?: number
+  ) => Effect.Effect<ReadonlyArray<Exit.Exit<Resp.RespValue, CommandError>>>
   /** `false` once the connection is lost or closed; then every `send` fails with `ConnectionError`. */
   readonly isOpen: () => boolean
   /** Commands queued or written and not yet answered. */
   readonly pending: () => number
   /** Waits until the connection is dead and gives the reason. */
   readonly closed: Effect.Effect<ClusterError.ConnectionError | ClusterError.ProtocolError>
+}
+
+/** One command of a batch. */
+export interface BatchRequest {
+  readonly args: ReadonlyArray<Resp.RespArg>
+  /** Decode the reply's strings as bytes. */
+  readonly bytes?: boolean | undefined
+  /** Send `ASKING` right before it. */
+  readonly asking?: boolean | undefined
 }
 
 const commandName = (args: ReadonlyArray<Resp.RespArg>): string => {
@@ -155,6 +173,8 @@ class Machine {
       this.writer.push(pending.args)
       pending.written = true
       this.inflight.push(pending)
+      // Big batches go out in slices instead of one giant buffer.
+      if (this.writer.length >= 1 << 20) this.transport.write(this.writer.take())
     }
     if (this.writer.length > 0) this.transport.write(this.writer.take())
   }
@@ -273,6 +293,25 @@ const send = (machine: Machine, args: ReadonlyArray<Resp.RespArg>, bytes: boolea
     })
   })
 
+const sendBatch = (machine: Machine, requests: ReadonlyArray<BatchRequest>, timeoutMillis: number | undefined) =>
+  Effect.async<ReadonlyArray<Exit.Exit<Resp.RespValue, CommandError>>>((resume) => {
+    const n = requests.length
+    const results = new Array<Exit.Exit<Resp.RespValue, CommandError>>(n)
+    if (n === 0) return resume(Effect.succeed(results))
+    let left = n
+    const pendings = new Array<Pending | undefined>(n)
+    for (let i = 0; i < n; i++) {
+      const r = requests[i]!
+      pendings[i] = machine.enqueue(r.args, r.bytes === true, timeoutMillis, r.asking === true, (exit) => {
+        results[i] = exit
+        if (--left === 0) resume(Effect.succeed(results))
+      })
+    }
+    return Effect.sync(() => {
+      for (const p of pendings) if (p !== undefined) p.resume = undefined
+    })
+  })
+
 const isUnknownCommand = (e: ClusterError.ReplyFailure): boolean =>
   e._tag === "ReplyError" && /unknown command/i.test(e.reply)
 
@@ -343,6 +382,7 @@ export const make = (options: NodeConnectionOptions): Effect.Effect<NodeConnecti
       endpoint,
       protocol: machine.protocol,
       send: (args, bytes = false, timeoutMillis, asking = false) => send(machine, args, bytes, timeoutMillis, asking),
+      sendBatch: (requests, timeoutMillis) => sendBatch(machine, requests, timeoutMillis),
       isOpen: () => machine.dead === undefined,
       pending: () => machine.pendingCount(),
       closed: Effect.async<ClusterError.ConnectionError | ClusterError.ProtocolError>((resume) => {

@@ -6,18 +6,21 @@
  * @since 0.1.0
  */
 import { Config, Context, Effect, Layer } from "effect"
+import type { Either } from "effect"
 import type { ConfigError } from "effect"
 import type { Scope } from "effect"
 import * as ClusterConfig from "./ClusterConfig.js"
 import type * as ClusterError from "./ClusterError.js"
-import type { Command, NodeReply } from "./Command.js"
+import type { Command, CommandResult, NodeReply } from "./Command.js"
 import * as Commands from "./commands/index.js"
 import type { Connector, Endpoint } from "./Connector.js"
+import * as Batch from "./internal/batch.js"
 import * as Blocking from "./internal/blocking.js"
 import * as Executor from "./internal/executor.js"
 import * as Observe from "./internal/observe.js"
 import * as Pool from "./internal/pool.js"
 import * as RetryPolicy from "./RetryPolicy.js"
+import { NodePicker } from "./Router.js"
 import * as Topology from "./Topology.js"
 
 /** The options of a cluster client (see `ClusterConfig`). */
@@ -32,8 +35,34 @@ export type CommandMethods = {
     : never
 }
 
+/** The results of a batch of commands, by position. */
+export type Results<T extends ReadonlyArray<Command<unknown>>> = { -readonly [K in keyof T]: CommandResult<T[K]> }
+
+/** Every command's outcome in a batch, by position. */
+export type Settled<T extends ReadonlyArray<Command<unknown>>> = {
+  -readonly [K in keyof T]: Either.Either<CommandResult<T[K]>, ClusterError.RedisClusterError>
+}
+
 /** The cluster client. */
 export interface RedisCluster extends CommandMethods {
+  /**
+   * Sends the commands as a pipeline: grouped per node, one write per node, all nodes at once;
+   * order is kept per slot. Multi-key commands spanning slots are split (like `execute`), commands
+   * for every master are sent to each. Only commands answered MOVED/ASK/TRYAGAIN/CLUSTERDOWN/
+   * LOADING/READONLY, or never written when a connection dropped, are sent again. Fails with the
+   * first failed command's error (naming its `index`) once every command has finished.
+   * Blocking and unsupported commands are refused before anything is sent.
+   */
+  readonly pipeline: <const T extends ReadonlyArray<Command<unknown>>>(commands: T) => Effect.Effect<Results<T>, ClusterError.RedisClusterError>
+  /** `pipeline` giving every command's outcome as an `Either` instead of failing. */
+  readonly pipelineSettled: <const T extends ReadonlyArray<Command<unknown>>>(commands: T) => Effect.Effect<Settled<T>, ClusterError.RedisClusterError>
+  /**
+   * `MULTI` … `EXEC` on the node that owns the commands' one slot (`CrossSlotError` before
+   * sending when keys span slots). Retried whole when nothing ran (MOVED, ASK with `ASKING` before
+   * `MULTI`, TRYAGAIN, CLUSTERDOWN, a connection lost before `EXEC` was written). A command refused
+   * while queueing (`EXECABORT`) fails with that command's error and `index`.
+   */
+  readonly transaction: <const T extends ReadonlyArray<Command<unknown>>>(commands: T) => Effect.Effect<Results<T>, ClusterError.RedisClusterError>
   /** Runs any command: routed by its keys, redirects followed, transient failures retried. */
   readonly execute: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
   /**
@@ -101,17 +130,28 @@ const build = (config: RedisClusterConfig) =>
       measureLatency: resolved.readFrom === "nearest",
       onRefresh: resolved.metrics ? Observe.countRefresh : undefined
     })
+    const retry = RetryPolicy.resolve(resolved.clusterDownRetryAttempts, resolved.retry)
     const executor = Executor.make(pool, blocking, topology, {
       readFrom: resolved.readFrom,
       maxRedirects: resolved.maxRedirects,
       commandTimeoutMillis: resolved.commandTimeoutMillis,
       refreshAfterMoved: resolved.refreshAfterMoved,
-      retry: RetryPolicy.resolve(resolved.clusterDownRetryAttempts, resolved.retry),
+      retry,
       onRedirect: resolved.metrics ? Observe.countRedirect : undefined
     })
     const execute = Observe.instrument(executor.execute, resolved)
+    const batch = Batch.make(pool, topology, {
+      picker: new NodePicker(resolved.readFrom),
+      maxRedirects: resolved.maxRedirects,
+      commandTimeoutMillis: resolved.commandTimeoutMillis,
+      retry
+    })
     const service: RedisCluster = {
       ...commandMethods(execute),
+      // The tuple types are checked at the method signature; the engine works on unknowns.
+      pipeline: batch.pipeline as RedisCluster["pipeline"],
+      pipelineSettled: batch.settle as RedisCluster["pipelineSettled"],
+      transaction: batch.transaction as RedisCluster["transaction"],
       execute,
       executeOn: executor.executeOn,
       perNode: executor.perNode,

@@ -316,8 +316,10 @@ export const make = (
         const master: ClusterNode = { id: known?.id ?? address, host: endpoint.host, port: endpoint.port, address, role: "master", health: "online" }
         target = { master, replicas: [], readReplicas: [], ranges: [[slot, slot]] }
       }
-      ;(snapshot.slots as Array<Shard | undefined>)[slot] = target
-      snapshot = { ...snapshot, version: ++version }
+      // Copy on write: a snapshot once handed out never changes under its holder.
+      const slots = snapshot.slots.slice()
+      slots[slot] = target
+      snapshot = { ...snapshot, slots, version: ++version }
     }
 
     // Initial discovery: the layer is not built until the cluster answered.

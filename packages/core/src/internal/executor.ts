@@ -8,8 +8,7 @@
  *
  * @internal
  */
-import { Effect, Option, Schedule } from "effect"
-import type { ScheduleDriver } from "effect/Schedule"
+import { Effect } from "effect"
 import * as ClusterError from "../ClusterError.js"
 import type { Endpoint } from "../Connector.js"
 import type * as NodeConnection from "../NodeConnection.js"
@@ -24,6 +23,8 @@ import type { Command, NodeReply, Split } from "./command.js"
 import { addressOf } from "./pool.js"
 import type { ConnectionPool } from "./pool.js"
 import { ReplyShape } from "./reply.js"
+import { Retries } from "./retry.js"
+import type { RetryKind } from "./retry.js"
 
 /** What the executor needs to know. */
 export interface ExecutorOptions {
@@ -47,15 +48,10 @@ export interface Executor {
   readonly perNode: (command: Command<unknown>) => Effect.Effect<ReadonlyArray<NodeReply<unknown>>, ClusterError.RedisClusterError>
 }
 
-type RetryKind = keyof RetryPolicies
-
 /** Per-command retry state, created at the first failure. */
-class Attempt {
+class Attempt extends Retries {
   hops = 0
   refreshedUncovered = false
-  last: ClusterError.MovedError | ClusterError.AskError | undefined = undefined
-  readonly drivers: Partial<Record<RetryKind, ScheduleDriver<unknown, unknown, never>>> = {}
-  constructor(readonly deadline: number) {}
 }
 
 const decodeReply = <A>(command: Command<A>, value: Resp.RespValue, node: Endpoint): Effect.Effect<A, ClusterError.ProtocolError> => {
@@ -112,7 +108,7 @@ export const make = (
       }
     }
     return Effect.matchEffect(send(command, node, asking, remaining), {
-      onFailure: (error) => recover(command, slot, error, state ?? new Attempt(timeout === 0 ? 0 : startedAt + timeout), startedAt),
+      onFailure: (error) => recover(command, slot, error, state ?? new Attempt(options.retry, timeout === 0 ? 0 : startedAt + timeout), startedAt),
       onSuccess: (value) => decodeReply(command, value, node)
     })
   }
@@ -121,7 +117,7 @@ export const make = (
     const snapshot = topology.current()
     const shard = slot === -1 ? picker.anyShard(snapshot) : snapshot.slots[slot]
     if (shard === undefined) {
-      const st = state ?? new Attempt(timeout === 0 ? 0 : startedAt + timeout)
+      const st = state ?? new Attempt(options.retry, timeout === 0 ? 0 : startedAt + timeout)
       if (st.refreshedUncovered) {
         return Effect.fail(new ClusterError.SlotNotCoveredError({ slot, command: command.name }))
       }
@@ -145,23 +141,8 @@ export const make = (
     before: Effect.Effect<unknown> = Effect.void
   ): Effect.Effect<A, ClusterError.RedisClusterError> =>
     Effect.gen(function*() {
-      let driver = state.drivers[kind]
-      if (driver === undefined) {
-        driver = yield* Schedule.driver(options.retry[kind])
-        state.drivers[kind] = driver
-      }
       yield* before
-      const wait = driver.next(error)
-      const left = state.deadline === 0 ? undefined : state.deadline - Date.now()
-      const proceed = left === undefined
-        ? Effect.option(wait)
-        : left <= 0
-        ? Effect.succeed(Option.none())
-        : Effect.timeoutTo(wait, { duration: left, onSuccess: Option.some, onTimeout: Option.none }).pipe(
-          Effect.catchAll(() => Effect.succeed(Option.none()))
-        )
-      const go = yield* proceed
-      if (Option.isNone(go)) return yield* Effect.fail(error)
+      if (!(yield* state.wait(kind, error))) return yield* Effect.fail(error)
       return yield* dispatch(command, slot, state, startedAt)
     })
 
@@ -176,7 +157,6 @@ export const make = (
       case "MovedError":
       case "AskError": {
         state.hops++
-        state.last = error
         if (state.hops > options.maxRedirects) {
           return Effect.fail(new ClusterError.RedirectLimitError({ command: command.name, redirects: state.hops - 1, last: error }))
         }

@@ -1,0 +1,420 @@
+/**
+ * Pipelines and transactions.
+ *
+ * A pipeline's commands become parts: one per single-slot command, one per slot for a splittable
+ * multi-key command, one per node for a fanned-out one. Parts are grouped per node, in input order
+ * (so order is kept per slot), and each node's group is written in windows with one `sendBatch` per
+ * window, all nodes concurrently. Then only the parts that failed in a way a retry can fix (MOVED,
+ * ASK, TRYAGAIN, CLUSTERDOWN, LOADING, READONLY, or a connection lost before they were written)
+ * go round again; a part that succeeded is never sent again, nor is a write that was on the wire
+ * when its connection dropped.
+ *
+ * A transaction is `MULTI` + commands + `EXEC` queued back to back on the slot owner's shared
+ * connection (nothing from other fibers lands in between), retried whole when nothing ran.
+ *
+ * @internal
+ */
+import { Effect, Either, Exit } from "effect"
+import * as ClusterError from "../ClusterError.js"
+import type { Endpoint } from "../Connector.js"
+import type * as NodeConnection from "../NodeConnection.js"
+import * as Resp from "../Resp.js"
+import type { RetryPolicies } from "../RetryPolicy.js"
+import { MultiSlot, NodePicker, slotOf } from "../Router.js"
+import type { ClusterTopologyService } from "../Topology.js"
+import type { Command, Decoder, NodeReply } from "./command.js"
+import { BLOCKING } from "./command.js"
+import { addressOf } from "./pool.js"
+import type { ConnectionPool } from "./pool.js"
+import { ReplyShape } from "./reply.js"
+import { Retries } from "./retry.js"
+import type { RetryKind } from "./retry.js"
+
+/** Options shared with the executor. */
+export interface BatchOptions {
+  readonly picker: NodePicker
+  readonly maxRedirects: number
+  readonly commandTimeoutMillis: number
+  readonly retry: RetryPolicies
+  /** Commands per `sendBatch` window, per node. */
+  readonly windowSize?: number | undefined
+}
+
+type Failure = ClusterError.RedisClusterError
+
+/** One wire command of a pipeline entry. */
+class Part {
+  target: Endpoint | undefined
+  asking = false
+  hops = 0
+  result: Exit.Exit<unknown, Failure> | undefined = undefined
+  constructor(
+    readonly command: Command<unknown>,
+    readonly slot: number,
+    readonly decode: Decoder<unknown>,
+    target: Endpoint | undefined
+  ) {
+    this.target = target
+  }
+}
+
+/** One user command: its parts and how their values combine. */
+interface Entry {
+  readonly command: Command<unknown>
+  readonly parts: ReadonlyArray<Part>
+  readonly combine: (values: ReadonlyArray<unknown>, parts: ReadonlyArray<Part>) => unknown
+}
+
+const retryKind = (e: Failure, readOnly: boolean): RetryKind | "redirect" | undefined => {
+  switch (e._tag) {
+    case "MovedError":
+    case "AskError":
+      return "redirect"
+    case "TryAgainError":
+      return "tryAgain"
+    case "ClusterDownError":
+    case "MasterDownError":
+      return "clusterDown"
+    case "LoadingError":
+      return "loading"
+    case "ReadOnlyError":
+      return "reconnect"
+    case "ConnectionError":
+      return e.written === true && !readOnly ? undefined : "reconnect"
+    default:
+      return undefined
+  }
+}
+
+const shapeError = (command: Command<unknown>, node: Endpoint | undefined, shape: ReplyShape) =>
+  new ClusterError.ProtocolError({ host: node?.host, port: node?.port, command: command.name, reason: shape.reason })
+
+/** The pipeline and transaction engine over the client's pool and topology. */
+export const make = (pool: ConnectionPool, topology: ClusterTopologyService, options: BatchOptions) => {
+  const window = options.windowSize ?? 4096
+
+  /** Splits commands into parts; refuses what cannot be pipelined before anything is sent. */
+  const plan = (commands: ReadonlyArray<Command<unknown>>): Either.Either<ReadonlyArray<Entry>, Failure> => {
+    const entries: Array<Entry> = []
+    for (let i = 0; i < commands.length; i++) {
+      const command = commands[i]!
+      if (command.route === "unsupported") {
+        return Either.left(new ClusterError.UnsupportedCommandError({ command: command.name, index: i, reason: command.unsupportedReason ?? "not supported" }))
+      }
+      if ((command.flags & BLOCKING) !== 0) {
+        return Either.left(new ClusterError.UnsupportedCommandError({ command: command.name, index: i, reason: "a blocking command would stall the shared connection; run it with execute" }))
+      }
+      if (command.route === "masters" || command.route === "nodes") {
+        const fanout = command.fanout!
+        const shards = topology.current().shards.filter((s) => s.ranges.length > 0)
+        const targets = command.route === "masters" ? shards.map((s) => s.master) : shards.flatMap((s) => [s.master, ...s.readReplicas])
+        entries.push({
+          command,
+          parts: targets.map((t) => new Part(command, -1, fanout.decode, t)),
+          combine: (values, parts) =>
+            fanout.merge(values.map((value, j): NodeReply<unknown> => ({ address: addressOf(parts[j]!.target!), value })))
+        })
+        continue
+      }
+      const slot = slotOf(command)
+      if (slot instanceof MultiSlot) {
+        const split = command.split
+        if (split === undefined) return Either.left(new ClusterError.CrossSlotError({ command: command.name, index: i, slots: slot.slots }))
+        entries.push({
+          command,
+          parts: slot.groups.map((group, g) => {
+            const part = split.part(group)
+            return new Part(part, slot.slots[g]!, part.decode, undefined)
+          }),
+          combine: (values) => split.merge(values, slot.groups, command.keys.length)
+        })
+        continue
+      }
+      entries.push({ command, parts: [new Part(command, slot, command.decode, undefined)], combine: (values) => values[0] })
+    }
+    return Either.right(entries)
+  }
+
+  /** Where a part goes now: its forced target (after MOVED/ASK) or the slot map. */
+  const route = (part: Part): Endpoint | ClusterError.SlotNotCoveredError => {
+    if (part.target !== undefined) return part.target
+    const snapshot = topology.current()
+    const shard = part.slot === -1 ? options.picker.anyShard(snapshot) : snapshot.slots[part.slot]
+    if (shard === undefined) return new ClusterError.SlotNotCoveredError({ slot: part.slot, command: part.command.name })
+    return options.picker.pick(shard, snapshot, part.command.readOnly)
+  }
+
+  /** Sends one node's parts in windows; records each part's raw outcome. */
+  const sendGroup = (node: Endpoint, parts: ReadonlyArray<Part>, timeout: number | undefined) =>
+    Effect.gen(function*() {
+      const connection = yield* Effect.either(pool.get(node))
+      if (Either.isLeft(connection)) {
+        for (const p of parts) p.result = Exit.fail(connection.left)
+        return
+      }
+      for (let start = 0; start < parts.length; start += window) {
+        const slice = parts.slice(start, start + window)
+        const exits = yield* connection.right.sendBatch(
+          slice.map((p) => ({ args: p.command.args, bytes: p.command.bytes, asking: p.asking })),
+          timeout
+        )
+        for (let j = 0; j < slice.length; j++) {
+          const p = slice[j]!
+          const exit = exits[j]!
+          if (Exit.isFailure(exit)) {
+            p.result = exit as Exit.Exit<never, Failure>
+            continue
+          }
+          const value = p.decode(exit.value)
+          p.result = value instanceof ReplyShape ? Exit.fail(shapeError(p.command, node, value)) : Exit.succeed(value)
+        }
+      }
+    })
+
+  /** One round: every part in `parts` is sent once, grouped per node. */
+  const round = (parts: ReadonlyArray<Part>, timeout: number | undefined) =>
+    Effect.suspend(() => {
+      const groups = new Map<string, { node: Endpoint; parts: Array<Part> }>()
+      for (const p of parts) {
+        const node = route(p)
+        if (node instanceof ClusterError.SlotNotCoveredError) {
+          p.result = Exit.fail(node)
+          continue
+        }
+        const address = addressOf(node)
+        let group = groups.get(address)
+        if (group === undefined) groups.set(address, group = { node, parts: [] })
+        group.parts.push(p)
+      }
+      return Effect.forEach(groups.values(), (g) => sendGroup(g.node, g.parts, timeout), { concurrency: "unbounded", discard: true })
+    })
+
+  /** Runs rounds until every part has a final outcome. */
+  const runParts = (all: ReadonlyArray<Part>) =>
+    Effect.gen(function*() {
+      const timeout = options.commandTimeoutMillis
+      const retries = new Retries(options.retry, timeout === 0 ? 0 : Date.now() + timeout)
+      let pending: ReadonlyArray<Part> = all
+      let remaining: number | undefined = undefined
+      while (pending.length > 0) {
+        yield* round(pending, remaining)
+        const again: Array<Part> = []
+        const waits = new Map<RetryKind, Failure>()
+        let refresh = false
+        for (const p of pending) {
+          const exit = p.result!
+          if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail") continue
+          const error = exit.cause.error
+          const kind = retryKind(error, p.command.readOnly)
+          if (kind === undefined) continue
+          if (error._tag === "MovedError" || error._tag === "AskError") {
+            if (++p.hops > options.maxRedirects) {
+              p.result = Exit.fail(new ClusterError.RedirectLimitError({ command: p.command.name, redirects: p.hops - 1, last: error }))
+              continue
+            }
+            const target = topology.remap({ host: error.host, port: error.port })
+            if (error._tag === "MovedError") {
+              topology.applyMoved(error.slot, target)
+              refresh = true
+              // Back to the slot map: later parts of the same slot follow the patch too.
+              p.target = p.slot === -1 ? target : undefined
+              p.asking = false
+            } else {
+              p.target = target
+              p.asking = true
+            }
+          } else {
+            waits.set(kind as RetryKind, error)
+            p.target = p.slot === -1 ? p.target : undefined
+            p.asking = false
+            if (kind === "reconnect" || kind === "clusterDown") refresh = true
+          }
+          again.push(p)
+        }
+        if (again.length === 0) break
+        if (refresh) topology.requestRefresh("moved")
+        // Wait as long as the slowest kind of transient failure asks; an exhausted schedule or the
+        // deadline leaves those parts with their last error.
+        let giveUp = false
+        for (const [kind, error] of waits) {
+          if (kind === "clusterDown") yield* Effect.either(topology.refresh("cluster-down"))
+          if (!(yield* retries.wait(kind, error))) giveUp = true
+        }
+        const left = retries.remaining()
+        if (giveUp || (left !== undefined && left <= 0)) break
+        remaining = left === undefined ? undefined : Math.max(1, left)
+        pending = again
+      }
+    })
+
+  /** Every command's outcome, in input order. */
+  const settle = (commands: ReadonlyArray<Command<unknown>>): Effect.Effect<ReadonlyArray<Either.Either<unknown, Failure>>, Failure> =>
+    Effect.gen(function*() {
+      const planned = plan(commands)
+      if (Either.isLeft(planned)) return yield* Effect.fail(planned.left)
+      const entries = planned.right
+      yield* runParts(entries.flatMap((e) => e.parts))
+      return entries.map((entry, i): Either.Either<unknown, Failure> => {
+        const values: Array<unknown> = []
+        for (const p of entry.parts) {
+          const exit = p.result!
+          if (Exit.isFailure(exit)) {
+            const error = exit.cause._tag === "Fail" ? exit.cause.error : new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" })
+            return Either.left(ClusterError.atIndex(error, i))
+          }
+          values.push(exit.value)
+        }
+        const combined = entry.combine(values, entry.parts)
+        return combined instanceof ReplyShape
+          ? Either.left(ClusterError.atIndex(shapeError(entry.command, undefined, combined), i))
+          : Either.right(combined)
+      })
+    })
+
+  /** The results in order, or the first failed command's error (after every command finished). */
+  const pipeline = (commands: ReadonlyArray<Command<unknown>>): Effect.Effect<ReadonlyArray<unknown>, Failure> =>
+    Effect.flatMap(settle(commands), (results) => {
+      const values: Array<unknown> = []
+      for (const r of results) {
+        if (Either.isLeft(r)) return Effect.fail(r.left)
+        values.push(r.right)
+      }
+      return Effect.succeed(values)
+    })
+
+  // ---------------------------------------------------------------------------------------------
+  // Transactions
+
+  const transactionSlot = (commands: ReadonlyArray<Command<unknown>>): number | Failure => {
+    let slot = -1
+    const slots = new Set<number>()
+    for (let i = 0; i < commands.length; i++) {
+      const command = commands[i]!
+      if (command.route !== "key" && command.route !== "any") {
+        return new ClusterError.UnsupportedCommandError({
+          command: command.name,
+          index: i,
+          reason: command.route === "unsupported" ? command.unsupportedReason ?? "not supported" : "a command sent to several nodes cannot be part of a transaction"
+        })
+      }
+      if ((command.flags & BLOCKING) !== 0) {
+        return new ClusterError.UnsupportedCommandError({ command: command.name, index: i, reason: "blocking commands do not block inside MULTI/EXEC; run it with execute" })
+      }
+      const s = slotOf(command)
+      if (s instanceof MultiSlot) {
+        for (const x of s.slots) slots.add(x)
+      } else if (s !== -1) {
+        slots.add(s)
+        slot = s
+      }
+    }
+    if (slots.size > 1) return new ClusterError.CrossSlotError({ command: "MULTI", slots: Array.from(slots) })
+    return slot
+  }
+
+  const multiArgs: ReadonlyArray<Resp.RespArg> = ["MULTI"]
+  const execArgs: ReadonlyArray<Resp.RespArg> = ["EXEC"]
+
+  /** One try: what went wrong (to retry or report), or the decoded results. */
+  const transactOnce = (
+    commands: ReadonlyArray<Command<unknown>>,
+    node: Endpoint,
+    asking: boolean,
+    timeout: number | undefined
+  ): Effect.Effect<Either.Either<ReadonlyArray<unknown>, Failure>> =>
+    Effect.gen(function*() {
+      const connection = yield* Effect.either(pool.get(node))
+      if (Either.isLeft(connection)) return Either.left(connection.left)
+      const exits = yield* connection.right.sendBatch([
+        { args: multiArgs, asking },
+        ...commands.map((c) => ({ args: c.args, bytes: c.bytes })),
+        { args: execArgs }
+      ], timeout)
+      const multi = exits[0]!
+      if (Exit.isFailure(multi)) return Either.left(failureOf(multi))
+      // A command refused while queueing (MOVED, ASK, syntax...) aborts the whole transaction.
+      for (let i = 0; i < commands.length; i++) {
+        const queued = exits[i + 1]!
+        if (Exit.isFailure(queued)) return Either.left(ClusterError.atIndex(failureOf(queued), i))
+      }
+      const exec = exits[exits.length - 1]!
+      if (Exit.isFailure(exec)) return Either.left(failureOf(exec))
+      const replies = exec.value
+      if (!Array.isArray(replies) || replies.length !== commands.length) {
+        return Either.left(new ClusterError.ProtocolError({ ...node, command: "EXEC", reason: `expected ${commands.length} replies, got ${replies === null ? "null" : typeof replies}` }))
+      }
+      const values: Array<unknown> = []
+      for (let i = 0; i < commands.length; i++) {
+        const reply = (replies as ReadonlyArray<Resp.RespValue>)[i]!
+        const command = commands[i]!
+        if (reply instanceof Resp.ErrorReply) {
+          return Either.left(ClusterError.atIndex(ClusterError.fromReply(reply.message, { ...node, command: command.name }), i))
+        }
+        const value = command.decode(reply)
+        if (value instanceof ReplyShape) return Either.left(ClusterError.atIndex(shapeError(command, node, value), i))
+        values.push(value)
+      }
+      return Either.right(values)
+    })
+
+  const failureOf = (exit: Exit.Exit<unknown, NodeConnection.CommandError>): Failure =>
+    exit._tag === "Failure" && exit.cause._tag === "Fail"
+      ? exit.cause.error
+      : new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" })
+
+  /**
+   * `MULTI` … `EXEC` on the node owning the commands' one slot. Retried whole after MOVED/ASK
+   * (ASKING before MULTI), TRYAGAIN, CLUSTERDOWN, or a connection lost before EXEC was written;
+   * never after EXEC may have run.
+   */
+  const transaction = (commands: ReadonlyArray<Command<unknown>>): Effect.Effect<ReadonlyArray<unknown>, Failure> =>
+    Effect.gen(function*() {
+      const slot = transactionSlot(commands)
+      if (typeof slot !== "number") return yield* Effect.fail(slot)
+      if (commands.length === 0) return []
+      const timeout = options.commandTimeoutMillis
+      const retries = new Retries(options.retry, timeout === 0 ? 0 : Date.now() + timeout)
+      let target: Endpoint | undefined
+      let asking = false
+      let hops = 0
+      while (true) {
+        let node: Endpoint
+        if (target !== undefined) node = target
+        else {
+          const snapshot = topology.current()
+          const shard = slot === -1 ? options.picker.anyShard(snapshot) : snapshot.slots[slot]
+          if (shard === undefined) return yield* Effect.fail(new ClusterError.SlotNotCoveredError({ slot, command: "MULTI" }))
+          node = shard.master
+        }
+        const remaining = retries.remaining()
+        if (remaining !== undefined && remaining <= 0) return yield* Effect.fail(new ClusterError.TimeoutError({ ...node, command: "EXEC", timeoutMillis: timeout }))
+        const outcome = yield* transactOnce(commands, node, asking, remaining)
+        if (Either.isRight(outcome)) return outcome.right
+        const error = outcome.left
+        // EXEC was written and its connection dropped: it may have run. Never again.
+        if (error._tag === "ConnectionError" && error.written === true) return yield* Effect.fail(error)
+        const kind = retryKind(error, false)
+        if (kind === undefined) return yield* Effect.fail(error)
+        if (error._tag === "MovedError" || error._tag === "AskError") {
+          if (++hops > options.maxRedirects) return yield* Effect.fail(new ClusterError.RedirectLimitError({ command: "MULTI", redirects: hops - 1, last: error }))
+          const to = topology.remap({ host: error.host, port: error.port })
+          if (error._tag === "MovedError") {
+            topology.applyMoved(error.slot, to)
+            topology.requestRefresh("moved")
+            target = undefined
+            asking = false
+          } else {
+            target = to
+            asking = true
+          }
+          continue
+        }
+        target = undefined
+        asking = false
+        if (kind === "clusterDown" || kind === "reconnect") yield* Effect.either(topology.refresh(kind === "clusterDown" ? "cluster-down" : "connection-lost"))
+        if (!(yield* retries.wait(kind as RetryKind, error))) return yield* Effect.fail(error)
+      }
+    })
+
+  return { pipeline, settle, transaction }
+}
