@@ -6,12 +6,13 @@
  * @since 0.1.0
  */
 import { Config, Context, Effect, Layer } from "effect"
-import type { Either } from "effect"
+import type { Either, Schedule } from "effect"
 import type { ConfigError } from "effect"
 import type { Scope } from "effect"
 import * as ClusterConfig from "./ClusterConfig.js"
 import type * as ClusterError from "./ClusterError.js"
-import type { Command, CommandResult, NodeReply } from "./Command.js"
+import type * as Command from "./Command.js"
+import type { CommandResult, NodeReply } from "./Command.js"
 import * as Commands from "./commands/index.js"
 import type { Connector, Endpoint } from "./Connector.js"
 import * as Batch from "./internal/batch.js"
@@ -19,6 +20,7 @@ import * as Blocking from "./internal/blocking.js"
 import * as Executor from "./internal/executor.js"
 import * as Observe from "./internal/observe.js"
 import * as Pool from "./internal/pool.js"
+import * as Watch from "./internal/watch.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { NodePicker } from "./Router.js"
 import * as Topology from "./Topology.js"
@@ -30,21 +32,35 @@ type Constructors = typeof Commands
 
 /** One method per command constructor: same name, same arguments, the command's result. */
 export type CommandMethods = {
-  readonly [K in keyof Constructors]: Constructors[K] extends (...args: infer P extends ReadonlyArray<unknown>) => Command<infer A>
+  readonly [K in keyof Constructors]: Constructors[K] extends (...args: infer P extends ReadonlyArray<unknown>) => Command.Command<infer A>
     ? (...args: P) => Effect.Effect<A, ClusterError.RedisClusterError>
     : never
 }
 
 /** The results of a batch of commands, by position. */
-export type Results<T extends ReadonlyArray<Command<unknown>>> = { -readonly [K in keyof T]: CommandResult<T[K]> }
+export type Results<T extends ReadonlyArray<Command.Command<unknown>>> = { -readonly [K in keyof T]: CommandResult<T[K]> }
 
 /** Every command's outcome in a batch, by position. */
-export type Settled<T extends ReadonlyArray<Command<unknown>>> = {
+export type Settled<T extends ReadonlyArray<Command.Command<unknown>>> = {
   -readonly [K in keyof T]: Either.Either<CommandResult<T[K]>, ClusterError.RedisClusterError>
 }
 
-/** The cluster client. */
-export interface RedisCluster extends CommandMethods {
+/** What `watch`'s body works with: the watching connection. */
+export interface WatchTransaction {
+  /** Runs a command on the watching connection. */
+  readonly execute: <A>(command: Command.Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+  /** `MULTI` … `EXEC` on the watching connection. */
+  readonly transaction: <const T extends ReadonlyArray<Command.Command<unknown>>>(commands: T) => Effect.Effect<Results<T>, ClusterError.RedisClusterError>
+}
+
+/** The cluster client: one method per command, plus what is not a single command. */
+export interface RedisCluster extends ClientMethods, Omit<CommandMethods, keyof ClientMethods> {}
+
+/**
+ * The service's own methods. Where a command constructor has the same name (`watch`, whose plain
+ * command cannot work on a multiplexed connection), this one wins.
+ */
+export interface ClientMethods {
   /**
    * Sends the commands as a pipeline: grouped per node, one write per node, all nodes at once;
    * order is kept per slot. Multi-key commands spanning slots are split (like `execute`), commands
@@ -53,28 +69,39 @@ export interface RedisCluster extends CommandMethods {
    * first failed command's error (naming its `index`) once every command has finished.
    * Blocking and unsupported commands are refused before anything is sent.
    */
-  readonly pipeline: <const T extends ReadonlyArray<Command<unknown>>>(commands: T) => Effect.Effect<Results<T>, ClusterError.RedisClusterError>
+  readonly pipeline: <const T extends ReadonlyArray<Command.Command<unknown>>>(commands: T) => Effect.Effect<Results<T>, ClusterError.RedisClusterError>
   /** `pipeline` giving every command's outcome as an `Either` instead of failing. */
-  readonly pipelineSettled: <const T extends ReadonlyArray<Command<unknown>>>(commands: T) => Effect.Effect<Settled<T>, ClusterError.RedisClusterError>
+  readonly pipelineSettled: <const T extends ReadonlyArray<Command.Command<unknown>>>(commands: T) => Effect.Effect<Settled<T>, ClusterError.RedisClusterError>
   /**
    * `MULTI` … `EXEC` on the node that owns the commands' one slot (`CrossSlotError` before
    * sending when keys span slots). Retried whole when nothing ran (MOVED, ASK with `ASKING` before
    * `MULTI`, TRYAGAIN, CLUSTERDOWN, a connection lost before `EXEC` was written). A command refused
    * while queueing (`EXECABORT`) fails with that command's error and `index`.
    */
-  readonly transaction: <const T extends ReadonlyArray<Command<unknown>>>(commands: T) => Effect.Effect<Results<T>, ClusterError.RedisClusterError>
+  readonly transaction: <const T extends ReadonlyArray<Command.Command<unknown>>>(commands: T) => Effect.Effect<Results<T>, ClusterError.RedisClusterError>
+  /**
+   * Optimistic locking: `WATCH keys` on a dedicated connection to their node, then `body` (reads
+   * with `tx.execute`, then `tx.transaction`), all on that connection. When a watched key changed
+   * before `EXEC`, `body` runs again per `retry` (default: 10 times, jittered), then fails with
+   * `WatchError { reason: "conflict" }`; a MOVED while watching fails with `reason: "slot-moved"`.
+   */
+  readonly watch: <A, E, R>(
+    keys: ReadonlyArray<Command.Arg>,
+    body: (tx: WatchTransaction) => Effect.Effect<A, E, R>,
+    retry?: Schedule.Schedule<unknown, unknown>
+  ) => Effect.Effect<A, E | ClusterError.RedisClusterError, R>
   /** Runs any command: routed by its keys, redirects followed, transient failures retried. */
-  readonly execute: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+  readonly execute: <A>(command: Command.Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
   /**
    * Runs a command on one chosen node, with no redirect following: cluster management
    * (`CLUSTER FAILOVER`, `CLUSTER COUNTKEYSINSLOT`, `INFO` of one node).
    */
-  readonly executeOn: <A>(node: Endpoint, command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+  readonly executeOn: <A>(node: Endpoint, command: Command.Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
   /**
    * A fanned-out command's reply from every node it went to, unmerged (`{ address, value }` each,
    * `value` as the command's per-node decoder gives it); other commands give one entry.
    */
-  readonly perNode: (command: Command<unknown>) => Effect.Effect<ReadonlyArray<NodeReply<unknown>>, ClusterError.RedisClusterError>
+  readonly perNode: (command: Command.Command<unknown>) => Effect.Effect<ReadonlyArray<NodeReply<unknown>>, ClusterError.RedisClusterError>
   /** The topology this client routes by. */
   readonly topology: Topology.ClusterTopologyService
 }
@@ -92,7 +119,7 @@ const commandMethods = (execute: RedisCluster["execute"]): CommandMethods => {
   const methods: Record<string, (...args: ReadonlyArray<unknown>) => unknown> = {}
   for (const [name, constructor] of Object.entries(Commands)) {
     if (typeof constructor !== "function") continue
-    const build = constructor as (...args: ReadonlyArray<unknown>) => Command<unknown>
+    const build = constructor as (...args: ReadonlyArray<unknown>) => Command.Command<unknown>
     methods[name] = (...args) => execute(build(...args))
   }
   return methods as unknown as CommandMethods
@@ -152,6 +179,13 @@ const build = (config: RedisClusterConfig) =>
       pipeline: batch.pipeline as RedisCluster["pipeline"],
       pipelineSettled: batch.settle as RedisCluster["pipelineSettled"],
       transaction: batch.transaction as RedisCluster["transaction"],
+      watch: Watch.make({
+        blocking,
+        topology,
+        commandTimeoutMillis: resolved.commandTimeoutMillis,
+        transactionSlot: batch.transactionSlot,
+        execOn: batch.execOn
+      }) as RedisCluster["watch"],
       execute,
       executeOn: executor.executeOn,
       perNode: executor.perNode,

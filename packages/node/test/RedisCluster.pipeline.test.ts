@@ -180,4 +180,51 @@ describe("transactions", () => {
         expect(yield* redis.transaction([Command.incr(staying!), Command.incr(moving!)])).toEqual([22, 12])
         expect(redis.topology.current().slots[slot]!.master.port).toBe(target.port)
       })), 60_000)
+
+  it.scopedLive("watch: a conflicting write from another fiber makes the body run again; a permanent conflict is a WatchError", () =>
+    withClient((redis) =>
+      Effect.gen(function*() {
+        yield* redis.set("{w}balance", "100")
+        let runs = 0
+        const result = yield* redis.watch(["{w}balance"], (tx) =>
+          Effect.gen(function*() {
+            runs++
+            const balance = Number(Option.getOrElse(yield* tx.execute(Command.get("{w}balance")), () => "0"))
+            // The first time, someone else writes between our read and EXEC.
+            if (runs === 1) yield* redis.incrby("{w}balance", 5)
+            return yield* tx.transaction([Command.set("{w}balance", String(balance - 30)), Command.incr("{w}ops")])
+          }))
+        expect(runs).toBe(2)
+        expect(result).toEqual([Option.some("OK"), 1])
+        expect(yield* redis.get("{w}balance")).toEqual(Option.some("75"))
+        // Someone writes every time: give up with a typed error.
+        const failed = yield* Effect.either(redis.watch(["{w}balance"], (tx) =>
+          Effect.gen(function*() {
+            yield* redis.incr("{w}balance")
+            return yield* tx.transaction([Command.incr("{w}balance")])
+          })))
+        expect(Either.isLeft(failed) && failed.left._tag).toBe("WatchError")
+        expect(Either.isLeft(failed) && (failed.left as ClusterError.WatchError).reason).toBe("conflict")
+        // A body that only reads leaves a clean connection behind.
+        const read = yield* redis.watch(["{w}balance"], (tx) => tx.execute(Command.get("{w}balance")))
+        expect(Option.isSome(read)).toBe(true)
+      })))
+
+  it.scopedLive("watch across a slot move fails with WatchError slot-moved", () =>
+    withClient((redis, fixture) =>
+      Effect.gen(function*() {
+        const slot = Slot.slot("{wm}")
+        yield* redis.set("{wm}k", "1")
+        const owner = yield* fixture.masterOf(slot)
+        const target = (yield* fixture.masters).find((m) => m.port !== owner.port)!
+        const result = yield* Effect.either(redis.watch(["{wm}k"], (tx) =>
+          Effect.gen(function*() {
+            yield* fixture.migrateSlot(slot, target.port).pipe(Effect.orDie)
+            return yield* tx.execute(Command.get("{wm}k"))
+          })))
+        expect(Either.isLeft(result) && result.left._tag).toBe("WatchError")
+        expect(Either.isLeft(result) && (result.left as ClusterError.WatchError).reason).toBe("slot-moved")
+        // Outside the watch, everything follows the move.
+        expect(yield* redis.get("{wm}k")).toEqual(Option.some("1"))
+      })), 60_000)
 }, { timeout: 90_000 })

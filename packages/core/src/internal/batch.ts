@@ -315,17 +315,16 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
   const multiArgs: ReadonlyArray<Resp.RespArg> = ["MULTI"]
   const execArgs: ReadonlyArray<Resp.RespArg> = ["EXEC"]
 
-  /** One try: what went wrong (to retry or report), or the decoded results. */
-  const transactOnce = (
+  /** One try on a connection: what went wrong (to retry or report), `null` for a nil EXEC, or the decoded results. */
+  const execOn = (
+    connection: NodeConnection.NodeConnection,
     commands: ReadonlyArray<Command<unknown>>,
-    node: Endpoint,
     asking: boolean,
     timeout: number | undefined
-  ): Effect.Effect<Either.Either<ReadonlyArray<unknown>, Failure>> =>
+  ): Effect.Effect<Either.Either<ReadonlyArray<unknown> | null, Failure>> =>
     Effect.gen(function*() {
-      const connection = yield* Effect.either(pool.get(node))
-      if (Either.isLeft(connection)) return Either.left(connection.left)
-      const exits = yield* connection.right.sendBatch([
+      const node = connection.endpoint
+      const exits = yield* connection.sendBatch([
         { args: multiArgs, asking },
         ...commands.map((c) => ({ args: c.args, bytes: c.bytes })),
         { args: execArgs }
@@ -340,8 +339,10 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       const exec = exits[exits.length - 1]!
       if (Exit.isFailure(exec)) return Either.left(failureOf(exec))
       const replies = exec.value
+      // A watched key changed: nothing ran.
+      if (replies === null) return Either.right(null)
       if (!Array.isArray(replies) || replies.length !== commands.length) {
-        return Either.left(new ClusterError.ProtocolError({ ...node, command: "EXEC", reason: `expected ${commands.length} replies, got ${replies === null ? "null" : typeof replies}` }))
+        return Either.left(new ClusterError.ProtocolError({ ...node, command: "EXEC", reason: `expected ${commands.length} replies, got ${typeof replies}` }))
       }
       const values: Array<unknown> = []
       for (let i = 0; i < commands.length; i++) {
@@ -355,6 +356,22 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         values.push(value)
       }
       return Either.right(values)
+    })
+
+  const transactOnce = (
+    commands: ReadonlyArray<Command<unknown>>,
+    node: Endpoint,
+    asking: boolean,
+    timeout: number | undefined
+  ): Effect.Effect<Either.Either<ReadonlyArray<unknown>, Failure>> =>
+    Effect.gen(function*() {
+      const connection = yield* Effect.either(pool.get(node))
+      if (Either.isLeft(connection)) return Either.left(connection.left)
+      const outcome = yield* execOn(connection.right, commands, asking, timeout)
+      if (Either.isRight(outcome) && outcome.right === null) {
+        return Either.left(new ClusterError.ProtocolError({ ...node, command: "EXEC", reason: "nil EXEC reply without WATCH" }))
+      }
+      return outcome as Either.Either<ReadonlyArray<unknown>, Failure>
     })
 
   const failureOf = (exit: Exit.Exit<unknown, NodeConnection.CommandError>): Failure =>
@@ -416,5 +433,5 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       }
     })
 
-  return { pipeline, settle, transaction }
+  return { pipeline, settle, transaction, transactionSlot, execOn }
 }

@@ -28,11 +28,11 @@ interface NodeSlots {
 /** The blocking-connection pool. */
 export interface BlockingPool {
   /** Runs `use` on a dedicated connection to the node. */
-  readonly withConnection: <A, E>(
+  readonly withConnection: <A, E, R = never>(
     endpoint: Endpoint,
     command: string,
-    use: (connection: NodeConnection.NodeConnection) => Effect.Effect<A, E>
-  ) => Effect.Effect<A, E | NodeConnection.ConnectError>
+    use: (connection: NodeConnection.NodeConnection) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | NodeConnection.ConnectError, R>
   /** Connections open per address (idle or in use). */
   readonly sizes: () => ReadonlyMap<string, number>
 }
@@ -111,11 +111,11 @@ export const make = (
         })
       })
 
-    const withConnection = <A, E>(
+    const withConnection = <A, E, R = never>(
       endpoint: Endpoint,
       command: string,
-      use: (connection: NodeConnection.NodeConnection) => Effect.Effect<A, E>
-    ): Effect.Effect<A, E | NodeConnection.ConnectError> =>
+      use: (connection: NodeConnection.NodeConnection) => Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E | NodeConnection.ConnectError, R> =>
       Effect.acquireUseRelease(
         acquire(endpoint, command),
         (item) => use(item.connection),
