@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Config, Context, Effect, Layer } from "effect"
-import type { Either, Schedule } from "effect"
+import type { Either, Schedule, Stream } from "effect"
 import type { ConfigError } from "effect"
 import type { Scope } from "effect"
 import * as ClusterConfig from "./ClusterConfig.js"
@@ -20,6 +20,9 @@ import * as Blocking from "./internal/blocking.js"
 import * as Executor from "./internal/executor.js"
 import * as Observe from "./internal/observe.js"
 import * as Pool from "./internal/pool.js"
+import * as PubSub from "./PubSub.js"
+import { Retries } from "./internal/retry.js"
+import * as Scan from "./internal/scan.js"
 import * as Watch from "./internal/watch.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { NodePicker } from "./Router.js"
@@ -54,7 +57,9 @@ export interface WatchTransaction {
 }
 
 /** The cluster client: one method per command, plus what is not a single command. */
-export interface RedisCluster extends ClientMethods, Omit<CommandMethods, keyof ClientMethods> {}
+export interface RedisCluster
+  extends ClientMethods, PubSub.PubSubMethods, Omit<CommandMethods, keyof ClientMethods | keyof PubSub.PubSubMethods>
+{}
 
 /**
  * The service's own methods. Where a command constructor has the same name (`watch`, whose plain
@@ -102,6 +107,18 @@ export interface ClientMethods {
    * `value` as the command's per-node decoder gives it); other commands give one entry.
    */
   readonly perNode: (command: Command.Command<unknown>) => Effect.Effect<ReadonlyArray<NodeReply<unknown>>, ClusterError.RedisClusterError>
+  /**
+   * Every key of every master, as a Stream: a cursor per master, continued on the promoted replica
+   * when a master fails over. Every key present for the whole scan is returned at least once;
+   * duplicates can occur (after a failover resume, server rehashing, keys migrating between masters).
+   */
+  readonly scan: (options?: Scan.ScanOptions) => Stream.Stream<string, ClusterError.RedisClusterError>
+  /** A hash's fields and values as a Stream (`HSCAN` on the key's slot owner). */
+  readonly hscan: (key: Command.Arg, options?: Scan.KeyScanOptions) => Stream.Stream<readonly [string, string], ClusterError.RedisClusterError>
+  /** A set's members as a Stream (`SSCAN`). */
+  readonly sscan: (key: Command.Arg, options?: Scan.KeyScanOptions) => Stream.Stream<string, ClusterError.RedisClusterError>
+  /** A sorted set's members and scores as a Stream (`ZSCAN`). */
+  readonly zscan: (key: Command.Arg, options?: Scan.KeyScanOptions) => Stream.Stream<{ readonly member: string; readonly score: number }, ClusterError.RedisClusterError>
   /** The topology this client routes by. */
   readonly topology: Topology.ClusterTopologyService
 }
@@ -173,8 +190,18 @@ const build = (config: RedisClusterConfig) =>
       commandTimeoutMillis: resolved.commandTimeoutMillis,
       retry
     })
+    const scans = Scan.make({
+      topology,
+      execute,
+      executeOn: executor.executeOn,
+      retries: () => new Retries(retry, resolved.commandTimeoutMillis === 0 ? 0 : Date.now() + resolved.commandTimeoutMillis)
+    })
+    // Pub/sub streams (they replace the unsupported `subscribe`-family command methods).
+    const pubsub = yield* PubSub.make(topology, { connection, readFrom: resolved.readFrom })
     const service: RedisCluster = {
       ...commandMethods(execute),
+      ...pubsub,
+      ...scans,
       // The tuple types are checked at the method signature; the engine works on unknowns.
       pipeline: batch.pipeline as RedisCluster["pipeline"],
       pipelineSettled: batch.settle as RedisCluster["pipelineSettled"],

@@ -1,0 +1,158 @@
+/**
+ * Cursor iteration as Streams. `scan` walks every master with a cursor of its own, one master
+ * after another; when a master fails over mid-scan, the same cursor continues on the node that now
+ * serves its slots (SCAN's reverse-binary cursor stays meaningful on a replica holding the same
+ * keys). `hscan`/`sscan`/`zscan` walk one key on its slot owner.
+ *
+ * Guarantee (Redis' own, per node): every key present for the whole scan is returned at least once.
+ * Duplicates can occur: after a resume on a promoted replica, when the server rehashes, and for keys
+ * whose slot migrates between masters during the scan (which may also miss such keys).
+ *
+ * @internal
+ */
+import { Chunk, Effect, Option, Stream } from "effect"
+import * as ClusterError from "../ClusterError.js"
+import type { Endpoint } from "../Connector.js"
+import type * as Resp from "../Resp.js"
+import type { ClusterTopologyService } from "../Topology.js"
+import { Command, READONLY } from "./command.js"
+import * as R from "./reply.js"
+import { ReplyShape } from "./reply.js"
+import type { Retries } from "./retry.js"
+
+/** Options of `scan`. */
+export interface ScanOptions {
+  /** Glob-style pattern (`MATCH`). */
+  readonly match?: string | undefined
+  /** Work per call (`COUNT`), a hint to the server. */
+  readonly count?: number | undefined
+  /** Only keys of this type (`TYPE`: string, list, set, zset, hash, stream). */
+  readonly type?: string | undefined
+}
+
+/** Options of `hscan`/`sscan`/`zscan`. */
+export interface KeyScanOptions {
+  readonly match?: string | undefined
+  readonly count?: number | undefined
+}
+
+const scanArgs = (head: ReadonlyArray<Resp.RespArg>, cursor: string, o: ScanOptions | undefined): Array<Resp.RespArg> => {
+  const args: Array<Resp.RespArg> = [...head, cursor]
+  if (o?.match !== undefined) args.push("MATCH", o.match)
+  if (o?.count !== undefined) args.push("COUNT", o.count)
+  if (o?.type !== undefined) args.push("TYPE", o.type)
+  return args
+}
+
+/** A `[cursor, [items...]]` reply. */
+const page = (reply: Resp.RespValue): readonly [string, ReadonlyArray<Resp.RespValue>] | ReplyShape => {
+  const parts = R.array(reply)
+  if (parts instanceof ReplyShape) return parts
+  if (parts.length !== 2) return new ReplyShape("[cursor, items]", reply)
+  const cursor = R.string(parts[0]!)
+  if (cursor instanceof ReplyShape) return cursor
+  const items = R.array(parts[1]!)
+  if (items instanceof ReplyShape) return items
+  return [cursor, items]
+}
+
+const pageCommand = (name: string, args: ReadonlyArray<Resp.RespArg>, keys: ReadonlyArray<Resp.RespArg>) =>
+  new Command(name, args, keys as ReadonlyArray<string>, READONLY, page, keys.length === 0 ? "any" : "key")
+
+/** What the streams need from the client. */
+export interface ScanDeps {
+  readonly topology: ClusterTopologyService
+  readonly execute: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+  readonly executeOn: <A>(node: Endpoint, command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+  /** Fresh retry state for one call. */
+  readonly retries: () => Retries
+}
+
+const retryable = (e: ClusterError.RedisClusterError): boolean =>
+  e._tag === "ConnectionError" || e._tag === "ClusterDownError" || e._tag === "MasterDownError" ||
+  e._tag === "LoadingError" || e._tag === "TryAgainError" || e._tag === "MovedError"
+
+/** Builds the scan streams. */
+export const make = (deps: ScanDeps) => {
+  /** One SCAN call on whichever node serves `slot` now, riding out a failover. */
+  const scanOn = (slot: number, cursor: string, options: ScanOptions | undefined) =>
+    Effect.gen(function*() {
+      const retries = deps.retries()
+      while (true) {
+        const shard = deps.topology.current().slots[slot]
+        if (shard === undefined) return yield* Effect.fail(new ClusterError.SlotNotCoveredError({ slot, command: "SCAN" }))
+        const result = yield* Effect.either(deps.executeOn(shard.master, pageCommand("SCAN", scanArgs(["SCAN"], cursor, options), [])))
+        if (result._tag === "Right") return result.right
+        const error = result.left
+        if (!retryable(error)) return yield* Effect.fail(error)
+        // The master may have died or been demoted: find who serves its slots now.
+        yield* Effect.either(deps.topology.refresh("connection-lost"))
+        if (!(yield* retries.wait("reconnect", error))) return yield* Effect.fail(error)
+      }
+    })
+
+  const textOf = (v: Resp.RespValue): string | ReplyShape => R.string(v)
+
+  const decodeAll = <A>(items: ReadonlyArray<Resp.RespValue>, f: (v: Resp.RespValue) => A | ReplyShape, command: string) => {
+    const out: Array<A> = []
+    for (const item of items) {
+      const a = f(item)
+      if (a instanceof ReplyShape) return Effect.fail(new ClusterError.ProtocolError({ command, reason: a.reason }))
+      out.push(a)
+    }
+    return Effect.succeed(Chunk.fromIterable(out))
+  }
+
+  /** Every key of every master once (see the module's guarantee). */
+  const scan = (options?: ScanOptions): Stream.Stream<string, ClusterError.RedisClusterError> =>
+    Stream.suspend(() => {
+      // One walk per shard that serves slots, identified by its first slot so a failover keeps it.
+      const starts = deps.topology.current().shards.filter((s) => s.ranges.length > 0).map((s) => s.ranges[0]![0])
+      return Stream.flatMap(
+        Stream.fromIterable(starts),
+        (slot) =>
+          Stream.paginateChunkEffect("0", (cursor) =>
+            Effect.flatMap(scanOn(slot, cursor, options), ([next, items]) =>
+              Effect.map(decodeAll(items, textOf, "SCAN"), (keys) => [keys, next === "0" ? Option.none() : Option.some(next)] as const)
+            )),
+        { concurrency: 1 }
+      )
+    })
+
+  /** Walks one key's collection (`HSCAN`/`SSCAN`/`ZSCAN`) on its slot owner. */
+  const keyScan = <A>(name: string, key: string | Uint8Array, options: KeyScanOptions | undefined, group: number, f: (items: ReadonlyArray<Resp.RespValue>) => A | ReplyShape) =>
+    Stream.paginateChunkEffect("0", (cursor) =>
+      Effect.flatMap(deps.execute(pageCommand(name, scanArgs([name, key], cursor, options), [key])), ([next, items]) => {
+        const out: Array<A> = []
+        for (let i = 0; i + group <= items.length; i += group) {
+          const a = f(items.slice(i, i + group))
+          if (a instanceof ReplyShape) return Effect.fail(new ClusterError.ProtocolError({ command: name, reason: a.reason }))
+          out.push(a)
+        }
+        return Effect.succeed([Chunk.fromIterable(out), next === "0" ? Option.none() : Option.some(next)] as const)
+      }))
+
+  const pair = (items: ReadonlyArray<Resp.RespValue>) => {
+    const k = R.string(items[0]!)
+    if (k instanceof ReplyShape) return k
+    const v = R.string(items[1]!)
+    if (v instanceof ReplyShape) return v
+    return [k, v] as const
+  }
+
+  return {
+    scan,
+    hscan: (key: string | Uint8Array, options?: KeyScanOptions): Stream.Stream<readonly [string, string], ClusterError.RedisClusterError> =>
+      keyScan("HSCAN", key, options, 2, pair),
+    sscan: (key: string | Uint8Array, options?: KeyScanOptions): Stream.Stream<string, ClusterError.RedisClusterError> =>
+      keyScan("SSCAN", key, options, 1, (items) => R.string(items[0]!)),
+    zscan: (key: string | Uint8Array, options?: KeyScanOptions): Stream.Stream<{ readonly member: string; readonly score: number }, ClusterError.RedisClusterError> =>
+      keyScan("ZSCAN", key, options, 2, (items) => {
+        const member = R.string(items[0]!)
+        if (member instanceof ReplyShape) return member
+        const score = R.double(items[1]!)
+        if (score instanceof ReplyShape) return score
+        return { member, score }
+      })
+  }
+}
