@@ -77,7 +77,7 @@ const report = (counters: Counters, started: number, until: number) =>
     }
   })
 
-const run = (config: RedisCluster.RedisClusterConfig, kill: Effect.Effect<number | undefined>) =>
+const run = (kill: Effect.Effect<number | undefined>) =>
   Effect.gen(function*() {
     const redis = yield* RedisCluster.RedisCluster
     const counters: Counters = { sent: 0, succeeded: 0, failed: 0, errors: new Map(), killedAt: 0, longestAfterKill: 0 }
@@ -112,7 +112,7 @@ const program = Effect.gen(function*() {
   const url = process.env["REDIS_CLUSTER_URL"]
   if (url !== undefined) {
     const config = yield* RedisCluster.fromUrl(url)
-    return yield* run(config, Effect.succeed(undefined)).pipe(Effect.provide(NodeRedisCluster.layer(config)))
+    return yield* run(Effect.succeed(undefined)).pipe(Effect.provide(NodeRedisCluster.layer(config)))
   }
   yield* Console.log("starting an embedded 3+3 cluster…")
   const t0 = Date.now()
@@ -124,7 +124,7 @@ const program = Effect.gen(function*() {
     yield* fixture.killNode(master.port)
     return master.port
   }).pipe(Effect.orDie)
-  return yield* run(config, kill).pipe(Effect.provide(Layer.fresh(NodeRedisCluster.layer(config))))
+  return yield* run(kill).pipe(Effect.provide(Layer.fresh(NodeRedisCluster.layer(config))))
 })
 
 Effect.runPromise(Effect.scoped(program)).then(

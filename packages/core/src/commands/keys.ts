@@ -1,6 +1,211 @@
 /**
- * Command constructors: keys.
+ * Command constructors: the generic keyspace (DEL, EXISTS, EXPIRE and TTL live in `core.ts`; SCAN
+ * is the `scan` stream of the service).
  *
  * @since 0.1.0
  */
-export {}
+import { Option } from "effect"
+import type { Arg } from "../internal/command.js"
+import { BYTES, Command, fanout, key, keyless, merge, READONLY, sumSplit, unsupported } from "../internal/command.js"
+import * as R from "../internal/reply.js"
+import { ReplyShape } from "../internal/reply.js"
+import type * as Resp from "../Resp.js"
+import type { ExpireOptions } from "./core.js"
+
+// ---------------------------------------------------------------------------------------------
+// Options and reply types
+
+/** What `TYPE` answers: a Redis data type, `none` for a missing key, or a module type's name. */
+export type KeyType = "none" | "string" | "list" | "set" | "zset" | "hash" | "stream" | (string & {})
+
+/** Options of `COPY`. */
+export interface CopyOptions {
+  /** Overwrite the destination when it exists. */
+  readonly replace?: boolean
+}
+
+/** Options of `RESTORE`. */
+export interface RestoreOptions {
+  /** Overwrite the key when it exists. */
+  readonly replace?: boolean
+  /** `ttl` is an absolute Unix time in milliseconds, not a duration. */
+  readonly absttl?: boolean
+  /** The restored key's idle time, seconds (LRU policies). */
+  readonly idletime?: number
+  /** The restored key's access frequency (LFU policies). */
+  readonly freq?: number
+}
+
+/**
+ * Options of `SORT` and `SORT_RO`.
+ *
+ * `by` and `get` patterns name other keys, which a cluster client cannot route (they are not listed
+ * as keys, so the client does not check their slots). Redis Cluster itself checks: 7.0 refuses
+ * every `get` and every `by` pattern containing `*` ("denied in Cluster mode"); from 7.4 it accepts
+ * a pattern whose hash tag puts it in the sorted key's slot (`{tag}weight_*` for key `{tag}list`).
+ * A `by` without `*` (`"nosort"`) skips sorting and works everywhere.
+ */
+export interface SortOptions {
+  /** Sort by the values of the keys this pattern names (`*` is the element), or `"nosort"`. */
+  readonly by?: Arg
+  /** Skip `offset` elements, return at most `count`. */
+  readonly limit?: { readonly offset: number; readonly count: number }
+  /** Return these patterns' values instead of the elements (`"#"` is the element itself). */
+  readonly get?: ReadonlyArray<Arg>
+  readonly order?: "ASC" | "DESC"
+  /** Compare as strings rather than numbers. */
+  readonly alpha?: boolean
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers (module-private)
+
+const expireFlags = (o: ExpireOptions | undefined): Array<string> => {
+  if (o === undefined) return []
+  const out: Array<string> = []
+  if (o.nx) out.push("NX")
+  if (o.xx) out.push("XX")
+  if (o.gt) out.push("GT")
+  if (o.lt) out.push("LT")
+  return out
+}
+
+const sortArgs = (name: string, k: Arg, o: SortOptions | undefined): Array<Resp.RespArg> => {
+  const args: Array<Resp.RespArg> = [name, k]
+  if (o === undefined) return args
+  if (o.by !== undefined) args.push("BY", o.by)
+  if (o.limit !== undefined) args.push("LIMIT", o.limit.offset, o.limit.count)
+  if (o.get !== undefined) for (const pattern of o.get) args.push("GET", pattern)
+  if (o.order !== undefined) args.push(o.order)
+  if (o.alpha) args.push("ALPHA")
+  return args
+}
+
+const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
+// GET patterns naming missing keys give nil elements.
+const optionalStrings = (v: Resp.RespValue) => R.arrayOf(v, R.optionalString)
+
+const optionalInteger = (v: Resp.RespValue): Option.Option<number> | ReplyShape => {
+  if (R.plain(v) === null) return Option.none()
+  const n = R.integer(v)
+  return n instanceof ReplyShape ? n : Option.some(n)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Constructors
+
+/** `COPY source destination [REPLACE]`: `true` when copied. Both keys must share a slot. */
+export const copy = (source: Arg, destination: Arg, options?: CopyOptions): Command<boolean> =>
+  key("COPY", options?.replace ? ["COPY", source, destination, "REPLACE"] : ["COPY", source, destination], [source, destination], 0, R.boolean)
+
+/** `DUMP key`: the value serialized (bytes, for `restore`), or none when the key does not exist. */
+export const dump = (k: Arg): Command<Option.Option<Uint8Array>> => key("DUMP", ["DUMP", k], [k], READONLY | BYTES, R.optionalBytes)
+
+/** `EXPIREAT key unix-time-seconds [NX|XX|GT|LT]`: `true` when the expiry was set. */
+export const expireat = (k: Arg, unixTimeSeconds: number, options?: ExpireOptions): Command<boolean> =>
+  key("EXPIREAT", ["EXPIREAT", k, unixTimeSeconds, ...expireFlags(options)], [k], 0, R.boolean)
+
+/** `EXPIRETIME key`: the expiry as Unix time in seconds; -1 without expiry, -2 when the key does not exist. */
+export const expiretime = (k: Arg): Command<number> => key("EXPIRETIME", ["EXPIRETIME", k], [k], READONLY, R.integer)
+
+/**
+ * `KEYS pattern`: every matching key of every master, concatenated (each key lives on exactly one
+ * master). Scans whole keyspaces: prefer the `scan` stream outside tests.
+ */
+export const keys = (pattern: Arg): Command<ReadonlyArray<string>> =>
+  fanout("KEYS", ["KEYS", pattern], READONLY, "masters", strings, (replies) => merge.concat(replies))
+
+/** `MOVE key db`: unsupported, Redis Cluster has only database 0. */
+export const move = (k: Arg, db: number): Command<never> =>
+  unsupported("MOVE", ["MOVE", k, db], "Redis Cluster has only database 0: MOVE cannot work through a cluster client")
+
+/** `OBJECT ENCODING key`: the internal encoding (`listpack`, `embstr`, `int`...), or none. */
+export const objectEncoding = (k: Arg): Command<Option.Option<string>> =>
+  key("OBJECT ENCODING", ["OBJECT", "ENCODING", k], [k], READONLY, R.optionalString)
+
+/** `OBJECT FREQ key`: the LFU access frequency, or none (fails unless an LFU maxmemory policy is set). */
+export const objectFreq = (k: Arg): Command<Option.Option<number>> =>
+  key("OBJECT FREQ", ["OBJECT", "FREQ", k], [k], READONLY, optionalInteger)
+
+/** `OBJECT IDLETIME key`: seconds since the last access, or none (fails under an LFU policy). */
+export const objectIdletime = (k: Arg): Command<Option.Option<number>> =>
+  key("OBJECT IDLETIME", ["OBJECT", "IDLETIME", k], [k], READONLY, optionalInteger)
+
+/** `OBJECT REFCOUNT key`: the value's reference count, or none. */
+export const objectRefcount = (k: Arg): Command<Option.Option<number>> =>
+  key("OBJECT REFCOUNT", ["OBJECT", "REFCOUNT", k], [k], READONLY, optionalInteger)
+
+/** `OBJECT HELP`: the help text, one line per element. */
+export const objectHelp = (): Command<ReadonlyArray<string>> => keyless("OBJECT HELP", ["OBJECT", "HELP"], 0, strings)
+
+/** `PERSIST key`: `true` when a time to live was removed. */
+export const persist = (k: Arg): Command<boolean> => key("PERSIST", ["PERSIST", k], [k], 0, R.boolean)
+
+/** `PEXPIRE key milliseconds [NX|XX|GT|LT]`: `true` when the timeout was set. */
+export const pexpire = (k: Arg, milliseconds: number, options?: ExpireOptions): Command<boolean> =>
+  key("PEXPIRE", ["PEXPIRE", k, milliseconds, ...expireFlags(options)], [k], 0, R.boolean)
+
+/** `PEXPIREAT key unix-time-milliseconds [NX|XX|GT|LT]`: `true` when the expiry was set. */
+export const pexpireat = (k: Arg, unixTimeMilliseconds: number, options?: ExpireOptions): Command<boolean> =>
+  key("PEXPIREAT", ["PEXPIREAT", k, unixTimeMilliseconds, ...expireFlags(options)], [k], 0, R.boolean)
+
+/** `PEXPIRETIME key`: the expiry as Unix time in ms; -1 without expiry, -2 when the key does not exist. */
+export const pexpiretime = (k: Arg): Command<number> => key("PEXPIRETIME", ["PEXPIRETIME", k], [k], READONLY, R.integer)
+
+/** `PTTL key`: milliseconds to live; -1 without expiry, -2 when the key does not exist. */
+export const pttl = (k: Arg): Command<number> => key("PTTL", ["PTTL", k], [k], READONLY, R.integer)
+
+/**
+ * `RANDOMKEY`: a random key of one master (any), or none when that master holds no keys — so none
+ * does not prove the whole cluster empty.
+ */
+export const randomkey = (): Command<Option.Option<string>> => keyless("RANDOMKEY", ["RANDOMKEY"], READONLY, R.optionalString)
+
+/** `RENAME key newkey`: renames (overwriting `newkey`). Both keys must share a slot. */
+export const rename = (k: Arg, newKey: Arg): Command<void> => key("RENAME", ["RENAME", k, newKey], [k, newKey], 0, R.ok)
+
+/** `RENAMENX key newkey`: `true` when renamed, `false` when `newkey` exists. Both keys must share a slot. */
+export const renamenx = (k: Arg, newKey: Arg): Command<boolean> =>
+  key("RENAMENX", ["RENAMENX", k, newKey], [k, newKey], 0, R.boolean)
+
+/**
+ * `RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]`: recreates a key from
+ * `dump`'s bytes; `ttl` in ms (0 = no expiry; a Unix time with `absttl`).
+ */
+export const restore = (k: Arg, ttl: number, serializedValue: Arg, options?: RestoreOptions): Command<void> => {
+  const args: Array<Resp.RespArg> = ["RESTORE", k, ttl, serializedValue]
+  if (options !== undefined) {
+    if (options.replace) args.push("REPLACE")
+    if (options.absttl) args.push("ABSTTL")
+    if (options.idletime !== undefined) args.push("IDLETIME", options.idletime)
+    if (options.freq !== undefined) args.push("FREQ", options.freq)
+  }
+  return key("RESTORE", args, [k], 0, R.ok)
+}
+
+/**
+ * `SORT key [BY] [LIMIT] [GET...] [ASC|DESC] [ALPHA]`: the sorted elements (or `get` values; none
+ * for a `get` pattern naming a missing key). Flagged a write by Redis (STORE), so always sent to the
+ * master: use `sortRo` for replicas. See `SortOptions` on patterns in a cluster.
+ */
+export const sort = (k: Arg, options?: SortOptions): Command<ReadonlyArray<Option.Option<string>>> =>
+  key("SORT", sortArgs("SORT", k, options), [k], 0, optionalStrings)
+
+/** `SORT key ... STORE destination`: stores the result as a list; its length. Both keys must share a slot. */
+export const sortStore = (k: Arg, destination: Arg, options?: SortOptions): Command<number> =>
+  key("SORT", [...sortArgs("SORT", k, options), "STORE", destination], [k, destination], 0, R.integer)
+
+/** `SORT_RO key ...`: read-only `sort` (may be served by a replica). */
+export const sortRo = (k: Arg, options?: SortOptions): Command<ReadonlyArray<Option.Option<string>>> =>
+  key("SORT_RO", sortArgs("SORT_RO", k, options), [k], READONLY, optionalStrings)
+
+/** `TOUCH key...`: how many of the keys exist (their access time is updated). Split per slot. */
+export const touch = (...keys: ReadonlyArray<Arg>): Command<number> =>
+  new Command("TOUCH", ["TOUCH", ...keys], keys, READONLY, R.integer, "key", sumSplit("TOUCH", keys, READONLY))
+
+/** `TYPE key`: the value's type, `none` when the key does not exist. */
+export const type = (k: Arg): Command<KeyType> => key("TYPE", ["TYPE", k], [k], READONLY, R.string)
+
+/** `UNLINK key...`: how many keys were removed (memory reclaimed in the background). Split per slot. */
+export const unlink = (...keys: ReadonlyArray<Arg>): Command<number> =>
+  new Command("UNLINK", ["UNLINK", ...keys], keys, 0, R.integer, "key", sumSplit("UNLINK", keys, 0))

@@ -1,6 +1,182 @@
 /**
- * Command constructors: strings.
+ * Command constructors: strings (GET, SET, INCR, INCRBY, MGET and MSET live in `core.ts`).
  *
  * @since 0.1.0
  */
-export {}
+import type { Option } from "effect"
+import type { Arg } from "../internal/command.js"
+import { Command, key, READONLY } from "../internal/command.js"
+import * as R from "../internal/reply.js"
+import { ReplyShape } from "../internal/reply.js"
+import type * as Resp from "../Resp.js"
+
+// ---------------------------------------------------------------------------------------------
+// Options and reply types
+
+/** Options of `GETEX`: at most one of them (none leaves the time to live as it is). */
+export interface GetexOptions {
+  /** Expire after this many seconds. */
+  readonly ex?: number
+  /** Expire after this many milliseconds. */
+  readonly px?: number
+  /** Expire at this Unix time, seconds. */
+  readonly exat?: number
+  /** Expire at this Unix time, milliseconds. */
+  readonly pxat?: number
+  /** Remove the time to live. */
+  readonly persist?: boolean
+}
+
+/** Options of `LCS ... IDX`. */
+export interface LcsIdxOptions {
+  /** Only report matches at least this long. */
+  readonly minMatchLen?: number
+  /** Ask the server for each match's length (the decoded reply always carries it). */
+  readonly withMatchLen?: boolean
+}
+
+/** One common run of `LCS ... IDX`: inclusive `[start, end]` positions in each string. */
+export interface LcsMatch {
+  readonly key1: readonly [number, number]
+  readonly key2: readonly [number, number]
+  /** The run's length. */
+  readonly length: number
+}
+
+/** The reply of `LCS ... IDX`: the matching runs (last first, as Redis gives them) and the LCS length. */
+export interface LcsIdx {
+  readonly matches: ReadonlyArray<LcsMatch>
+  readonly length: number
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoders (module-private)
+
+const range = (v: Resp.RespValue): readonly [number, number] | ReplyShape => {
+  const items = R.arrayOf(v, R.integer)
+  if (items instanceof ReplyShape) return items
+  return items.length === 2 ? [items[0]!, items[1]!] : new ReplyShape("a [start, end] pair", v)
+}
+
+const decodeLcsMatch = (v: Resp.RespValue): LcsMatch | ReplyShape => {
+  const items = R.array(v)
+  if (items instanceof ReplyShape) return items
+  if (items.length < 2) return new ReplyShape("an LCS match", v)
+  const key1 = range(items[0]!)
+  if (key1 instanceof ReplyShape) return key1
+  const key2 = range(items[1]!)
+  if (key2 instanceof ReplyShape) return key2
+  // WITHMATCHLEN appends the length; without it the range gives it.
+  const length = items.length > 2 ? R.integer(items[2]!) : key1[1] - key1[0] + 1
+  return length instanceof ReplyShape ? length : { key1, key2, length }
+}
+
+// RESP3: a map; RESP2: ["matches", [...], "len", n].
+const decodeLcsIdx = (v: Resp.RespValue): LcsIdx | ReplyShape => {
+  const ps = R.pairs(v)
+  if (ps instanceof ReplyShape) return ps
+  let matches: ReadonlyArray<LcsMatch> | undefined
+  let length: number | undefined
+  for (const [k, val] of ps) {
+    const name = R.string(k)
+    if (name instanceof ReplyShape) return name
+    if (name === "matches") {
+      const m = R.arrayOf(val, decodeLcsMatch)
+      if (m instanceof ReplyShape) return m
+      matches = m
+    } else if (name === "len") {
+      const n = R.integer(val)
+      if (n instanceof ReplyShape) return n
+      length = n
+    }
+  }
+  return matches === undefined || length === undefined ? new ReplyShape("an LCS IDX reply (matches, len)", v) : { matches, length }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Constructors
+
+/** `APPEND key value`: the string's length after the append. */
+export const append = (k: Arg, value: Arg | number): Command<number> => key("APPEND", ["APPEND", k, value], [k], 0, R.integer)
+
+/** `DECR key`: the new value. */
+export const decr = (k: Arg): Command<number> => key("DECR", ["DECR", k], [k], 0, R.integer)
+
+/** `DECRBY key decrement`: the new value. */
+export const decrby = (k: Arg, decrement: number): Command<number> => key("DECRBY", ["DECRBY", k, decrement], [k], 0, R.integer)
+
+/** `GETDEL key`: the value (the key is then deleted), or none. */
+export const getdel = (k: Arg): Command<Option.Option<string>> => key("GETDEL", ["GETDEL", k], [k], 0, R.optionalString)
+
+/** `GETEX key [EX|PX|EXAT|PXAT|PERSIST]`: the value, or none; sets or clears the time to live. */
+export const getex = (k: Arg, options?: GetexOptions): Command<Option.Option<string>> => {
+  const args: Array<Resp.RespArg> = ["GETEX", k]
+  if (options !== undefined) {
+    if (options.ex !== undefined) args.push("EX", options.ex)
+    if (options.px !== undefined) args.push("PX", options.px)
+    if (options.exat !== undefined) args.push("EXAT", options.exat)
+    if (options.pxat !== undefined) args.push("PXAT", options.pxat)
+    if (options.persist) args.push("PERSIST")
+  }
+  return key("GETEX", args, [k], 0, R.optionalString)
+}
+
+/** `GETRANGE key start end`: the substring (inclusive offsets, negative from the end); "" when out of range. */
+export const getrange = (k: Arg, start: number, end: number): Command<string> =>
+  key("GETRANGE", ["GETRANGE", k, start, end], [k], READONLY, R.string)
+
+/** `GETSET key value`: sets the value; the old one, or none. */
+export const getset = (k: Arg, value: Arg | number): Command<Option.Option<string>> =>
+  key("GETSET", ["GETSET", k, value], [k], 0, R.optionalString)
+
+/** `INCRBYFLOAT key increment`: the new value. */
+export const incrbyfloat = (k: Arg, increment: number): Command<number> =>
+  key("INCRBYFLOAT", ["INCRBYFLOAT", k, increment], [k], 0, R.double)
+
+/** `LCS key1 key2`: the longest common subsequence of the two strings. Both keys must share a slot. */
+export const lcs = (key1: Arg, key2: Arg): Command<string> => key("LCS", ["LCS", key1, key2], [key1, key2], READONLY, R.string)
+
+/** `LCS key1 key2 LEN`: the length of the longest common subsequence. Both keys must share a slot. */
+export const lcsLen = (key1: Arg, key2: Arg): Command<number> =>
+  key("LCS", ["LCS", key1, key2, "LEN"], [key1, key2], READONLY, R.integer)
+
+/** `LCS key1 key2 IDX [MINMATCHLEN n] [WITHMATCHLEN]`: the matching runs and the LCS length. One slot. */
+export const lcsIdx = (key1: Arg, key2: Arg, options?: LcsIdxOptions): Command<LcsIdx> => {
+  const args: Array<Resp.RespArg> = ["LCS", key1, key2, "IDX"]
+  if (options?.minMatchLen !== undefined) args.push("MINMATCHLEN", options.minMatchLen)
+  if (options?.withMatchLen) args.push("WITHMATCHLEN")
+  return key("LCS", args, [key1, key2], READONLY, decodeLcsIdx)
+}
+
+/**
+ * `MSETNX key value ...` from a record (or pairs): `true` when every key was set, `false` when one
+ * already existed (then none is). Atomic, so every key must share a slot (no per-slot split).
+ */
+export const msetnx = (entries: Readonly<Record<string, Arg | number>> | ReadonlyArray<readonly [Arg, Arg | number]>): Command<boolean> => {
+  const pairs: ReadonlyArray<readonly [Arg, Arg | number]> = Array.isArray(entries)
+    ? entries
+    : Object.entries(entries as Readonly<Record<string, Arg | number>>)
+  return new Command("MSETNX", ["MSETNX", ...pairs.flat()], pairs.map(([k]) => k), 0, R.boolean)
+}
+
+/** `PSETEX key milliseconds value`: sets the value with a time to live in milliseconds. */
+export const psetex = (k: Arg, milliseconds: number, value: Arg | number): Command<void> =>
+  key("PSETEX", ["PSETEX", k, milliseconds, value], [k], 0, R.ok)
+
+/** `SETEX key seconds value`: sets the value with a time to live in seconds. */
+export const setex = (k: Arg, seconds: number, value: Arg | number): Command<void> =>
+  key("SETEX", ["SETEX", k, seconds, value], [k], 0, R.ok)
+
+/** `SETNX key value`: `true` when set, `false` when the key already existed. */
+export const setnx = (k: Arg, value: Arg | number): Command<boolean> => key("SETNX", ["SETNX", k, value], [k], 0, R.boolean)
+
+/** `SETRANGE key offset value`: overwrites from `offset` (zero-padding); the new length. */
+export const setrange = (k: Arg, offset: number, value: Arg): Command<number> =>
+  key("SETRANGE", ["SETRANGE", k, offset, value], [k], 0, R.integer)
+
+/** `STRLEN key`: the value's length in bytes (0 when the key does not exist). */
+export const strlen = (k: Arg): Command<number> => key("STRLEN", ["STRLEN", k], [k], READONLY, R.integer)
+
+/** `SUBSTR key start end` (deprecated alias of GETRANGE): the substring. */
+export const substr = (k: Arg, start: number, end: number): Command<string> =>
+  key("SUBSTR", ["SUBSTR", k, start, end], [k], READONLY, R.string)
