@@ -5,6 +5,11 @@
  * The per-command path is one `Effect.async` resumed from the socket's data handler: no Deferred,
  * Queue, fork or timer per command (see DESIGN.md, speed rules).
  *
+ * A connection opened with `subscriber: true` is for pub/sub only: pub/sub frames (RESP3 pushes,
+ * and the plain arrays a RESP2 subscribed connection receives) go to `onPush`, and
+ * `sendNoReply` writes the (un)subscribe commands whose confirmations arrive that way. It has its
+ * own data handler, so normal connections pay nothing for it.
+ *
  * @since 0.1.0
  */
 import { Duration, Effect, Exit, Redacted } from "effect"
@@ -46,6 +51,15 @@ export interface NodeConnectionOptions extends Endpoint {
   readonly readOnly?: boolean | undefined
   /** Receives out-of-band push frames (RESP3 `>`): pub/sub messages, invalidations. */
   readonly onPush?: ((push: Resp.Push) => void) | undefined
+  /**
+   * Subscriber mode, for a connection dedicated to pub/sub. Frames whose first element is
+   * `message`, `pmessage`, `smessage`, `subscribe`, `psubscribe`, `ssubscribe`, `unsubscribe`,
+   * `punsubscribe` or `sunsubscribe` go to `onPush` as `Resp.Push`, in RESP3 (push frames) and in
+   * RESP2 (plain arrays) alike; everything received after the handshake, pushes and replies, is
+   * decoded as bytes (`Uint8Array` strings). Other replies (`PING`: `PONG` in RESP3, `["pong", ""]`
+   * in RESP2) answer `send` as usual. Default `false`.
+   */
+  readonly subscriber?: boolean | undefined
   /** Bounds of the reply decoder. */
   readonly decoder?: Resp.DecoderOptions | undefined
 }
@@ -76,6 +90,17 @@ export interface NodeConnection {
     requests: ReadonlyArray<BatchRequest>,
     timeoutMillis?: number
   ) => Effect.Effect<ReadonlyArray<Exit.Exit<Resp.RespValue, CommandError>>>
+  /**
+   * Subscriber mode only: writes a `SUBSCRIBE`, `PSUBSCRIBE`, `SSUBSCRIBE` or matching
+   * `UNSUBSCRIBE` command (at least one channel) and returns at once. Its confirmations, one per
+   * channel, arrive through `onPush`; if the server answers an error instead (`MOVED`,
+   * `CROSSSLOT`, `NOPERM`...), `onError` gets it, and also a `ConnectionError` when the connection
+   * is lost before all confirmations arrived. On a normal connection this dies (a defect).
+   */
+  readonly sendNoReply: (
+    args: ReadonlyArray<Resp.RespArg>,
+    onError?: ((error: CommandError) => void) | undefined
+  ) => Effect.Effect<void>
   /** `false` once the connection is lost or closed; then every `send` fails with `ConnectionError`. */
   readonly isOpen: () => boolean
   /** Commands queued or written and not yet answered. */
@@ -120,6 +145,42 @@ class Pending {
   }
 }
 
+/** A subscriber-mode command waiting for its confirmation pushes. */
+interface Expecting {
+  /** The confirmation's kind: the command name in lower case (`subscribe`, `sunsubscribe`...). */
+  readonly kind: string
+  /** Confirmations still to come. */
+  left: number
+}
+
+const PUBSUB_KINDS: ReadonlySet<string> = new Set([
+  "message",
+  "pmessage",
+  "smessage",
+  "subscribe",
+  "psubscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "punsubscribe",
+  "sunsubscribe"
+])
+
+/** The lower-case text of a frame's first element when it is short enough to be a pub/sub kind. */
+const kindText = (value: Resp.RespValue | undefined): string | undefined => {
+  if (typeof value === "string") return value.length <= 12 ? value : undefined
+  if (value instanceof Uint8Array && value.length <= 12) {
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1")
+  }
+  return undefined
+}
+
+/** A RESP2 pub/sub frame (a plain array led by a pub/sub kind) as a `Push`; otherwise undefined. */
+const pubsubFrame = (value: Resp.RespValue): Resp.Push | undefined => {
+  if (!Array.isArray(value) || value.length < 2) return undefined
+  const kind = kindText((value as ReadonlyArray<Resp.RespValue>)[0])
+  return kind !== undefined && PUBSUB_KINDS.has(kind) ? new Resp.Push(value as ReadonlyArray<Resp.RespValue>) : undefined
+}
+
 /** Connection state shared by the send path, the data handler and the sweeper. */
 class Machine {
   readonly outbox = new Fifo<Pending>()
@@ -132,6 +193,10 @@ class Machine {
   sweeper: ReturnType<typeof setInterval> | undefined = undefined
   protocol: 2 | 3 = 2
   readonly flushNow = () => this.flush()
+  /** Subscriber mode: decode everything as bytes (set once the handshake is done). */
+  pushBytes = false
+  /** Subscriber mode: the (un)subscribe commands still waiting for confirmations. */
+  readonly expecting = new Map<Pending, Expecting>()
 
   constructor(
     readonly host: string,
@@ -202,6 +267,61 @@ class Machine {
       this.inflight.shift()
       const resume = head.resume
       if (resume === undefined) continue // its caller was interrupted or timed out; the reply keeps the order
+      head.resume = undefined
+      if (value instanceof Resp.ErrorReply) {
+        resume(Exit.fail(ClusterError.fromReply(value.message, { host: this.host, port: this.port, command: commandName(head.args) })))
+      } else {
+        resume(Exit.succeed(value))
+      }
+    }
+  }
+
+  /**
+   * The data handler of subscriber mode: pub/sub frames to `onPush` (counting the confirmations of
+   * the command at the head), other values answer commands in order.
+   */
+  onSubscriberData(chunk: Uint8Array): void {
+    if (this.dead !== undefined) return
+    const decoder = this.decoder
+    decoder.feed(chunk)
+    while (true) {
+      let head = this.inflight.peek()
+      const value = decoder.next(this.pushBytes || (head !== undefined && head.bytes))
+      if (value === undefined) return
+      if (value instanceof Resp.DecodeFailure) {
+        return this.kill(new ClusterError.ProtocolError({ host: this.host, port: this.port, reason: value.reason }))
+      }
+      const push = value instanceof Resp.Push ? value : pubsubFrame(value)
+      if (push !== undefined) {
+        if (head !== undefined) {
+          const expecting = this.expecting.get(head)
+          // In order: the head's confirmations come before any later command's reply. A push of
+          // another kind (a message, a `sunsubscribe` the server sent by itself) is not one.
+          if (expecting !== undefined && kindText(push.values[0]) === expecting.kind && --expecting.left === 0) {
+            this.expecting.delete(head)
+            this.inflight.shift()
+            head.resume = undefined
+          }
+        }
+        if (this.onPush !== undefined) this.onPush(push)
+        continue
+      }
+      // An (un)subscribe command has no direct reply unless it failed: one at the head that gets
+      // a non-error reply must have been confirmed already (miscounted), so it is done.
+      while (head !== undefined && !(value instanceof Resp.ErrorReply) && this.expecting.delete(head)) {
+        this.inflight.shift()
+        head.resume = undefined
+        head = this.inflight.peek()
+      }
+      if (head === undefined) {
+        return this.kill(
+          new ClusterError.ProtocolError({ host: this.host, port: this.port, reason: "reply received with no command waiting for it" })
+        )
+      }
+      this.inflight.shift()
+      this.expecting.delete(head)
+      const resume = head.resume
+      if (resume === undefined) continue
       head.resume = undefined
       if (value instanceof Resp.ErrorReply) {
         resume(Exit.fail(ClusterError.fromReply(value.message, { host: this.host, port: this.port, command: commandName(head.args) })))
@@ -283,14 +403,13 @@ class Machine {
 const toMillis = (d: Duration.DurationInput | undefined): number =>
   d === undefined ? 0 : Duration.toMillis(Duration.decode(d))
 
+// No canceler: returning one makes Effect wrap every command in interruption bookkeeping that
+// doubled the cost per command at 1000 in flight (bench/README.md). An interrupted caller's
+// reply still arrives in order and Effect drops the late resume; the price is that a command
+// interrupted before the flush is written anyway, as in every Node client.
 const send = (machine: Machine, args: ReadonlyArray<Resp.RespArg>, bytes: boolean, timeoutMillis: number | undefined, asking: boolean) =>
   Effect.async<Resp.RespValue, CommandError>((resume) => {
-    const pending = machine.enqueue(args, bytes, timeoutMillis, asking, resume)
-    if (pending === undefined) return
-    return Effect.sync(() => {
-      // The reply (if the command was written) still arrives and is dropped in order.
-      pending.resume = undefined
-    })
+    machine.enqueue(args, bytes, timeoutMillis, asking, resume)
   })
 
 const sendBatch = (machine: Machine, requests: ReadonlyArray<BatchRequest>, timeoutMillis: number | undefined) =>
@@ -310,6 +429,19 @@ const sendBatch = (machine: Machine, requests: ReadonlyArray<BatchRequest>, time
     return Effect.sync(() => {
       for (const p of pendings) if (p !== undefined) p.resume = undefined
     })
+  })
+
+const sendNoReply = (
+  machine: Machine,
+  args: ReadonlyArray<Resp.RespArg>,
+  onError: ((error: CommandError) => void) | undefined
+) =>
+  Effect.sync(() => {
+    const kind = commandName(args).toLowerCase()
+    const pending = machine.enqueue(args, false, 0, false, (exit) => {
+      if (onError !== undefined && Exit.isFailure(exit) && exit.cause._tag === "Fail") onError(exit.cause.error)
+    })
+    if (pending !== undefined) machine.expecting.set(pending, { kind, left: Math.max(1, args.length - 1) })
   })
 
 const isUnknownCommand = (e: ClusterError.ReplyFailure): boolean =>
@@ -362,7 +494,8 @@ export const make = (options: NodeConnectionOptions): Effect.Effect<NodeConnecti
       yield* Effect.addFinalizer(() =>
         Effect.sync(() => machine.kill(new ClusterError.ConnectionError({ host: options.host, port: options.port, reason: "connection closed by the client" })))
       )
-      yield* transport.run((chunk) => machine.onData(chunk)).pipe(
+      const subscriber = options.subscriber === true
+      yield* transport.run(subscriber ? (chunk) => machine.onSubscriberData(chunk) : (chunk) => machine.onData(chunk)).pipe(
         Effect.match({
           onFailure: (error) => machine.kill(error),
           onSuccess: () => machine.kill(new ClusterError.ConnectionError({ host: options.host, port: options.port, reason: "connection closed by the server" }))
@@ -370,6 +503,7 @@ export const make = (options: NodeConnectionOptions): Effect.Effect<NodeConnecti
         Effect.forkScoped
       )
       yield* handshake(machine, options)
+      machine.pushBytes = subscriber
       return machine
     })
     const machine = yield* open.pipe(
@@ -383,6 +517,9 @@ export const make = (options: NodeConnectionOptions): Effect.Effect<NodeConnecti
       protocol: machine.protocol,
       send: (args, bytes = false, timeoutMillis, asking = false) => send(machine, args, bytes, timeoutMillis, asking),
       sendBatch: (requests, timeoutMillis) => sendBatch(machine, requests, timeoutMillis),
+      sendNoReply: options.subscriber === true
+        ? (args, onError) => sendNoReply(machine, args, onError)
+        : () => Effect.dieMessage("NodeConnection.sendNoReply needs a connection opened with subscriber: true"),
       isOpen: () => machine.dead === undefined,
       pending: () => machine.pendingCount(),
       closed: Effect.async<ClusterError.ConnectionError | ClusterError.ProtocolError>((resume) => {

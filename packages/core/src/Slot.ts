@@ -28,8 +28,6 @@ export interface SlotRange {
 const OPEN = 0x7b // {
 const CLOSE = 0x7d // }
 
-/** A lone surrogate: such a string is sent as U+FFFD bytes, which `cluster-key-slot` would not hash. */
-const LONE_SURROGATE = /\p{Cs}/u
 
 /**
  * CRC16/XMODEM table, for the one case `cluster-key-slot` gets wrong: an empty first tag (`{}`)
@@ -37,17 +35,22 @@ const LONE_SURROGATE = /\p{Cs}/u
  */
 let crcTable: Uint16Array | undefined
 
-const crc16 = (bytes: Uint8Array): number => {
-  if (crcTable === undefined) {
-    crcTable = new Uint16Array(256)
-    for (let i = 0; i < 256; i++) {
-      let c = i << 8
-      for (let j = 0; j < 8; j++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff
-      crcTable[i] = c
-    }
+/** CRC16-XMODEM lookup table, built on first use. */
+const makeTable = (): Uint16Array => {
+  const table = new Uint16Array(256)
+  for (let i = 0; i < 256; i++) {
+    let c = i << 8
+    for (let j = 0; j < 8; j++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff
+    table[i] = c
   }
+  crcTable = table
+  return table
+}
+
+const crc16 = (bytes: Uint8Array): number => {
+  const table = crcTable ?? makeTable()
   let crc = 0
-  for (let i = 0; i < bytes.length; i++) crc = ((crc << 8) & 0xffff) ^ crcTable[((crc >> 8) ^ bytes[i]!) & 0xff]!
+  for (let i = 0; i < bytes.length; i++) crc = ((crc << 8) & 0xffff) ^ table[((crc >> 8) ^ bytes[i]!) & 0xff]!
   return crc
 }
 
@@ -70,15 +73,33 @@ const slotOfBytes = (key: Uint8Array): number => {
  */
 export const slot = (key: string | Uint8Array): number => {
   if (typeof key !== "string") return slotOfBytes(key)
-  if (LONE_SURROGATE.test(key)) return slotOfBytes(Buffer.from(key, "utf8"))
+  // Redis looks at the first `{` and the first `}` after it; an empty tag hashes the whole key.
   // `{` and `}` never occur inside a multi-byte UTF-8 sequence, so UTF-16 indices find the same tag.
+  let start = 0
+  let end = key.length
   const open = key.indexOf("{")
   if (open !== -1) {
     const close = key.indexOf("}", open + 1)
-    if (close > open + 1) return calculateSlot(key.substring(open + 1, close))
-    if (close !== -1 && key.indexOf("}", close + 1) !== -1) return crc16(Buffer.from(key, "utf8")) & MAX_SLOT
+    if (close > open + 1) {
+      start = open + 1
+      end = close
+    }
   }
-  return calculateSlot(key)
+  const ascii = crc16Ascii(key, start, end)
+  // Non-ASCII text hashes as the UTF-8 bytes we send (lone surrogates become U+FFFD).
+  return ascii === -1 ? slotOfBytes(Buffer.from(key, "utf8")) : ascii & MAX_SLOT
+}
+
+/** CRC16 of an ASCII substring straight from its char codes, or -1 when it is not ASCII. */
+const crc16Ascii = (s: string, start: number, end: number): number => {
+  const table = crcTable ?? makeTable()
+  let crc = 0
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0x80) return -1
+    crc = ((crc << 8) & 0xffff) ^ table[((crc >> 8) ^ c) & 0xff]!
+  }
+  return crc
 }
 
 /**

@@ -14,10 +14,14 @@ export * as Command from "./Command.js"
 export * as Connector from "./Connector.js"
 /** One multiplexed connection to one node. */
 export * as NodeConnection from "./NodeConnection.js"
+/** Pub/sub as Streams: classic, pattern and sharded subscriptions that follow the cluster. */
+export * as PubSub from "./PubSub.js"
 /** The cluster client service. */
 export * as RedisCluster from "./RedisCluster.js"
 /** RESP2/RESP3 value model, decoder and encoder. */
 export * as Resp from "./Resp.js"
+/** Lua scripts as values: source + SHA1, EVALSHA with the EVAL fallback. */
+export * as Script from "./Script.js"
 /** The retry Schedules. */
 export * as RetryPolicy from "./RetryPolicy.js"
 /** Command → node. */

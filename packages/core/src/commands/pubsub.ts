@@ -1,6 +1,104 @@
 /**
- * Command constructors: pubsub.
+ * Command constructors: pub/sub introspection (PUBSUB ...). `PUBLISH` / `SPUBLISH` live in `core.ts`.
+ *
+ * A cluster node only knows its own subscribers, so the introspection commands ask every node
+ * (replicas included: clients subscribe there too) and merge: channels unioned, counts summed.
+ * Subscribing is a `Stream` (`redis.subscribe(...)`), not a command: the `subscribe`-family
+ * constructors here fail with `UnsupportedCommandError` saying so.
  *
  * @since 0.1.0
  */
-export {}
+import type { Arg } from "../internal/command.js"
+import { type Command, fanout, keyless, merge, type NodeReply, unsupported } from "../internal/command.js"
+import * as R from "../internal/reply.js"
+import { ReplyShape } from "../internal/reply.js"
+import type * as Resp from "../Resp.js"
+
+// ---------------------------------------------------------------------------------------------
+// Decoders and merges (module-private)
+
+const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
+
+/** `[channel, count, ...]` (or a map) as pairs in channel order. */
+const counts = (v: Resp.RespValue): ReadonlyArray<readonly [string, number]> | ReplyShape => {
+  const ps = R.pairs(v)
+  if (ps instanceof ReplyShape) return ps
+  const out: Array<readonly [string, number]> = []
+  for (const [c, n] of ps) {
+    const channel = R.string(c)
+    if (channel instanceof ReplyShape) return channel
+    const count = R.integer(n)
+    if (count instanceof ReplyShape) return count
+    out.push([channel, count])
+  }
+  return out
+}
+
+/** Counts summed per channel over every node. */
+const sumPerChannel = (replies: ReadonlyArray<NodeReply<ReadonlyArray<readonly [string, number]>>>): Record<string, number> => {
+  const out: Record<string, number> = {}
+  for (const r of replies) {
+    for (const [channel, n] of r.value) out[channel] = (out[channel] ?? 0) + n
+  }
+  return out
+}
+
+const union = (replies: ReadonlyArray<NodeReply<ReadonlyArray<string>>>): ReadonlyArray<string> => merge.concat(replies, true)
+
+const withPattern = (head: ReadonlyArray<string>, pattern: string | undefined): Array<Resp.RespArg> =>
+  pattern === undefined ? [...head] : [...head, pattern]
+
+const useStream = (api: string) =>
+  `subscriptions are Streams that follow failovers and slot moves: use ${api} instead`
+
+// ---------------------------------------------------------------------------------------------
+// Introspection
+
+/** `PUBSUB CHANNELS [pattern]` on every node: the channels with at least one subscriber anywhere. */
+export const pubsubChannels = (pattern?: string): Command<ReadonlyArray<string>> =>
+  fanout("PUBSUB CHANNELS", withPattern(["PUBSUB", "CHANNELS"], pattern), 0, "nodes", strings, union)
+
+/** `PUBSUB NUMPAT` on every node: the pattern subscriptions, summed over the nodes. */
+export const pubsubNumpat = (): Command<number> => fanout("PUBSUB NUMPAT", ["PUBSUB", "NUMPAT"], 0, "nodes", R.integer, merge.sum)
+
+/** `PUBSUB NUMSUB channel...` on every node: each channel's subscribers, summed over the nodes. */
+export const pubsubNumsub = (...channels: ReadonlyArray<Arg>): Command<Record<string, number>> =>
+  fanout("PUBSUB NUMSUB", ["PUBSUB", "NUMSUB", ...channels], 0, "nodes", counts, sumPerChannel)
+
+/** `PUBSUB SHARDCHANNELS [pattern]` on every node: the shard channels with at least one subscriber. */
+export const pubsubShardchannels = (pattern?: string): Command<ReadonlyArray<string>> =>
+  fanout("PUBSUB SHARDCHANNELS", withPattern(["PUBSUB", "SHARDCHANNELS"], pattern), 0, "nodes", strings, union)
+
+/** `PUBSUB SHARDNUMSUB channel...` on every node: each shard channel's subscribers, summed. */
+export const pubsubShardnumsub = (...channels: ReadonlyArray<Arg>): Command<Record<string, number>> =>
+  fanout("PUBSUB SHARDNUMSUB", ["PUBSUB", "SHARDNUMSUB", ...channels], 0, "nodes", counts, sumPerChannel)
+
+/** `PUBSUB HELP`: the help lines. */
+export const pubsubHelp = (): Command<ReadonlyArray<string>> => keyless("PUBSUB HELP", ["PUBSUB", "HELP"], 0, strings)
+
+// ---------------------------------------------------------------------------------------------
+// Subscriptions: Streams, not commands
+
+/** `SUBSCRIBE`: unsupported as a command; use the Stream `redis.subscribe(...channels)`. */
+export const subscribe = (...channels: ReadonlyArray<Arg>): Command<never> =>
+  unsupported("SUBSCRIBE", ["SUBSCRIBE", ...channels], useStream("redis.subscribe(...channels)"))
+
+/** `PSUBSCRIBE`: unsupported as a command; use the Stream `redis.psubscribe(...patterns)`. */
+export const psubscribe = (...patterns: ReadonlyArray<Arg>): Command<never> =>
+  unsupported("PSUBSCRIBE", ["PSUBSCRIBE", ...patterns], useStream("redis.psubscribe(...patterns)"))
+
+/** `SSUBSCRIBE`: unsupported as a command; use the Stream `redis.ssubscribe(...channels)`. */
+export const ssubscribe = (...channels: ReadonlyArray<Arg>): Command<never> =>
+  unsupported("SSUBSCRIBE", ["SSUBSCRIBE", ...channels], useStream("redis.ssubscribe(...channels)"))
+
+/** `UNSUBSCRIBE`: unsupported; a `redis.subscribe(...)` Stream unsubscribes when it ends. */
+export const unsubscribe = (...channels: ReadonlyArray<Arg>): Command<never> =>
+  unsupported("UNSUBSCRIBE", ["UNSUBSCRIBE", ...channels], useStream("redis.subscribe(...) (interrupting the Stream unsubscribes)"))
+
+/** `PUNSUBSCRIBE`: unsupported; a `redis.psubscribe(...)` Stream unsubscribes when it ends. */
+export const punsubscribe = (...patterns: ReadonlyArray<Arg>): Command<never> =>
+  unsupported("PUNSUBSCRIBE", ["PUNSUBSCRIBE", ...patterns], useStream("redis.psubscribe(...) (interrupting the Stream unsubscribes)"))
+
+/** `SUNSUBSCRIBE`: unsupported; a `redis.ssubscribe(...)` Stream unsubscribes when it ends. */
+export const sunsubscribe = (...channels: ReadonlyArray<Arg>): Command<never> =>
+  unsupported("SUNSUBSCRIBE", ["SUNSUBSCRIBE", ...channels], useStream("redis.ssubscribe(...) (interrupting the Stream unsubscribes)"))

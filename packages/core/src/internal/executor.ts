@@ -87,7 +87,8 @@ export const make = (
       const deadline = block === 0 ? 0 : block + (remaining ?? timeout)
       return blocking.withConnection(node, command.name, (c) => c.send(command.args, bytes, deadline, asking))
     }
-    const conn = pool.cached(addressOf(node))
+    // Topology nodes carry their address; only redirect targets need it built.
+    const conn = pool.cached((node as { readonly address?: string }).address ?? addressOf(node))
     if (conn !== undefined) return conn.send(command.args, bytes, remaining, asking)
     return Effect.flatMap(pool.get(node), (c) => c.send(command.args, bytes, remaining, asking))
   }
@@ -258,6 +259,10 @@ export const make = (
 
   const executeOn = <A>(endpoint: Endpoint, command: Command<A>): Effect.Effect<A, ClusterError.RedisClusterError> => {
     const node = topology.remap(endpoint)
+    // Refused here too: MULTI or SUBSCRIBE on a shared connection would derail every later command.
+    if (command.route === "unsupported") {
+      return Effect.fail(new ClusterError.UnsupportedCommandError({ command: command.name, reason: command.unsupportedReason ?? "not supported" }))
+    }
     // A fanned-out command sent to one node decodes as that node's part.
     if (command.fanout !== undefined) return sendDecoded(command, node, command.fanout.decode) as Effect.Effect<A, ClusterError.RedisClusterError>
     return Effect.flatMap(send(command, node, false, undefined), (value) => decodeReply(command, value, node))
