@@ -172,6 +172,7 @@ const build = (config: RedisClusterConfig) =>
       minRefreshIntervalMillis: resolved.minRefreshIntervalMillis,
       refreshIntervalMillis: resolved.topologyRefreshIntervalMillis,
       measureLatency: resolved.readFrom === "nearest",
+      retireGraceMillis: resolved.commandTimeoutMillis === 0 ? 30_000 : resolved.commandTimeoutMillis,
       onRefresh: resolved.metrics ? Observe.countRefresh : undefined
     })
     const retry = RetryPolicy.resolve(resolved.clusterDownRetryAttempts, resolved.retry)

@@ -90,34 +90,38 @@ export interface TopologyOptions {
   readonly refreshIntervalMillis: number
   /** Measure latency to every node at each refresh (`readFrom: "nearest"`). */
   readonly measureLatency: boolean
+  /** How long the connection of a node that left the topology may finish its in-flight commands. */
+  readonly retireGraceMillis: number
   /** How many nodes are asked for their view at each refresh. */
   readonly consensusSize?: number | undefined
   /** Called with every reason a refresh starts, and every refresh's outcome (metrics). */
   readonly onRefresh?: ((reason: RefreshReason, ok: boolean) => void) | undefined
 }
 
-const toNode = (n: Discovery.NodeView): ClusterNode => ({
-  id: n.id === "" ? `${n.host}:${n.port}` : n.id,
-  host: n.host,
-  port: n.port,
-  address: `${n.host}:${n.port}`,
-  role: n.role,
-  health: n.health,
-  hostname: n.hostname
-})
+const toNode = (n: Discovery.NodeView, known: ReadonlyMap<string, ClusterNode>): ClusterNode => {
+  const id = n.id === "" ? `${n.host}:${n.port}` : n.id
+  // The same node reached under another spelling (a seed named "localhost", an empty endpoint
+  // resolved against the asked host): keep the address we already use, so connections stay put.
+  const previous = known.get(id)
+  const host = previous !== undefined && previous.port === n.port ? previous.host : n.host
+  return { id, host, port: n.port, address: `${host}:${n.port}`, role: n.role, health: n.health, hostname: n.hostname }
+}
 
 /** Builds the routing snapshot of a view. */
 export const snapshotOf = (
   view: ReadonlyArray<Discovery.ShardView>,
   version: number,
-  latency: ReadonlyMap<string, number> = new Map()
+  latency: ReadonlyMap<string, number> = new Map(),
+  previous?: TopologySnapshot
 ): TopologySnapshot => {
+  const known = new Map<string, ClusterNode>()
+  if (previous !== undefined) for (const n of previous.nodes.values()) known.set(n.id, n)
   const slots = new Array<Shard | undefined>(16384).fill(undefined)
   const shards: Array<Shard> = []
   const nodes = new Map<string, ClusterNode>()
   for (const s of view) {
-    const master = toNode(s.master)
-    const replicas = s.replicas.map(toNode)
+    const master = toNode(s.master, known)
+    const replicas = s.replicas.map((r) => toNode(r, known))
     const shard: Shard = {
       master,
       replicas,
@@ -202,7 +206,8 @@ export const make = (
   options: TopologyOptions
 ): Effect.Effect<ClusterTopologyService, ClusterError.RedisClusterError, Scope.Scope> =>
   Effect.gen(function*() {
-    const seeds = dedupe(options.startupNodes.map(options.remap))
+    // Seeds are addresses the user can reach as given: remapping is for what nodes announce.
+    const seeds = dedupe(options.startupNodes)
     const consensus = options.consensusSize ?? 3
     let version = 0
     let snapshot: TopologySnapshot = snapshotOf([], 0)
@@ -263,13 +268,13 @@ export const make = (
         }))
       }
       let latency: ReadonlyMap<string, number> = snapshot.latency
-      const next = snapshotOf(chosen.shards, ++version)
+      const next = snapshotOf(chosen.shards, ++version, undefined, snapshot)
       if (options.measureLatency) latency = yield* measure(Array.from(next.nodes.values()))
       const published: TopologySnapshot = latency === next.latency ? next : { ...next, latency }
       const gone = Array.from(snapshot.nodes.keys()).filter((a) => !published.nodes.has(a))
       snapshot = published
       yield* SubscriptionRef.set(ref, published)
-      yield* Effect.forEach(gone, (a) => pool.close(a), { discard: true })
+      yield* Effect.forEach(gone, (a) => pool.retire(a, options.retireGraceMillis), { discard: true })
       return published
     })
 

@@ -213,7 +213,17 @@ describe("RedisCluster during resharding", () => {
       yield* Load.waitForSuccesses(workload, 200)
 
       const added = yield* fixture.addMaster
-      for (const s of slots) yield* fixture.migrateSlot(s, added)
+      // The first slot moves step by step: ASK to a node the client does not know yet.
+      expect(redis.topology.current().nodes.has(`127.0.0.1:${added}`)).toBe(false)
+      const asksBefore = yield* Cluster.redirectsSeen("ask")
+      yield* fixture.beginMigration(slots[0]!, added)
+      yield* fixture.migrateKeys(slots[0]!, tagged.slice(0, 5))
+      yield* Load.waitForSuccesses(workload, 200)
+      yield* fixture.finishMigration(slots[0]!)
+      expect((yield* Cluster.redirectsSeen("ask")) - asksBefore).toBeGreaterThan(0)
+      expect(yield* Cluster.commandCalls(fixture, added, "asking")).toBeGreaterThan(0)
+      // The others in one go each.
+      for (const s of slots.slice(1)) yield* fixture.migrateSlot(s, added)
       yield* Load.waitForSuccesses(workload, 300)
       const outcomes = yield* workload.stop
       expect(outcomes.filter((o) => o.error !== undefined), Load.describeErrors(outcomes)).toHaveLength(0)
@@ -275,5 +285,23 @@ describe("RedisCluster during resharding", () => {
       expect(snapshot.uncovered).toBe(0)
       // And commands still reach every slot.
       expect(yield* redis.mget(keys)).toHaveLength(keys.length)
+    }).pipe(Effect.provide(Fixture)), 60_000)
+  it.scopedLive("a MOVED patch makes a new snapshot: a snapshot handed out before it does not change", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      const redis = yield* Cluster.client(config(fixture))
+      const key = "{snap}k"
+      const slot = Slot.slot(key)
+      const { owner, other: target } = yield* ownerAndOther(fixture, slot)
+      yield* redis.set(key, "v")
+      yield* fixture.migrateSlot(slot, target.port)
+      const before = redis.topology.current()
+      expect(before.slots[slot]!.master.port).toBe(owner.port)
+      expect(yield* redis.get(key)).toEqual(Option.some("v")) // MOVED, patched
+      const after = redis.topology.current()
+      expect(after.version).toBeGreaterThan(before.version)
+      expect(after.slots[slot]!.master.port).toBe(target.port)
+      // `before` is version N's map; it must still say what version N said.
+      expect(before.slots[slot]!.master.port, `snapshot version ${before.version} changed under its holder`).toBe(owner.port)
     }).pipe(Effect.provide(Fixture)), 60_000)
 })

@@ -1,6 +1,138 @@
 /**
- * Command constructors: hashes.
+ * Command constructors: hashes (`HSET`, `HGET` and `HGETALL` live in `core.ts`).
  *
  * @since 0.1.0
  */
-export {}
+import type { Option } from "effect"
+import type { Arg, Command } from "../internal/command.js"
+import { key, READONLY } from "../internal/command.js"
+import * as R from "../internal/reply.js"
+import { ReplyShape } from "../internal/reply.js"
+import type * as Resp from "../Resp.js"
+
+/** Options of `HSCAN`. */
+export interface HscanOptions {
+  /** Only fields matching this glob-style pattern. */
+  readonly match?: Arg
+  /** A hint of how many entries to return per call. */
+  readonly count?: number
+}
+
+/** One page of `HSCAN`: the cursor to continue from (`"0"` when done) and the field/value pairs. */
+export interface HscanPage {
+  readonly cursor: string
+  readonly entries: ReadonlyArray<readonly [field: string, value: string]>
+}
+
+const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
+
+/** Field/value pairs from a RESP3 list of pairs `[[f, v], ...]`, a map, or a RESP2 flat list. */
+const fieldPairs = (v: Resp.RespValue): ReadonlyArray<readonly [string, string]> | ReplyShape => {
+  const items = R.array(v)
+  if (!(items instanceof ReplyShape) && items.length > 0 && Array.isArray(items[0])) {
+    return R.arrayOf(v, (pair) => {
+      const p = R.array(pair)
+      if (p instanceof ReplyShape) return p
+      if (p.length !== 2) return new ReplyShape("a field/value pair", pair)
+      const f = R.string(p[0]!)
+      if (f instanceof ReplyShape) return f
+      const value = R.string(p[1]!)
+      return value instanceof ReplyShape ? value : [f, value] as const
+    })
+  }
+  const ps = R.pairs(v)
+  if (ps instanceof ReplyShape) return ps
+  const out: Array<readonly [string, string]> = []
+  for (const [f, value] of ps) {
+    const fs = R.string(f)
+    if (fs instanceof ReplyShape) return fs
+    const vs = R.string(value)
+    if (vs instanceof ReplyShape) return vs
+    out.push([fs, vs])
+  }
+  return out
+}
+
+const hscanPage = (v: Resp.RespValue): HscanPage | ReplyShape => {
+  const items = R.array(v)
+  if (items instanceof ReplyShape) return items
+  if (items.length !== 2) return new ReplyShape("[cursor, entries]", v)
+  const cursor = R.string(items[0]!)
+  if (cursor instanceof ReplyShape) return cursor
+  const entries = fieldPairs(items[1]!)
+  return entries instanceof ReplyShape ? entries : { cursor, entries }
+}
+
+/** `HDEL key field...`: how many fields were removed. */
+export const hdel = (k: Arg, ...fields: ReadonlyArray<Arg>): Command<number> =>
+  key("HDEL", ["HDEL", k, ...fields], [k], 0, R.integer)
+
+/** `HEXISTS key field`: `true` when the field exists. */
+export const hexists = (k: Arg, field: Arg): Command<boolean> =>
+  key("HEXISTS", ["HEXISTS", k, field], [k], READONLY, R.boolean)
+
+/** `HINCRBY key field increment`: the field's new integer value. */
+export const hincrby = (k: Arg, field: Arg, increment: number): Command<number> =>
+  key("HINCRBY", ["HINCRBY", k, field, increment], [k], 0, R.integer)
+
+/** `HINCRBYFLOAT key field increment`: the field's new value. */
+export const hincrbyfloat = (k: Arg, field: Arg, increment: number): Command<number> =>
+  key("HINCRBYFLOAT", ["HINCRBYFLOAT", k, field, increment], [k], 0, R.double)
+
+/** `HKEYS key`: every field name (empty when the key does not exist). */
+export const hkeys = (k: Arg): Command<ReadonlyArray<string>> => key("HKEYS", ["HKEYS", k], [k], READONLY, strings)
+
+/** `HLEN key`: the number of fields. */
+export const hlen = (k: Arg): Command<number> => key("HLEN", ["HLEN", k], [k], READONLY, R.integer)
+
+/** `HMGET key field...`: the values in field order, none for missing fields. */
+export const hmget = (k: Arg, ...fields: ReadonlyArray<Arg>): Command<ReadonlyArray<Option.Option<string>>> =>
+  key("HMGET", ["HMGET", k, ...fields], [k], READONLY, (v) => R.arrayOf(v, R.optionalString))
+
+/**
+ * `HMSET key field value ...` from a record (or pairs, for binary field names). Deprecated by Redis
+ * in favour of `HSET`, which takes several fields too.
+ */
+export const hmset = (
+  k: Arg,
+  fields: Readonly<Record<string, Arg | number>> | ReadonlyArray<readonly [Arg, Arg | number]>
+): Command<void> => {
+  const entries: ReadonlyArray<readonly [Arg, Arg | number]> = Array.isArray(fields)
+    ? fields
+    : Object.entries(fields as Readonly<Record<string, Arg | number>>)
+  return key("HMSET", ["HMSET", k, ...entries.flat()], [k], 0, R.ok)
+}
+
+/** `HRANDFIELD key`: one random field, or none when the key does not exist. */
+export const hrandfield = (k: Arg): Command<Option.Option<string>> =>
+  key("HRANDFIELD", ["HRANDFIELD", k], [k], READONLY, R.optionalString)
+
+/**
+ * `HRANDFIELD key count`: up to `count` distinct random fields; a negative count allows repeats and
+ * returns exactly `-count` fields.
+ */
+export const hrandfieldCount = (k: Arg, count: number): Command<ReadonlyArray<string>> =>
+  key("HRANDFIELD", ["HRANDFIELD", k, count], [k], READONLY, strings)
+
+/** `HRANDFIELD key count WITHVALUES`: random fields with their values, as `[field, value]` pairs. */
+export const hrandfieldWithValues = (k: Arg, count: number): Command<ReadonlyArray<readonly [field: string, value: string]>> =>
+  key("HRANDFIELD", ["HRANDFIELD", k, count, "WITHVALUES"], [k], READONLY, fieldPairs)
+
+/** `HSCAN key cursor [MATCH pattern] [COUNT count]`: one page (next cursor and entries). */
+export const hscan = (k: Arg, cursor: string | number, options?: HscanOptions): Command<HscanPage> => {
+  const args: Array<Resp.RespArg> = ["HSCAN", k, cursor]
+  if (options?.match !== undefined) args.push("MATCH", options.match)
+  if (options?.count !== undefined) args.push("COUNT", options.count)
+  return key("HSCAN", args, [k], READONLY, hscanPage)
+}
+
+/** `HSETNX key field value`: `true` when the field was new and set, `false` when it existed. */
+export const hsetnx = (k: Arg, field: Arg, value: Arg | number): Command<boolean> =>
+  key("HSETNX", ["HSETNX", k, field, value], [k], 0, R.boolean)
+
+/** `HSTRLEN key field`: the length of the field's value (0 when missing). */
+export const hstrlen = (k: Arg, field: Arg): Command<number> =>
+  key("HSTRLEN", ["HSTRLEN", k, field], [k], READONLY, R.integer)
+
+/** `HVALS key`: every value (empty when the key does not exist). */
+export const hvals = (k: Arg): Command<ReadonlyArray<string>> => key("HVALS", ["HVALS", k], [k], READONLY, strings)

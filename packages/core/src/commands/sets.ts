@@ -1,6 +1,125 @@
 /**
- * Command constructors: sets.
+ * Command constructors: sets. The multi-key ones (`SDIFF`, `SINTER`, `SMOVE`...) are the real,
+ * atomic commands: their keys must share a slot (use hash tags), otherwise `CrossSlotError`.
  *
  * @since 0.1.0
  */
-export {}
+import type { Option } from "effect"
+import type { Arg, Command } from "../internal/command.js"
+import { key, READONLY } from "../internal/command.js"
+import * as R from "../internal/reply.js"
+import { ReplyShape } from "../internal/reply.js"
+import type * as Resp from "../Resp.js"
+
+/** Options of `SSCAN`. */
+export interface SscanOptions {
+  /** Only members matching this glob-style pattern. */
+  readonly match?: Arg
+  /** A hint of how many members to return per call. */
+  readonly count?: number
+}
+
+/** One page of `SSCAN`: the cursor to continue from (`"0"` when done) and the members. */
+export interface SscanPage {
+  readonly cursor: string
+  readonly members: ReadonlyArray<string>
+}
+
+// RESP3 answers SMEMBERS, SDIFF, SPOP count... with a set; `R.array` reads sets as arrays.
+const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
+
+const sscanPage = (v: Resp.RespValue): SscanPage | ReplyShape => {
+  const items = R.array(v)
+  if (items instanceof ReplyShape) return items
+  if (items.length !== 2) return new ReplyShape("[cursor, members]", v)
+  const cursor = R.string(items[0]!)
+  if (cursor instanceof ReplyShape) return cursor
+  const members = strings(items[1]!)
+  return members instanceof ReplyShape ? members : { cursor, members }
+}
+
+/** `SADD key member...`: how many members were added (not counting those already there). */
+export const sadd = (k: Arg, ...members: ReadonlyArray<Arg | number>): Command<number> =>
+  key("SADD", ["SADD", k, ...members], [k], 0, R.integer)
+
+/** `SCARD key`: the number of members (0 when the key does not exist). */
+export const scard = (k: Arg): Command<number> => key("SCARD", ["SCARD", k], [k], READONLY, R.integer)
+
+/** `SDIFF key...`: the members of the first set not in any of the others. */
+export const sdiff = (...keys: ReadonlyArray<Arg>): Command<ReadonlyArray<string>> =>
+  key("SDIFF", ["SDIFF", ...keys], keys, READONLY, strings)
+
+/** `SDIFFSTORE destination key...`: stores `SDIFF key...` at `destination`; its size. */
+export const sdiffstore = (destination: Arg, ...keys: ReadonlyArray<Arg>): Command<number> =>
+  key("SDIFFSTORE", ["SDIFFSTORE", destination, ...keys], [destination, ...keys], 0, R.integer)
+
+/** `SINTER key...`: the members in every set. */
+export const sinter = (...keys: ReadonlyArray<Arg>): Command<ReadonlyArray<string>> =>
+  key("SINTER", ["SINTER", ...keys], keys, READONLY, strings)
+
+/** `SINTERCARD numkeys key... [LIMIT limit]`: the size of the intersection (counting stops at `limit`). */
+export const sintercard = (keys: ReadonlyArray<Arg>, options?: { readonly limit?: number }): Command<number> =>
+  key(
+    "SINTERCARD",
+    ["SINTERCARD", keys.length, ...keys, ...(options?.limit === undefined ? [] : ["LIMIT", options.limit])],
+    keys,
+    READONLY,
+    R.integer
+  )
+
+/** `SINTERSTORE destination key...`: stores `SINTER key...` at `destination`; its size. */
+export const sinterstore = (destination: Arg, ...keys: ReadonlyArray<Arg>): Command<number> =>
+  key("SINTERSTORE", ["SINTERSTORE", destination, ...keys], [destination, ...keys], 0, R.integer)
+
+/** `SISMEMBER key member`: `true` when the member is in the set. */
+export const sismember = (k: Arg, member: Arg | number): Command<boolean> =>
+  key("SISMEMBER", ["SISMEMBER", k, member], [k], READONLY, R.boolean)
+
+/** `SMEMBERS key`: every member (empty when the key does not exist). */
+export const smembers = (k: Arg): Command<ReadonlyArray<string>> => key("SMEMBERS", ["SMEMBERS", k], [k], READONLY, strings)
+
+/** `SMISMEMBER key member...`: for each member, in order, `true` when it is in the set. */
+export const smismember = (k: Arg, ...members: ReadonlyArray<Arg | number>): Command<ReadonlyArray<boolean>> =>
+  key("SMISMEMBER", ["SMISMEMBER", k, ...members], [k], READONLY, (v) => R.arrayOf(v, R.boolean))
+
+/** `SMOVE source destination member`: `true` when the member was moved, `false` when not in `source`. */
+export const smove = (source: Arg, destination: Arg, member: Arg | number): Command<boolean> =>
+  key("SMOVE", ["SMOVE", source, destination, member], [source, destination], 0, R.boolean)
+
+/** `SPOP key`: removes and returns a random member, or none when the set is empty. */
+export const spop = (k: Arg): Command<Option.Option<string>> => key("SPOP", ["SPOP", k], [k], 0, R.optionalString)
+
+/** `SPOP key count`: removes and returns up to `count` random members. */
+export const spopCount = (k: Arg, count: number): Command<ReadonlyArray<string>> =>
+  key("SPOP", ["SPOP", k, count], [k], 0, (v) => (R.plain(v) === null ? [] : strings(v)))
+
+/** `SRANDMEMBER key`: a random member, or none when the set is empty. */
+export const srandmember = (k: Arg): Command<Option.Option<string>> =>
+  key("SRANDMEMBER", ["SRANDMEMBER", k], [k], READONLY, R.optionalString)
+
+/**
+ * `SRANDMEMBER key count`: up to `count` distinct random members; a negative count allows repeats
+ * and returns exactly `-count` members.
+ */
+export const srandmemberCount = (k: Arg, count: number): Command<ReadonlyArray<string>> =>
+  key("SRANDMEMBER", ["SRANDMEMBER", k, count], [k], READONLY, strings)
+
+/** `SREM key member...`: how many members were removed. */
+export const srem = (k: Arg, ...members: ReadonlyArray<Arg | number>): Command<number> =>
+  key("SREM", ["SREM", k, ...members], [k], 0, R.integer)
+
+/** `SSCAN key cursor [MATCH pattern] [COUNT count]`: one page (next cursor and members). */
+export const sscan = (k: Arg, cursor: string | number, options?: SscanOptions): Command<SscanPage> => {
+  const args: Array<Resp.RespArg> = ["SSCAN", k, cursor]
+  if (options?.match !== undefined) args.push("MATCH", options.match)
+  if (options?.count !== undefined) args.push("COUNT", options.count)
+  return key("SSCAN", args, [k], READONLY, sscanPage)
+}
+
+/** `SUNION key...`: the members of any of the sets. */
+export const sunion = (...keys: ReadonlyArray<Arg>): Command<ReadonlyArray<string>> =>
+  key("SUNION", ["SUNION", ...keys], keys, READONLY, strings)
+
+/** `SUNIONSTORE destination key...`: stores `SUNION key...` at `destination`; its size. */
+export const sunionstore = (destination: Arg, ...keys: ReadonlyArray<Arg>): Command<number> =>
+  key("SUNIONSTORE", ["SUNIONSTORE", destination, ...keys], [destination, ...keys], 0, R.integer)

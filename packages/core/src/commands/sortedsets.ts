@@ -1,6 +1,478 @@
 /**
- * Command constructors: sortedsets.
+ * Command constructors: sorted sets. Scores come back as numbers whatever the protocol (RESP3
+ * doubles, RESP2 strings such as `"inf"`), and members with scores as `{ member, score }` objects
+ * (RESP3 nests them as pairs, RESP2 flattens them). Score arguments may be `Infinity`/`-Infinity`;
+ * bounds may also be Redis' own text (`"(1.5"` exclusive, `"-inf"`, `"[a"` / `"(a"` / `"-"` / `"+"`
+ * for lex ranges). Multi-key commands are the real, atomic ones: their keys must share a slot.
  *
  * @since 0.1.0
  */
-export {}
+import { Option } from "effect"
+import type { Arg, Command } from "../internal/command.js"
+import { blocking, key, READONLY } from "../internal/command.js"
+import * as R from "../internal/reply.js"
+import { ReplyShape } from "../internal/reply.js"
+import type * as Resp from "../Resp.js"
+
+/** A member and its score. */
+export interface ScoredMember {
+  readonly member: string
+  readonly score: number
+}
+
+/** A score or rank bound: a number, or Redis' text (`"(1"`, `"-inf"`, `"[a"`, `"-"`, `"+"`). */
+export type ZsetBound = number | Arg
+
+/** Members to add with `ZADD`: a record `member → score`, or `{ member, score }` entries. */
+export type ZaddMembers =
+  | Readonly<Record<string, number>>
+  | ReadonlyArray<{ readonly member: Arg | number; readonly score: number }>
+
+/** Options of `ZADD` with `INCR`. */
+export interface ZaddIncrOptions {
+  /** Only add new members. */
+  readonly nx?: boolean
+  /** Only update existing members. */
+  readonly xx?: boolean
+  /** Only update when the new score is greater. */
+  readonly gt?: boolean
+  /** Only update when the new score is less. */
+  readonly lt?: boolean
+}
+
+/** Options of `ZADD`. */
+export interface ZaddOptions extends ZaddIncrOptions {
+  /** Count changed members (added or score updated), not only added ones. */
+  readonly ch?: boolean
+}
+
+/** `LIMIT offset count` of range commands (count < 0: every member from the offset). */
+export interface ZsetLimit {
+  readonly offset: number
+  readonly count: number
+}
+
+/** Options of `ZRANGE` / `ZRANGESTORE`. */
+export interface ZrangeOptions {
+  /** `start`/`stop` are scores (`SCORE`) or lex bounds (`LEX`) instead of ranks. */
+  readonly by?: "SCORE" | "LEX"
+  /** Highest first (then `start` is the upper bound for `by`). */
+  readonly rev?: boolean
+  /** Only with `by`. */
+  readonly limit?: ZsetLimit
+}
+
+/** Options of `ZRANGEBYSCORE`, `ZRANGEBYLEX` and their `ZREV` forms. */
+export interface ZrangeByOptions {
+  readonly limit?: ZsetLimit
+}
+
+/** Options of `ZUNION`, `ZINTER` and their `STORE` forms. */
+export interface ZsetCombineOptions {
+  /** One multiplier per key, in key order. */
+  readonly weights?: ReadonlyArray<number>
+  /** How the scores of a member in several sets combine (default `SUM`). */
+  readonly aggregate?: "SUM" | "MIN" | "MAX"
+}
+
+/** Options of `ZMPOP` / `BZMPOP`. */
+export interface ZmpopOptions {
+  /** Pop up to this many members (default 1). */
+  readonly count?: number
+}
+
+/** Options of `ZSCAN`. */
+export interface ZscanOptions {
+  /** Only members matching this glob-style pattern. */
+  readonly match?: Arg
+  /** A hint of how many members to return per call. */
+  readonly count?: number
+}
+
+/** One page of `ZSCAN`: the cursor to continue from (`"0"` when done) and the members with scores. */
+export interface ZscanPage {
+  readonly cursor: string
+  readonly members: ReadonlyArray<ScoredMember>
+}
+
+/** A member popped by `BZPOPMIN` / `BZPOPMAX`, with the key it came from. */
+export interface ZsetPopped {
+  readonly key: string
+  readonly member: string
+  readonly score: number
+}
+
+/** Members popped by `ZMPOP` / `BZMPOP`, with the key they came from. */
+export interface ZsetMultiPopped {
+  readonly key: string
+  readonly members: ReadonlyArray<ScoredMember>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoders and argument helpers (module-private)
+
+const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
+
+const scored = (member: Resp.RespValue, score: Resp.RespValue): ScoredMember | ReplyShape => {
+  const m = R.string(member)
+  if (m instanceof ReplyShape) return m
+  const s = R.double(score)
+  return s instanceof ReplyShape ? s : { member: m, score: s }
+}
+
+/**
+ * Members with scores: RESP3 `[[member, score], ...]`, or flat `[member, score, ...]` (RESP2, and
+ * RESP3 for ZSCAN and ZPOPMIN without count).
+ */
+const scoredList = (v: Resp.RespValue): ReadonlyArray<ScoredMember> | ReplyShape => {
+  const items = R.array(v)
+  if (items instanceof ReplyShape) return items
+  if (items.length > 0 && Array.isArray(R.plain(items[0]!))) {
+    return R.arrayOf(v, (pair) => {
+      const p = R.array(pair)
+      if (p instanceof ReplyShape) return p
+      return p.length === 2 ? scored(p[0]!, p[1]!) : new ReplyShape("a [member, score] pair", pair)
+    })
+  }
+  if (items.length % 2 !== 0) return new ReplyShape("an even number of elements", v)
+  const out: Array<ScoredMember> = []
+  for (let i = 0; i < items.length; i += 2) {
+    const s = scored(items[i]!, items[i + 1]!)
+    if (s instanceof ReplyShape) return s
+    out.push(s)
+  }
+  return out
+}
+
+/** A score or nil. */
+const optionalScore = (v: Resp.RespValue): Option.Option<number> | ReplyShape => {
+  if (R.plain(v) === null) return Option.none()
+  const s = R.double(v)
+  return s instanceof ReplyShape ? s : Option.some(s)
+}
+
+/** A rank or nil. */
+const optionalRank = (v: Resp.RespValue): Option.Option<number> | ReplyShape => {
+  if (R.plain(v) === null) return Option.none()
+  const n = R.integer(v)
+  return n instanceof ReplyShape ? n : Option.some(n)
+}
+
+const optionalOf = <A>(f: (v: Resp.RespValue) => A | ReplyShape) => (v: Resp.RespValue): Option.Option<A> | ReplyShape => {
+  if (R.plain(v) === null) return Option.none()
+  const a = f(v)
+  return a instanceof ReplyShape ? a : Option.some(a)
+}
+
+/** `[key, member, score]` of BZPOPMIN/BZPOPMAX. */
+const zsetPopped = optionalOf((v): ZsetPopped | ReplyShape => {
+  const items = R.array(v)
+  if (items instanceof ReplyShape) return items
+  if (items.length !== 3) return new ReplyShape("[key, member, score]", v)
+  const k = R.string(items[0]!)
+  if (k instanceof ReplyShape) return k
+  const s = scored(items[1]!, items[2]!)
+  return s instanceof ReplyShape ? s : { key: k, member: s.member, score: s.score }
+})
+
+/** `[key, [[member, score], ...]]` of ZMPOP/BZMPOP (nested in both protocols). */
+const zsetMultiPopped = optionalOf((v): ZsetMultiPopped | ReplyShape => {
+  const items = R.array(v)
+  if (items instanceof ReplyShape) return items
+  if (items.length !== 2) return new ReplyShape("[key, members]", v)
+  const k = R.string(items[0]!)
+  if (k instanceof ReplyShape) return k
+  const members = scoredList(items[1]!)
+  return members instanceof ReplyShape ? members : { key: k, members }
+})
+
+const zscanPage = (v: Resp.RespValue): ZscanPage | ReplyShape => {
+  const items = R.array(v)
+  if (items instanceof ReplyShape) return items
+  if (items.length !== 2) return new ReplyShape("[cursor, members]", v)
+  const cursor = R.string(items[0]!)
+  if (cursor instanceof ReplyShape) return cursor
+  const members = scoredList(items[1]!)
+  return members instanceof ReplyShape ? members : { cursor, members }
+}
+
+/** Seconds (fractions allowed) as the blocking pool's ms; a positive timeout never rounds to 0 (= forever). */
+const blockMillisOf = (seconds: number): number => (seconds <= 0 ? 0 : Math.max(1, Math.ceil(seconds * 1000)))
+
+const keysOf = (keys: Arg | ReadonlyArray<Arg>): ReadonlyArray<Arg> =>
+  typeof keys === "string" || keys instanceof Uint8Array ? [keys] : keys
+
+const limitArgs = (limit: ZsetLimit | undefined): Array<Resp.RespArg> =>
+  limit === undefined ? [] : ["LIMIT", limit.offset, limit.count]
+
+const zaddFlags = (o: ZaddOptions | undefined): Array<Resp.RespArg> => {
+  if (o === undefined) return []
+  const out: Array<Resp.RespArg> = []
+  if (o.nx) out.push("NX")
+  if (o.xx) out.push("XX")
+  if (o.gt) out.push("GT")
+  if (o.lt) out.push("LT")
+  if (o.ch) out.push("CH")
+  return out
+}
+
+const zrangeArgs = (start: ZsetBound, stop: ZsetBound, o: ZrangeOptions | undefined): Array<Resp.RespArg> => {
+  const args: Array<Resp.RespArg> = [start, stop]
+  if (o?.by === "SCORE") args.push("BYSCORE")
+  if (o?.by === "LEX") args.push("BYLEX")
+  if (o?.rev) args.push("REV")
+  args.push(...limitArgs(o?.limit))
+  return args
+}
+
+const combineArgs = (keys: ReadonlyArray<Arg>, o: ZsetCombineOptions | undefined): Array<Resp.RespArg> => {
+  const args: Array<Resp.RespArg> = [keys.length, ...keys]
+  if (o?.weights !== undefined) args.push("WEIGHTS", ...o.weights)
+  if (o?.aggregate !== undefined) args.push("AGGREGATE", o.aggregate)
+  return args
+}
+
+const mpopArgs = (keys: ReadonlyArray<Arg>, where: "MIN" | "MAX", o: ZmpopOptions | undefined): Array<Resp.RespArg> => {
+  const args: Array<Resp.RespArg> = [keys.length, ...keys, where]
+  if (o?.count !== undefined) args.push("COUNT", o.count)
+  return args
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocking
+
+/**
+ * `BZMPOP timeout numkeys key... MIN|MAX [COUNT count]`: the members popped from the first
+ * non-empty sorted set, with its key; none when the timeout (seconds) passed first.
+ */
+export const bzmpop = (
+  timeout: number,
+  keys: ReadonlyArray<Arg>,
+  where: "MIN" | "MAX",
+  options?: ZmpopOptions
+): Command<Option.Option<ZsetMultiPopped>> =>
+  blocking("BZMPOP", ["BZMPOP", timeout, ...mpopArgs(keys, where, options)], keys, 0, zsetMultiPopped, blockMillisOf(timeout))
+
+/** `BZPOPMAX key... timeout`: the highest-scored member of the first non-empty set, or none at the timeout. */
+export const bzpopmax = (keys: Arg | ReadonlyArray<Arg>, timeout: number): Command<Option.Option<ZsetPopped>> => {
+  const ks = keysOf(keys)
+  return blocking("BZPOPMAX", ["BZPOPMAX", ...ks, timeout], ks, 0, zsetPopped, blockMillisOf(timeout))
+}
+
+/** `BZPOPMIN key... timeout`: the lowest-scored member of the first non-empty set, or none at the timeout. */
+export const bzpopmin = (keys: Arg | ReadonlyArray<Arg>, timeout: number): Command<Option.Option<ZsetPopped>> => {
+  const ks = keysOf(keys)
+  return blocking("BZPOPMIN", ["BZPOPMIN", ...ks, timeout], ks, 0, zsetPopped, blockMillisOf(timeout))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes
+
+/**
+ * `ZADD key [NX|XX] [GT|LT] [CH] score member ...`: how many members were added (with `ch`: added
+ * or updated).
+ */
+export const zadd = (k: Arg, members: ZaddMembers, options?: ZaddOptions): Command<number> => {
+  const args: Array<Resp.RespArg> = ["ZADD", k, ...zaddFlags(options)]
+  if (Array.isArray(members)) {
+    for (const m of members as ReadonlyArray<{ readonly member: Arg | number; readonly score: number }>) args.push(m.score, m.member)
+  } else {
+    for (const [m, score] of Object.entries(members as Readonly<Record<string, number>>)) args.push(score, m)
+  }
+  return key("ZADD", args, [k], 0, R.integer)
+}
+
+/**
+ * `ZADD key [NX|XX] [GT|LT] INCR increment member`: the member's new score, or none when a condition
+ * (NX/XX/GT/LT) prevented the update.
+ */
+export const zaddIncr = (k: Arg, member: Arg | number, increment: number, options?: ZaddIncrOptions): Command<Option.Option<number>> =>
+  key("ZADD", ["ZADD", k, ...zaddFlags(options), "INCR", increment, member], [k], 0, optionalScore)
+
+/** `ZINCRBY key increment member`: the member's new score. */
+export const zincrby = (k: Arg, increment: number, member: Arg | number): Command<number> =>
+  key("ZINCRBY", ["ZINCRBY", k, increment, member], [k], 0, R.double)
+
+/** `ZMPOP numkeys key... MIN|MAX [COUNT count]`: the members popped from the first non-empty set, or none. */
+export const zmpop = (keys: ReadonlyArray<Arg>, where: "MIN" | "MAX", options?: ZmpopOptions): Command<Option.Option<ZsetMultiPopped>> =>
+  key("ZMPOP", ["ZMPOP", ...mpopArgs(keys, where, options)], keys, 0, zsetMultiPopped)
+
+/** `ZPOPMAX key [count]`: removes and returns up to `count` (default 1) highest-scored members, highest first. */
+export const zpopmax = (k: Arg, count?: number): Command<ReadonlyArray<ScoredMember>> =>
+  key("ZPOPMAX", count === undefined ? ["ZPOPMAX", k] : ["ZPOPMAX", k, count], [k], 0, scoredList)
+
+/** `ZPOPMIN key [count]`: removes and returns up to `count` (default 1) lowest-scored members, lowest first. */
+export const zpopmin = (k: Arg, count?: number): Command<ReadonlyArray<ScoredMember>> =>
+  key("ZPOPMIN", count === undefined ? ["ZPOPMIN", k] : ["ZPOPMIN", k, count], [k], 0, scoredList)
+
+/** `ZREM key member...`: how many members were removed. */
+export const zrem = (k: Arg, ...members: ReadonlyArray<Arg | number>): Command<number> =>
+  key("ZREM", ["ZREM", k, ...members], [k], 0, R.integer)
+
+/** `ZREMRANGEBYLEX key min max`: how many members between the lex bounds were removed. */
+export const zremrangebylex = (k: Arg, min: Arg, max: Arg): Command<number> =>
+  key("ZREMRANGEBYLEX", ["ZREMRANGEBYLEX", k, min, max], [k], 0, R.integer)
+
+/** `ZREMRANGEBYRANK key start stop`: how many members between the ranks (inclusive) were removed. */
+export const zremrangebyrank = (k: Arg, start: number, stop: number): Command<number> =>
+  key("ZREMRANGEBYRANK", ["ZREMRANGEBYRANK", k, start, stop], [k], 0, R.integer)
+
+/** `ZREMRANGEBYSCORE key min max`: how many members between the scores were removed. */
+export const zremrangebyscore = (k: Arg, min: ZsetBound, max: ZsetBound): Command<number> =>
+  key("ZREMRANGEBYSCORE", ["ZREMRANGEBYSCORE", k, min, max], [k], 0, R.integer)
+
+/** `ZRANGESTORE destination source start stop [BYSCORE|BYLEX] [REV] [LIMIT]`: stores the range; its size. */
+export const zrangestore = (destination: Arg, source: Arg, start: ZsetBound, stop: ZsetBound, options?: ZrangeOptions): Command<number> =>
+  key("ZRANGESTORE", ["ZRANGESTORE", destination, source, ...zrangeArgs(start, stop, options)], [destination, source], 0, R.integer)
+
+/** `ZDIFFSTORE destination numkeys key...`: stores `ZDIFF key...` at `destination`; its size. */
+export const zdiffstore = (destination: Arg, ...keys: ReadonlyArray<Arg>): Command<number> =>
+  key("ZDIFFSTORE", ["ZDIFFSTORE", destination, keys.length, ...keys], [destination, ...keys], 0, R.integer)
+
+/** `ZINTERSTORE destination numkeys key... [WEIGHTS] [AGGREGATE]`: stores the intersection; its size. */
+export const zinterstore = (destination: Arg, keys: ReadonlyArray<Arg>, options?: ZsetCombineOptions): Command<number> =>
+  key("ZINTERSTORE", ["ZINTERSTORE", destination, ...combineArgs(keys, options)], [destination, ...keys], 0, R.integer)
+
+/** `ZUNIONSTORE destination numkeys key... [WEIGHTS] [AGGREGATE]`: stores the union; its size. */
+export const zunionstore = (destination: Arg, keys: ReadonlyArray<Arg>, options?: ZsetCombineOptions): Command<number> =>
+  key("ZUNIONSTORE", ["ZUNIONSTORE", destination, ...combineArgs(keys, options)], [destination, ...keys], 0, R.integer)
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+/** `ZCARD key`: the number of members (0 when the key does not exist). */
+export const zcard = (k: Arg): Command<number> => key("ZCARD", ["ZCARD", k], [k], READONLY, R.integer)
+
+/** `ZCOUNT key min max`: how many members have a score between the bounds. */
+export const zcount = (k: Arg, min: ZsetBound, max: ZsetBound): Command<number> =>
+  key("ZCOUNT", ["ZCOUNT", k, min, max], [k], READONLY, R.integer)
+
+/** `ZDIFF numkeys key...`: the members of the first set not in the others, by score. */
+export const zdiff = (...keys: ReadonlyArray<Arg>): Command<ReadonlyArray<string>> =>
+  key("ZDIFF", ["ZDIFF", keys.length, ...keys], keys, READONLY, strings)
+
+/** `ZDIFF numkeys key... WITHSCORES`: the difference with the first set's scores. */
+export const zdiffWithScores = (...keys: ReadonlyArray<Arg>): Command<ReadonlyArray<ScoredMember>> =>
+  key("ZDIFF", ["ZDIFF", keys.length, ...keys, "WITHSCORES"], keys, READONLY, scoredList)
+
+/** `ZINTER numkeys key... [WEIGHTS] [AGGREGATE]`: the members in every set, by combined score. */
+export const zinter = (keys: ReadonlyArray<Arg>, options?: ZsetCombineOptions): Command<ReadonlyArray<string>> =>
+  key("ZINTER", ["ZINTER", ...combineArgs(keys, options)], keys, READONLY, strings)
+
+/** `ZINTER numkeys key... [WEIGHTS] [AGGREGATE] WITHSCORES`: the intersection with combined scores. */
+export const zinterWithScores = (keys: ReadonlyArray<Arg>, options?: ZsetCombineOptions): Command<ReadonlyArray<ScoredMember>> =>
+  key("ZINTER", ["ZINTER", ...combineArgs(keys, options), "WITHSCORES"], keys, READONLY, scoredList)
+
+/** `ZINTERCARD numkeys key... [LIMIT limit]`: the size of the intersection (counting stops at `limit`). */
+export const zintercard = (keys: ReadonlyArray<Arg>, options?: { readonly limit?: number }): Command<number> =>
+  key(
+    "ZINTERCARD",
+    ["ZINTERCARD", keys.length, ...keys, ...(options?.limit === undefined ? [] : ["LIMIT", options.limit])],
+    keys,
+    READONLY,
+    R.integer
+  )
+
+/** `ZLEXCOUNT key min max`: how many members are between the lex bounds (`"[a"`, `"(b"`, `"-"`, `"+"`). */
+export const zlexcount = (k: Arg, min: Arg, max: Arg): Command<number> =>
+  key("ZLEXCOUNT", ["ZLEXCOUNT", k, min, max], [k], READONLY, R.integer)
+
+/** `ZMSCORE key member...`: each member's score in order, none for missing members. */
+export const zmscore = (k: Arg, ...members: ReadonlyArray<Arg | number>): Command<ReadonlyArray<Option.Option<number>>> =>
+  key("ZMSCORE", ["ZMSCORE", k, ...members], [k], READONLY, (v) => R.arrayOf(v, optionalScore))
+
+/** `ZRANDMEMBER key`: a random member, or none when the key does not exist. */
+export const zrandmember = (k: Arg): Command<Option.Option<string>> =>
+  key("ZRANDMEMBER", ["ZRANDMEMBER", k], [k], READONLY, R.optionalString)
+
+/**
+ * `ZRANDMEMBER key count`: up to `count` distinct random members; a negative count allows repeats
+ * and returns exactly `-count` members.
+ */
+export const zrandmemberCount = (k: Arg, count: number): Command<ReadonlyArray<string>> =>
+  key("ZRANDMEMBER", ["ZRANDMEMBER", k, count], [k], READONLY, strings)
+
+/** `ZRANDMEMBER key count WITHSCORES`: random members with their scores. */
+export const zrandmemberWithScores = (k: Arg, count: number): Command<ReadonlyArray<ScoredMember>> =>
+  key("ZRANDMEMBER", ["ZRANDMEMBER", k, count, "WITHSCORES"], [k], READONLY, scoredList)
+
+/**
+ * `ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count]`: the members in the range
+ * (ranks by default, scores or lex bounds with `by`).
+ */
+export const zrange = (k: Arg, start: ZsetBound, stop: ZsetBound, options?: ZrangeOptions): Command<ReadonlyArray<string>> =>
+  key("ZRANGE", ["ZRANGE", k, ...zrangeArgs(start, stop, options)], [k], READONLY, strings)
+
+/** `ZRANGE ... WITHSCORES`: the members in the range with their scores. */
+export const zrangeWithScores = (k: Arg, start: ZsetBound, stop: ZsetBound, options?: ZrangeOptions): Command<ReadonlyArray<ScoredMember>> =>
+  key("ZRANGE", ["ZRANGE", k, ...zrangeArgs(start, stop, options), "WITHSCORES"], [k], READONLY, scoredList)
+
+/** `ZRANGEBYLEX key min max [LIMIT offset count]` (deprecated: `ZRANGE ... BYLEX`): the members between the lex bounds. */
+export const zrangebylex = (k: Arg, min: Arg, max: Arg, options?: ZrangeByOptions): Command<ReadonlyArray<string>> =>
+  key("ZRANGEBYLEX", ["ZRANGEBYLEX", k, min, max, ...limitArgs(options?.limit)], [k], READONLY, strings)
+
+/** `ZRANGEBYSCORE key min max [LIMIT offset count]` (deprecated: `ZRANGE ... BYSCORE`): the members between the scores. */
+export const zrangebyscore = (k: Arg, min: ZsetBound, max: ZsetBound, options?: ZrangeByOptions): Command<ReadonlyArray<string>> =>
+  key("ZRANGEBYSCORE", ["ZRANGEBYSCORE", k, min, max, ...limitArgs(options?.limit)], [k], READONLY, strings)
+
+/** `ZRANGEBYSCORE key min max WITHSCORES [LIMIT offset count]`: the members between the scores, with scores. */
+export const zrangebyscoreWithScores = (
+  k: Arg,
+  min: ZsetBound,
+  max: ZsetBound,
+  options?: ZrangeByOptions
+): Command<ReadonlyArray<ScoredMember>> =>
+  key("ZRANGEBYSCORE", ["ZRANGEBYSCORE", k, min, max, "WITHSCORES", ...limitArgs(options?.limit)], [k], READONLY, scoredList)
+
+/** `ZRANK key member`: the member's rank, lowest score first, or none when it is not in the set. */
+export const zrank = (k: Arg, member: Arg | number): Command<Option.Option<number>> =>
+  key("ZRANK", ["ZRANK", k, member], [k], READONLY, optionalRank)
+
+/** `ZREVRANGE key start stop` (deprecated: `ZRANGE ... REV`): the members by rank, highest score first. */
+export const zrevrange = (k: Arg, start: number, stop: number): Command<ReadonlyArray<string>> =>
+  key("ZREVRANGE", ["ZREVRANGE", k, start, stop], [k], READONLY, strings)
+
+/** `ZREVRANGE key start stop WITHSCORES`: the members by rank, highest first, with scores. */
+export const zrevrangeWithScores = (k: Arg, start: number, stop: number): Command<ReadonlyArray<ScoredMember>> =>
+  key("ZREVRANGE", ["ZREVRANGE", k, start, stop, "WITHSCORES"], [k], READONLY, scoredList)
+
+/** `ZREVRANGEBYLEX key max min [LIMIT offset count]`: the members between the lex bounds, highest first. */
+export const zrevrangebylex = (k: Arg, max: Arg, min: Arg, options?: ZrangeByOptions): Command<ReadonlyArray<string>> =>
+  key("ZREVRANGEBYLEX", ["ZREVRANGEBYLEX", k, max, min, ...limitArgs(options?.limit)], [k], READONLY, strings)
+
+/** `ZREVRANGEBYSCORE key max min [LIMIT offset count]`: the members between the scores, highest first. */
+export const zrevrangebyscore = (k: Arg, max: ZsetBound, min: ZsetBound, options?: ZrangeByOptions): Command<ReadonlyArray<string>> =>
+  key("ZREVRANGEBYSCORE", ["ZREVRANGEBYSCORE", k, max, min, ...limitArgs(options?.limit)], [k], READONLY, strings)
+
+/** `ZREVRANGEBYSCORE key max min WITHSCORES [LIMIT offset count]`: as `zrevrangebyscore`, with scores. */
+export const zrevrangebyscoreWithScores = (
+  k: Arg,
+  max: ZsetBound,
+  min: ZsetBound,
+  options?: ZrangeByOptions
+): Command<ReadonlyArray<ScoredMember>> =>
+  key("ZREVRANGEBYSCORE", ["ZREVRANGEBYSCORE", k, max, min, "WITHSCORES", ...limitArgs(options?.limit)], [k], READONLY, scoredList)
+
+/** `ZREVRANK key member`: the member's rank, highest score first, or none when it is not in the set. */
+export const zrevrank = (k: Arg, member: Arg | number): Command<Option.Option<number>> =>
+  key("ZREVRANK", ["ZREVRANK", k, member], [k], READONLY, optionalRank)
+
+/** `ZSCAN key cursor [MATCH pattern] [COUNT count]`: one page (next cursor and members with scores). */
+export const zscan = (k: Arg, cursor: string | number, options?: ZscanOptions): Command<ZscanPage> => {
+  const args: Array<Resp.RespArg> = ["ZSCAN", k, cursor]
+  if (options?.match !== undefined) args.push("MATCH", options.match)
+  if (options?.count !== undefined) args.push("COUNT", options.count)
+  return key("ZSCAN", args, [k], READONLY, zscanPage)
+}
+
+/** `ZSCORE key member`: the member's score, or none when it is not in the set. */
+export const zscore = (k: Arg, member: Arg | number): Command<Option.Option<number>> =>
+  key("ZSCORE", ["ZSCORE", k, member], [k], READONLY, optionalScore)
+
+/** `ZUNION numkeys key... [WEIGHTS] [AGGREGATE]`: the members of any set, by combined score. */
+export const zunion = (keys: ReadonlyArray<Arg>, options?: ZsetCombineOptions): Command<ReadonlyArray<string>> =>
+  key("ZUNION", ["ZUNION", ...combineArgs(keys, options)], keys, READONLY, strings)
+
+/** `ZUNION numkeys key... [WEIGHTS] [AGGREGATE] WITHSCORES`: the union with combined scores. */
+export const zunionWithScores = (keys: ReadonlyArray<Arg>, options?: ZsetCombineOptions): Command<ReadonlyArray<ScoredMember>> =>
+  key("ZUNION", ["ZUNION", ...combineArgs(keys, options), "WITHSCORES"], keys, READONLY, scoredList)

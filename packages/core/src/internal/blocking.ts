@@ -116,20 +116,22 @@ export const make = (
       command: string,
       use: (connection: NodeConnection.NodeConnection) => Effect.Effect<A, E, R>
     ): Effect.Effect<A, E | NodeConnection.ConnectError, R> =>
-      Effect.acquireUseRelease(
-        acquire(endpoint, command),
-        (item) => use(item.connection),
-        (item, exit) => {
-          const s = slotsOf(addressOf(endpoint))
-          const reusable = item.connection.isOpen() &&
-            item.connection.pending() === 0 &&
-            (Exit.isSuccess(exit) || exit.cause._tag === "Fail")
-          if (!reusable) return discard(s, item.scope)
-          return Effect.sync(() => {
-            s.idle.push(item)
-            wake(s)
-          })
-        }
+      // Not acquireUseRelease: its acquire cannot be interrupted, and waiting for a turn must be.
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(acquire(endpoint, command)), (item) =>
+          restore(use(item.connection)).pipe(
+            Effect.onExit((exit) => {
+              const s = slotsOf(addressOf(endpoint))
+              const reusable = item.connection.isOpen() &&
+                item.connection.pending() === 0 &&
+                (Exit.isSuccess(exit) || exit.cause._tag === "Fail")
+              if (!reusable) return discard(s, item.scope)
+              return Effect.sync(() => {
+                s.idle.push(item)
+                wake(s)
+              })
+            })
+          ))
       )
 
     return {

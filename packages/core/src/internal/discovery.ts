@@ -94,7 +94,12 @@ export const parseShards = (
       if (f instanceof ReplyShape) return f
       const id = str(f.get("id") ?? null) ?? ""
       const endpoint = f.get("endpoint")
-      const host = endpointHost(endpoint === undefined || endpoint === null ? undefined : str(endpoint), asked.host)
+      const ip = f.get("ip")
+      const announced = endpoint === undefined || endpoint === null ? undefined : str(endpoint)
+      // "?": the preferred endpoint (a hostname) is unknown; the node's IP still reaches it.
+      const host = announced === "?" && ip !== undefined && ip !== null && str(ip) !== "?" && str(ip) !== ""
+        ? str(ip)
+        : endpointHost(announced, asked.host)
       const tlsPort = f.get("tls-port")
       const portValue = tls && tlsPort !== undefined ? tlsPort : f.get("port")
       const port = portValue === undefined ? undefined : R.integer(portValue)
@@ -143,7 +148,10 @@ export const parseSlots = (
     for (let i = 2; i < e.length; i++) {
       const n = R.array(e[i]!)
       if (n instanceof ReplyShape) return n
-      const host = endpointHost(n[0] === null || n[0] === undefined ? undefined : str(n[0]), asked.host)
+      const announced = n[0] === null || n[0] === undefined ? undefined : str(n[0])
+      const meta = n[3] === undefined ? undefined : fieldMap(n[3])
+      const metaIp = meta === undefined || meta instanceof ReplyShape ? undefined : meta.get("ip")
+      const host = announced === "?" && metaIp !== undefined && metaIp !== null ? str(metaIp) : endpointHost(announced, asked.host)
       const port = R.integer(n[1] ?? null)
       if (host === undefined || port instanceof ReplyShape) {
         if (i === 2) nodes.push({ id: "", host: "", port: 0, role: "master", health: "failed" })
@@ -172,14 +180,20 @@ export const parseSlots = (
   return Array.from(byMaster.values(), (s) => ({ master: s.master, replicas: Array.from(s.replicas.values()), ranges: s.ranges }))
 }
 
+/**
+ * Nodes compare by id and port: two nodes describing one cluster may spell hosts differently
+ * (an empty endpoint resolves to whichever host was asked).
+ */
+const identity = (n: NodeView): string => n.id !== "" ? `${n.id}:${n.port}` : `${n.host}:${n.port}`
+
 /** A canonical text of who serves which slots, to compare views. */
 export const signature = (shards: ReadonlyArray<ShardView>): string =>
   shards
     .filter((s) => s.ranges.length > 0)
     .map((s) => {
       const ranges = [...s.ranges].sort((a, b) => a[0] - b[0]).map(([a, b]) => `${a}-${b}`).join(",")
-      const replicas = s.replicas.map((r) => `${r.host}:${r.port}/${r.health}`).sort().join(",")
-      return `${s.master.host}:${s.master.port}[${ranges}](${replicas})`
+      const replicas = s.replicas.map((r) => `${identity(r)}/${r.health}`).sort().join(",")
+      return `${identity(s.master)}[${ranges}](${replicas})`
     })
     .sort()
     .join(" ")

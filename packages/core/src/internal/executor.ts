@@ -84,7 +84,9 @@ export const make = (
     if ((command.flags & BLOCKING) !== 0) {
       const block = command.blockMillis
       // A blocking command's own timeout is part of its deadline; 0 blocks for as long as it takes.
-      const deadline = block === 0 ? 0 : block + (remaining ?? timeout)
+      // With no commandTimeout the server's own block timeout is the only deadline.
+      const limit = remaining ?? timeout
+      const deadline = block === 0 || limit === 0 ? 0 : block + limit
       return blocking.withConnection(node, command.name, (c) => c.send(command.args, bytes, deadline, asking))
     }
     // Topology nodes carry their address; only redirect targets need it built.
@@ -258,7 +260,8 @@ export const make = (
   }
 
   const executeOn = <A>(endpoint: Endpoint, command: Command<A>): Effect.Effect<A, ClusterError.RedisClusterError> => {
-    const node = topology.remap(endpoint)
+    // Nodes of the map are already remapped; only addresses from elsewhere go through the remap.
+    const node = topology.current().nodes.has(addressOf(endpoint)) ? endpoint : topology.remap(endpoint)
     // Refused here too: MULTI or SUBSCRIBE on a shared connection would derail every later command.
     if (command.route === "unsupported") {
       return Effect.fail(new ClusterError.UnsupportedCommandError({ command: command.name, reason: command.unsupportedReason ?? "not supported" }))

@@ -26,6 +26,11 @@ export interface ConnectionPool {
   readonly get: (endpoint: Endpoint) => Effect.Effect<NodeConnection.NodeConnection, NodeConnection.ConnectError>
   /** Closes the node's connection (commands waiting on it fail with `ConnectionError`). */
   readonly close: (address: string) => Effect.Effect<void>
+  /**
+   * The node left the topology: new commands no longer get this connection, and it closes once its
+   * in-flight commands are answered (or after `graceMillis`), so no write on it is failed for nothing.
+   */
+  readonly retire: (address: string, graceMillis: number) => Effect.Effect<void>
   /** Addresses with an open or opening connection. */
   readonly addresses: () => ReadonlyArray<string>
 }
@@ -107,6 +112,19 @@ export const make = (
           const entry = entries.get(address)
           return entry === undefined ? Effect.void : drop(address, entry)
         }),
-      addresses: () => Array.from(entries.keys())
+      addresses: () => Array.from(entries.keys()),
+      retire: (address, graceMillis) =>
+        Effect.suspend(() => {
+          const entry = entries.get(address)
+          if (entry === undefined) return Effect.void
+          entries.delete(address)
+          const deadline = Date.now() + graceMillis
+          const drain: Effect.Effect<void> = Effect.suspend(() => {
+            const c = entry.connection
+            if (c === undefined || !c.isOpen() || c.pending() === 0 || Date.now() >= deadline) return Scope.close(entry.scope, Exit.void)
+            return Effect.zipRight(Effect.sleep("20 millis"), drain)
+          })
+          return Effect.asVoid(Effect.forkIn(drain, parent))
+        })
     }
   })

@@ -41,10 +41,19 @@ export interface PortForwarder {
   readonly setRefusing: (refusing: boolean) => void
 }
 
+/** Where to listen and where to forward. */
+export interface ForwarderOptions {
+  /** The port to listen on; default a free one chosen by the OS. Fails when it is taken. */
+  readonly listenPort?: number
+  /** Default `127.0.0.1`. */
+  readonly targetHost?: string
+}
+
 /** Starts a forwarder to `targetHost:targetPort` living in the current scope. */
-export const make = (targetPort: number, targetHost = "127.0.0.1"): Effect.Effect<PortForwarder, Error, Scope.Scope> =>
+export const make = (targetPort: number, options: ForwarderOptions = {}): Effect.Effect<PortForwarder, Error, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<{ server: net.Server; forwarder: PortForwarder; sockets: Set<net.Socket> }, Error>((resume) => {
+      const targetHost = options.targetHost ?? "127.0.0.1"
       const sockets = new Set<net.Socket>()
       const clients = new Set<net.Socket>()
       const upstreamPorts = new Set<number>()
@@ -97,7 +106,7 @@ export const make = (targetPort: number, targetHost = "127.0.0.1"): Effect.Effec
         upstream.on("end", closeBoth)
       })
       server.once("error", (error) => resume(Effect.fail(error)))
-      server.listen(0, "127.0.0.1", () => {
+      server.listen(options.listenPort ?? 0, "127.0.0.1", () => {
         const address = server.address()
         if (address === null || typeof address === "string") {
           resume(Effect.fail(new Error("forwarder: no port")))

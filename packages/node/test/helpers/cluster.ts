@@ -59,3 +59,21 @@ export const keysOutside = (prefix: string, count: number, avoid: ReadonlyArray<
   }
   return out
 }
+
+const replicationOffset = (fixture: RedisClusterFixture.ClusterFixture, port: number, field: string) =>
+  Effect.map(fixture.command(port, "INFO", "replication"), (reply) => {
+    const match = new RegExp(`${field}:(\\d+)`).exec(text(reply))
+    return match === null ? -1 : Number(match[1])
+  })
+
+/** Waits until every running replica has replicated everything its master had when this started. */
+export const waitReplicated = (fixture: RedisClusterFixture.ClusterFixture) =>
+  Effect.gen(function*() {
+    const masters = yield* fixture.masters
+    for (const m of masters) {
+      const offset = yield* replicationOffset(fixture, m.port, "master_repl_offset")
+      for (const r of yield* fixture.replicasOf(m.port)) {
+        yield* waitUntil(`replica ${r.port} to reach offset ${offset}`, Effect.map(replicationOffset(fixture, r.port, "slave_repl_offset"), (o) => o >= offset))
+      }
+    }
+  })
