@@ -126,6 +126,12 @@ export interface ClientMethods {
 /** The `RedisCluster` tag. */
 export const RedisCluster: Context.Tag<RedisCluster, RedisCluster> = Context.GenericTag<RedisCluster>("@keyslot/core/RedisCluster")
 
+/**
+ * The metrics recorded when `metrics: true`: `commands` (tag `command`), `errors` (tag `error`),
+ * `redirects` (tag `kind`: moved/ask), `refreshes` (tags `reason`, `outcome`), `latency` (ms).
+ */
+export const metrics = Observe.metrics
+
 /** Parses a `redis://` / `rediss://` URL into a config (see `ClusterConfig.fromUrl`). */
 export const fromUrl: (
   url: string,

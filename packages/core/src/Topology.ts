@@ -68,6 +68,11 @@ export interface ClusterTopologyService {
   readonly applyMoved: (slot: number, endpoint: Endpoint) => void
   /** Applies `hostPortRemap` to an address a node announced (discovery, MOVED, ASK). */
   readonly remap: (endpoint: Endpoint) => Endpoint
+  /**
+   * Where a MOVED/ASK sends us. `"?"` (the node's preferred endpoint is unknown) is resolved to
+   * the known node on that port; anything else goes through `remap`.
+   */
+  readonly redirectTarget: (host: string, port: number) => Endpoint
   /** The current map, then every new one. */
   readonly changes: Stream.Stream<TopologySnapshot>
   /** How many refreshes completed (successful or not). */
@@ -100,10 +105,11 @@ export interface TopologyOptions {
 
 const toNode = (n: Discovery.NodeView, known: ReadonlyMap<string, ClusterNode>): ClusterNode => {
   const id = n.id === "" ? `${n.host}:${n.port}` : n.id
-  // The same node reached under another spelling (a seed named "localhost", an empty endpoint
-  // resolved against the asked host): keep the address we already use, so connections stay put.
+  // A node that announces no endpoint is spelled as whichever host we asked ("localhost" or
+  // "127.0.0.1"): keep the address we already use, so connections stay put. A node that announces
+  // an endpoint is taken at its word, so a real change of endpoint is followed.
   const previous = known.get(id)
-  const host = previous !== undefined && previous.port === n.port ? previous.host : n.host
+  const host = n.inferredHost === true && previous !== undefined && previous.port === n.port ? previous.host : n.host
   return { id, host, port: n.port, address: `${host}:${n.port}`, role: n.role, health: n.health, hostname: n.hostname }
 }
 
@@ -353,6 +359,12 @@ export const make = (
       requestRefresh,
       applyMoved,
       remap: options.remap,
+      redirectTarget: (host, port) => {
+        if (host === "?") {
+          for (const n of snapshot.nodes.values()) if (n.port === port) return n
+        }
+        return options.remap({ host, port })
+      },
       changes: ref.changes,
       refreshCount: () => refreshes
     }

@@ -3,7 +3,7 @@ import type { ClusterError } from "@keyslot/core"
 import { ClusterConfig, Command, RedisCluster, Topology } from "@keyslot/core"
 import { NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Config, ConfigProvider, Context, Effect, Either, Fiber, Layer, Metric, MetricState, Option } from "effect"
+import { Config, ConfigProvider, Context, Effect, Either, Fiber, Layer, Metric, Option } from "effect"
 
 const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
 
@@ -37,8 +37,9 @@ describe("layers, config and observability", () => {
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* build(NodeRedisCluster.layer({ startupNodes: fixture.startupNodes, metrics: true }))
-      const commands = Metric.tagged(Metric.counter("keyslot_commands_total"), "command", "GET")
-      const errors = Metric.tagged(Metric.counter("keyslot_command_errors_total"), "error", "ReplyError")
+      const commands = Metric.tagged(RedisCluster.metrics.commands, "command", "GET")
+      const errors = Metric.tagged(RedisCluster.metrics.errors, "error", "ReplyError")
+      const latencyBefore = (yield* Metric.value(RedisCluster.metrics.latency)).count
       const before = (yield* Metric.value(commands)).count
       const errorsBefore = (yield* Metric.value(errors)).count
       yield* redis.set("m:s", "x")
@@ -46,9 +47,7 @@ describe("layers, config and observability", () => {
       yield* Effect.either(redis.incr("m:s"))
       expect((yield* Metric.value(commands)).count - before).toBe(5)
       expect((yield* Metric.value(errors)).count - errorsBefore).toBe(1)
-      const latency = yield* Metric.value(Metric.histogram("keyslot_command_duration_ms", (yield* Effect.succeed(undefined), undefined) as never))
-        .pipe(Effect.orElseSucceed(() => undefined as MetricState.MetricState.Histogram | undefined), Effect.catchAllDefect(() => Effect.succeed(undefined)))
-      void latency
+      expect((yield* Metric.value(RedisCluster.metrics.latency)).count - latencyBefore).toBe(7)
     }).pipe(Effect.provide(Fixture)), 60_000)
 
   it.scopedLive("tracing: one span per command with database attributes when enabled", () =>

@@ -212,7 +212,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
               p.result = Exit.fail(new ClusterError.RedirectLimitError({ command: p.command.name, redirects: p.hops - 1, last: error }))
               continue
             }
-            const target = topology.remap({ host: error.host, port: error.port })
+            const target = topology.redirectTarget(error.host, error.port)
             if (error._tag === "MovedError") {
               topology.applyMoved(error.slot, target)
               refresh = true
@@ -414,7 +414,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         if (kind === undefined) return yield* Effect.fail(error)
         if (error._tag === "MovedError" || error._tag === "AskError") {
           if (++hops > options.maxRedirects) return yield* Effect.fail(new ClusterError.RedirectLimitError({ command: "MULTI", redirects: hops - 1, last: error }))
-          const to = topology.remap({ host: error.host, port: error.port })
+          const to = topology.redirectTarget(error.host, error.port)
           if (error._tag === "MovedError") {
             topology.applyMoved(error.slot, to)
             topology.requestRefresh("moved")

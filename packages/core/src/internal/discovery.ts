@@ -21,6 +21,8 @@ export interface NodeView {
   readonly health: Health
   /** The node's announced hostname, when it has one. */
   readonly hostname?: string | undefined
+  /** The node announced no endpoint: `host` is the host we asked, one spelling among several. */
+  readonly inferredHost?: boolean | undefined
 }
 
 /** One shard: a master, its replicas, and the slot ranges it serves (possibly none). */
@@ -115,6 +117,7 @@ export const parseShards = (
         port: mapped.port,
         role,
         health,
+        inferredHost: announced === undefined || announced === "",
         ...(hostname !== undefined && hostname !== null ? { hostname: str(hostname) } : {})
       }
       if (role === "master") master = node
@@ -162,6 +165,7 @@ export const parseSlots = (
         id: n[2] === undefined ? `${mapped.host}:${mapped.port}` : str(n[2]) ?? "",
         host: mapped.host,
         port: mapped.port,
+        inferredHost: announced === undefined || announced === "",
         role: i === 2 ? "master" : "replica",
         health: "online"
       })

@@ -163,7 +163,7 @@ export const make = (
         if (state.hops > options.maxRedirects) {
           return Effect.fail(new ClusterError.RedirectLimitError({ command: command.name, redirects: state.hops - 1, last: error }))
         }
-        const target = topology.remap({ host: error.host, port: error.port })
+        const target = topology.redirectTarget(error.host, error.port)
         if (error._tag === "MovedError") {
           options.onRedirect?.("moved")
           topology.applyMoved(error.slot, target)
