@@ -219,6 +219,7 @@ export type RedisClusterError =
   | ConfigError
   | UnsupportedCommandError
   | WatchError
+  | SubscriptionOverflowError
 
 /** The same error, naming the command's position in a pipeline or transaction. */
 export const atIndex = <E extends RedisClusterError>(error: E, index: number): E => {
@@ -285,5 +286,21 @@ export const fromReply = (line: string, ctx: ErrorContext): ReplyFailure => {
       return new ReadOnlyError({ ...ctx, reply: line })
     default:
       return new ReplyError({ ...ctx, reply: line })
+  }
+}
+
+/**
+ * A pub/sub stream with the `"fail"` overflow strategy received a message while its buffer held
+ * `bufferSize` undelivered ones: the consumer is slower than the publishers.
+ */
+export class SubscriptionOverflowError extends Data.TaggedError("SubscriptionOverflowError")<{
+  /** `channel` (SUBSCRIBE), `pattern` (PSUBSCRIBE) or `shard` (SSUBSCRIBE). */
+  readonly kind: "channel" | "pattern" | "shard"
+  /** The channels or patterns of the stream. */
+  readonly names: ReadonlyArray<string>
+  readonly bufferSize: number
+}> {
+  override get message(): string {
+    return `the ${this.kind} subscription to ${this.names.join(", ")} overflowed its buffer of ${this.bufferSize} messages (strategy "fail"): the consumer is slower than the publishers`
   }
 }

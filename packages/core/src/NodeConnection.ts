@@ -18,6 +18,7 @@ import * as ClusterError from "./ClusterError.js"
 import { Connector } from "./Connector.js"
 import type { Endpoint, TlsOptions, Transport } from "./Connector.js"
 import { Fifo } from "./internal/queue.js"
+import { kindOf } from "./internal/subscriber.js"
 import * as Resp from "./Resp.js"
 
 /** The errors one command on one connection can fail with. */
@@ -147,38 +148,17 @@ class Pending {
 
 /** A subscriber-mode command waiting for its confirmation pushes. */
 interface Expecting {
-  /** The confirmation's kind: the command name in lower case (`subscribe`, `sunsubscribe`...). */
-  readonly kind: string
+  /** The confirmation's kind (`internal/subscriber` codes): that of the command's name. */
+  readonly kind: number
   /** Confirmations still to come. */
   left: number
-}
-
-const PUBSUB_KINDS: ReadonlySet<string> = new Set([
-  "message",
-  "pmessage",
-  "smessage",
-  "subscribe",
-  "psubscribe",
-  "ssubscribe",
-  "unsubscribe",
-  "punsubscribe",
-  "sunsubscribe"
-])
-
-/** The lower-case text of a frame's first element when it is short enough to be a pub/sub kind. */
-const kindText = (value: Resp.RespValue | undefined): string | undefined => {
-  if (typeof value === "string") return value.length <= 12 ? value : undefined
-  if (value instanceof Uint8Array && value.length <= 12) {
-    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1")
-  }
-  return undefined
 }
 
 /** A RESP2 pub/sub frame (a plain array led by a pub/sub kind) as a `Push`; otherwise undefined. */
 const pubsubFrame = (value: Resp.RespValue): Resp.Push | undefined => {
   if (!Array.isArray(value) || value.length < 2) return undefined
-  const kind = kindText((value as ReadonlyArray<Resp.RespValue>)[0])
-  return kind !== undefined && PUBSUB_KINDS.has(kind) ? new Resp.Push(value as ReadonlyArray<Resp.RespValue>) : undefined
+  const values = value as ReadonlyArray<Resp.RespValue>
+  return kindOf(values[0]) !== 0 ? new Resp.Push(values) : undefined
 }
 
 /** Connection state shared by the send path, the data handler and the sweeper. */
@@ -297,7 +277,7 @@ class Machine {
           const expecting = this.expecting.get(head)
           // In order: the head's confirmations come before any later command's reply. A push of
           // another kind (a message, a `sunsubscribe` the server sent by itself) is not one.
-          if (expecting !== undefined && kindText(push.values[0]) === expecting.kind && --expecting.left === 0) {
+          if (expecting !== undefined && kindOf(push.values[0]) === expecting.kind && --expecting.left === 0) {
             this.expecting.delete(head)
             this.inflight.shift()
             head.resume = undefined
@@ -437,7 +417,7 @@ const sendNoReply = (
   onError: ((error: CommandError) => void) | undefined
 ) =>
   Effect.sync(() => {
-    const kind = commandName(args).toLowerCase()
+    const kind = kindOf(commandName(args).toLowerCase())
     const pending = machine.enqueue(args, false, 0, false, (exit) => {
       if (onError !== undefined && Exit.isFailure(exit) && exit.cause._tag === "Fail") onError(exit.cause.error)
     })

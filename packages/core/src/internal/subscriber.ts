@@ -1,0 +1,214 @@
+/**
+ * The bounded buffer between a subscriber connection's data handler and one pub/sub stream.
+ *
+ * `push` runs synchronously in the socket's data handler and never waits; the stream pulls every
+ * buffered message (at most `maxChunk`) in one chunk, so a burst costs one fiber wake-up, not one
+ * per message. When the buffer is full the strategy decides: overwrite the oldest message, discard
+ * the new one, or fail the stream.
+ *
+ * @internal
+ */
+import { Chunk, Effect, Option } from "effect"
+
+/** What happens when a message arrives and the buffer is full. */
+export type Strategy = "dropOldest" | "dropNewest" | "fail"
+
+/** A ring buffer with one consumer. */
+export class Inbox<A, E> {
+  private items: Array<A | undefined>
+  private head = 0
+  private count = 0
+  private waiter: ((effect: Effect.Effect<Chunk.Chunk<A>, Option.Option<E>>) => void) | undefined = undefined
+  private failure: E | undefined = undefined
+  private ended = false
+  /** Messages pushed (delivered, buffered or dropped). */
+  received = 0
+  /** Messages dropped by `dropOldest` / `dropNewest`. */
+  dropped = 0
+
+  constructor(
+    readonly capacity: number,
+    readonly strategy: Strategy,
+    readonly maxChunk: number,
+    /** Called once per dropped message. */
+    private readonly onDrop: () => void,
+    /** Called when the buffer overflows under `fail` (the owner fails the inbox). */
+    private readonly onOverflow: () => void
+  ) {
+    this.items = new Array<A | undefined>(Math.min(capacity, 64))
+  }
+
+  /** Messages waiting in the buffer. */
+  get size(): number {
+    return this.count
+  }
+
+  /** `true` once failed or ended: pushes are ignored. */
+  get done(): boolean {
+    return this.ended || this.failure !== undefined
+  }
+
+  /** Adds a message; never waits. */
+  push(item: A): void {
+    if (this.ended || this.failure !== undefined) return
+    this.received++
+    const items = this.items
+    if (this.count === this.capacity) {
+      switch (this.strategy) {
+        case "dropOldest":
+          items[this.head] = item
+          this.head = (this.head + 1) % items.length
+          this.dropped++
+          this.onDrop()
+          return
+        case "dropNewest":
+          this.dropped++
+          this.onDrop()
+          return
+        case "fail":
+          this.onOverflow()
+          return
+      }
+    }
+    if (this.count === items.length) this.grow()
+    const buffer = this.items
+    buffer[(this.head + this.count) % buffer.length] = item
+    this.count++
+    const waiter = this.waiter
+    if (waiter !== undefined) {
+      this.waiter = undefined
+      // The chunk is taken when the consumer runs: every message of this data event is in it.
+      waiter(this.pull)
+    }
+  }
+
+  /** Fails the stream at once; buffered messages are discarded. */
+  fail(error: E): void {
+    if (this.ended || this.failure !== undefined) return
+    this.failure = error
+    this.clear()
+    this.wake()
+  }
+
+  /** Ends the stream after the buffered messages. */
+  end(): void {
+    if (this.ended || this.failure !== undefined) return
+    this.ended = true
+    this.wake()
+  }
+
+  /** The stream's pull: the buffered messages, or waits for one; `None` at the end. */
+  readonly pull: Effect.Effect<Chunk.Chunk<A>, Option.Option<E>> = Effect.suspend(() => {
+    if (this.count > 0) return Effect.succeed(this.take())
+    if (this.failure !== undefined) return Effect.fail(Option.some(this.failure))
+    if (this.ended) return Effect.fail(Option.none())
+    return Effect.async<Chunk.Chunk<A>, Option.Option<E>>((resume) => {
+      this.waiter = resume
+      return Effect.sync(() => {
+        this.waiter = undefined
+      })
+    })
+  })
+
+  private wake(): void {
+    const waiter = this.waiter
+    if (waiter !== undefined) {
+      this.waiter = undefined
+      waiter(this.pull)
+    }
+  }
+
+  private take(): Chunk.Chunk<A> {
+    const n = Math.min(this.count, this.maxChunk)
+    const items = this.items
+    const length = items.length
+    const out = new Array<A>(n)
+    let head = this.head
+    for (let i = 0; i < n; i++) {
+      out[i] = items[head] as A
+      items[head] = undefined
+      head = head + 1 === length ? 0 : head + 1
+    }
+    this.head = head
+    this.count -= n
+    return Chunk.unsafeFromArray(out)
+  }
+
+  private grow(): void {
+    const items = this.items
+    const next = new Array<A | undefined>(Math.min(this.capacity, items.length * 2))
+    for (let i = 0; i < this.count; i++) next[i] = items[(this.head + i) % items.length]
+    this.items = next
+    this.head = 0
+  }
+
+  private clear(): void {
+    this.items = new Array<A | undefined>(0)
+    this.head = 0
+    this.count = 0
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pub/sub frame kinds, recognized from the first element's bytes without decoding it to a string
+// (it runs once per message).
+
+/** `message` */
+export const MESSAGE = 1
+/** `pmessage` */
+export const PMESSAGE = 2
+/** `smessage` */
+export const SMESSAGE = 3
+/** `subscribe` */
+export const SUBSCRIBE = 4
+/** `psubscribe` */
+export const PSUBSCRIBE = 5
+/** `ssubscribe` */
+export const SSUBSCRIBE = 6
+/** `unsubscribe` */
+export const UNSUBSCRIBE = 7
+/** `punsubscribe` */
+export const PUNSUBSCRIBE = 8
+/** `sunsubscribe` */
+export const SUNSUBSCRIBE = 9
+
+const KIND_NAMES = ["", "message", "pmessage", "smessage", "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe"] as const
+
+/** The lower-case command name whose confirmations carry this kind (`subscribe` for SUBSCRIBE...). */
+export const kindName = (kind: number): string => KIND_NAMES[kind] ?? ""
+
+const byText = new Map<string, number>(KIND_NAMES.map((name, i) => [name, i] as const).filter(([name]) => name !== ""))
+
+const sameBytes = (bytes: Uint8Array, text: string): boolean => {
+  if (bytes.length !== text.length) return false
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false
+  return true
+}
+
+/** The pub/sub kind of a frame's first element (a string, or bytes in bytes mode); 0 when it is none. */
+export const kindOf = (value: unknown): number => {
+  if (typeof value === "string") return byText.get(value) ?? 0
+  if (!(value instanceof Uint8Array)) return 0
+  let kind = 0
+  switch (value.length) {
+    case 7:
+      kind = MESSAGE
+      break
+    case 8:
+      kind = value[0] === 112 ? PMESSAGE : value[0] === 115 ? SMESSAGE : 0
+      break
+    case 9:
+      kind = SUBSCRIBE
+      break
+    case 10:
+      kind = value[0] === 112 ? PSUBSCRIBE : value[0] === 115 ? SSUBSCRIBE : 0
+      break
+    case 11:
+      kind = UNSUBSCRIBE
+      break
+    case 12:
+      kind = value[0] === 112 ? PUNSUBSCRIBE : value[0] === 115 ? SUNSUBSCRIBE : 0
+      break
+  }
+  return kind !== 0 && sameBytes(value, KIND_NAMES[kind]!) ? kind : 0
+}
