@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Option } from "effect"
+import type { Option } from "effect"
 import type { Arg, Command } from "../internal/command.js"
 import { key, READONLY } from "../internal/command.js"
 import * as R from "../internal/reply.js"
@@ -64,12 +64,7 @@ const bit = (v: Resp.RespValue): Bit | ReplyShape => {
 }
 
 // One element per get/set/incrby; nil where OVERFLOW FAIL refused an operation.
-const optionalIntegers = (v: Resp.RespValue) =>
-  R.arrayOf(v, (e): Option.Option<number> | ReplyShape => {
-    if (R.plain(e) === null) return Option.none()
-    const n = R.integer(e)
-    return n instanceof ReplyShape ? n : Option.some(n)
-  })
+const optionalIntegers = (v: Resp.RespValue) => R.arrayOf(v, R.optionalInteger)
 
 const bitfieldArgs = (args: Array<Resp.RespArg>, operations: ReadonlyArray<BitfieldOperation>): Array<Resp.RespArg> => {
   for (const o of operations) {
@@ -118,7 +113,7 @@ export const bitfieldRo = (k: Arg, gets: ReadonlyArray<Omit<BitfieldGet, "op">>)
     bitfieldArgs(["BITFIELD_RO", k], gets.map((g) => ({ op: "get", type: g.type, offset: g.offset }))),
     [k],
     READONLY,
-    (v) => R.arrayOf(v, R.integer)
+    R.integers
   )
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { Option } from "effect"
 import type { Arg } from "../internal/command.js"
-import { BYTES, Command, key, keyless, pick, READONLY, sumSplit } from "../internal/command.js"
+import { BYTES, Command, entriesOf, expireFlags, expiryArgs, key, keyless, pick, READONLY, sumSplit } from "../internal/command.js"
 import * as R from "../internal/reply.js"
 import type * as Resp from "../Resp.js"
 
@@ -40,16 +40,6 @@ export interface ExpireOptions {
   readonly lt?: boolean
 }
 
-const expireFlags = (o: ExpireOptions | undefined): Array<string> => {
-  if (o === undefined) return []
-  const out: Array<string> = []
-  if (o.nx) out.push("NX")
-  if (o.xx) out.push("XX")
-  if (o.gt) out.push("GT")
-  if (o.lt) out.push("LT")
-  return out
-}
-
 // ---------------------------------------------------------------------------------------------
 // Strings and keys
 
@@ -65,12 +55,8 @@ export const getBytes = (k: Arg): Command<Option.Option<Uint8Array>> =>
  * key was new); none when NX/XX prevented the write.
  */
 export const set = (k: Arg, value: Arg | number, options?: SetOptions): Command<Option.Option<string>> => {
-  const args: Array<Resp.RespArg> = ["SET", k, value]
+  const args: Array<Resp.RespArg> = ["SET", k, value, ...expiryArgs(options)]
   if (options !== undefined) {
-    if (options.ex !== undefined) args.push("EX", options.ex)
-    if (options.px !== undefined) args.push("PX", options.px)
-    if (options.exat !== undefined) args.push("EXAT", options.exat)
-    if (options.pxat !== undefined) args.push("PXAT", options.pxat)
     if (options.nx) args.push("NX")
     if (options.xx) args.push("XX")
     if (options.keepTtl) args.push("KEEPTTL")
@@ -103,9 +89,8 @@ export const ttl = (k: Arg): Command<number> => key("TTL", ["TTL", k], [k], READ
 
 /** `MGET key...`: the values in key order. Keys in several slots are fetched per slot. */
 export const mget = (keys: ReadonlyArray<Arg>): Command<ReadonlyArray<Option.Option<string>>> => {
-  const decode = (r: Resp.RespValue) => R.arrayOf(r, R.optionalString)
-  return new Command("MGET", ["MGET", ...keys], keys, READONLY, decode, "key", {
-    part: (indices) => key("MGET", ["MGET", ...pick(keys, indices)], pick(keys, indices), READONLY, decode),
+  return new Command("MGET", ["MGET", ...keys], keys, READONLY, R.optionalStrings, "key", {
+    part: (indices) => key("MGET", ["MGET", ...pick(keys, indices)], pick(keys, indices), READONLY, R.optionalStrings),
     merge: (results, groups, count) => {
       const out = new Array<Option.Option<string>>(count)
       groups.forEach((group, g) => {
@@ -121,9 +106,7 @@ export const mget = (keys: ReadonlyArray<Arg>): Command<ReadonlyArray<Option.Opt
 
 /** `MSET key value ...` from a record (or pairs). Keys in several slots are set per slot, not atomically. */
 export const mset = (entries: Readonly<Record<string, Arg | number>> | ReadonlyArray<readonly [Arg, Arg | number]>): Command<void> => {
-  const pairs: ReadonlyArray<readonly [Arg, Arg | number]> = Array.isArray(entries)
-    ? entries
-    : Object.entries(entries as Readonly<Record<string, Arg | number>>)
+  const pairs = entriesOf(entries)
   const keys = pairs.map(([k]) => k)
   const argsOf = (ps: ReadonlyArray<readonly [Arg, Arg | number]>): Array<Resp.RespArg> => ["MSET", ...ps.flat()]
   return new Command("MSET", argsOf(pairs), keys, 0, R.ok, "key", {

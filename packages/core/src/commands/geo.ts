@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Option } from "effect"
+import type { Option } from "effect"
 import type { Arg } from "../internal/command.js"
 import { type Command, key, READONLY } from "../internal/command.js"
 import * as R from "../internal/reply.js"
@@ -97,11 +97,7 @@ const position = (v: Resp.RespValue): GeoPosition | ReplyShape => {
   return { longitude, latitude }
 }
 
-const optionalPosition = (v: Resp.RespValue): Option.Option<GeoPosition> | ReplyShape => {
-  if (R.plain(v) === null) return Option.none()
-  const p = position(v)
-  return p instanceof ReplyShape ? p : Option.some(p)
-}
+const optionalPosition = R.optional(position)
 
 /** Search results: plain members without WITH* flags, else `[member, dist?, hash?, coord?]` in that order. */
 const results = (o: GeoSearchOptions | undefined) => {
@@ -189,15 +185,11 @@ export const geoadd = (k: Arg, members: ReadonlyArray<GeoMember>, options?: Geoa
 
 /** `GEODIST key member1 member2 [unit]`: the distance (metres by default); none when a member is missing. */
 export const geodist = (k: Arg, member1: Arg, member2: Arg, unit?: GeoUnit): Command<Option.Option<number>> =>
-  key("GEODIST", unit === undefined ? ["GEODIST", k, member1, member2] : ["GEODIST", k, member1, member2, unit], [k], READONLY, (v) => {
-    if (R.plain(v) === null) return Option.none()
-    const d = R.double(v)
-    return d instanceof ReplyShape ? d : Option.some(d)
-  })
+  key("GEODIST", unit === undefined ? ["GEODIST", k, member1, member2] : ["GEODIST", k, member1, member2, unit], [k], READONLY, R.optionalDouble)
 
 /** `GEOHASH key member...`: each member's 11-character geohash, none for missing members. */
 export const geohash = (k: Arg, ...members: ReadonlyArray<Arg>): Command<ReadonlyArray<Option.Option<string>>> =>
-  key("GEOHASH", ["GEOHASH", k, ...members], [k], READONLY, (v) => R.arrayOf(v, R.optionalString))
+  key("GEOHASH", ["GEOHASH", k, ...members], [k], READONLY, R.optionalStrings)
 
 /** `GEOPOS key member...`: each member's position, none for missing members. */
 export const geopos = (k: Arg, ...members: ReadonlyArray<Arg>): Command<ReadonlyArray<Option.Option<GeoPosition>>> =>

@@ -5,10 +5,8 @@
  */
 import type { Option } from "effect"
 import type { Arg, Command } from "../internal/command.js"
-import { key, READONLY } from "../internal/command.js"
+import { entriesOf, key, READONLY, scanArgs } from "../internal/command.js"
 import * as R from "../internal/reply.js"
-import { ReplyShape } from "../internal/reply.js"
-import type * as Resp from "../Resp.js"
 
 /** Options of `HSCAN`. */
 export interface HscanOptions {
@@ -24,44 +22,10 @@ export interface HscanPage {
   readonly entries: ReadonlyArray<readonly [field: string, value: string]>
 }
 
-const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
-
 /** Field/value pairs from a RESP3 list of pairs `[[f, v], ...]`, a map, or a RESP2 flat list. */
-const fieldPairs = (v: Resp.RespValue): ReadonlyArray<readonly [string, string]> | ReplyShape => {
-  const items = R.array(v)
-  if (!(items instanceof ReplyShape) && items.length > 0 && Array.isArray(items[0])) {
-    return R.arrayOf(v, (pair) => {
-      const p = R.array(pair)
-      if (p instanceof ReplyShape) return p
-      if (p.length !== 2) return new ReplyShape("a field/value pair", pair)
-      const f = R.string(p[0]!)
-      if (f instanceof ReplyShape) return f
-      const value = R.string(p[1]!)
-      return value instanceof ReplyShape ? value : [f, value] as const
-    })
-  }
-  const ps = R.pairs(v)
-  if (ps instanceof ReplyShape) return ps
-  const out: Array<readonly [string, string]> = []
-  for (const [f, value] of ps) {
-    const fs = R.string(f)
-    if (fs instanceof ReplyShape) return fs
-    const vs = R.string(value)
-    if (vs instanceof ReplyShape) return vs
-    out.push([fs, vs])
-  }
-  return out
-}
+const fieldPairs = R.pairList("a field/value pair", R.pairOf(R.string, R.string))
 
-const hscanPage = (v: Resp.RespValue): HscanPage | ReplyShape => {
-  const items = R.array(v)
-  if (items instanceof ReplyShape) return items
-  if (items.length !== 2) return new ReplyShape("[cursor, entries]", v)
-  const cursor = R.string(items[0]!)
-  if (cursor instanceof ReplyShape) return cursor
-  const entries = fieldPairs(items[1]!)
-  return entries instanceof ReplyShape ? entries : { cursor, entries }
-}
+const hscanPage = R.labelled("[cursor, entries]", fieldPairs, (cursor, entries): HscanPage => ({ cursor, entries }))
 
 /** `HDEL key field...`: how many fields were removed. */
 export const hdel = (k: Arg, ...fields: ReadonlyArray<Arg>): Command<number> =>
@@ -80,14 +44,14 @@ export const hincrbyfloat = (k: Arg, field: Arg, increment: number): Command<num
   key("HINCRBYFLOAT", ["HINCRBYFLOAT", k, field, increment], [k], 0, R.double)
 
 /** `HKEYS key`: every field name (empty when the key does not exist). */
-export const hkeys = (k: Arg): Command<ReadonlyArray<string>> => key("HKEYS", ["HKEYS", k], [k], READONLY, strings)
+export const hkeys = (k: Arg): Command<ReadonlyArray<string>> => key("HKEYS", ["HKEYS", k], [k], READONLY, R.strings)
 
 /** `HLEN key`: the number of fields. */
 export const hlen = (k: Arg): Command<number> => key("HLEN", ["HLEN", k], [k], READONLY, R.integer)
 
 /** `HMGET key field...`: the values in field order, none for missing fields. */
 export const hmget = (k: Arg, ...fields: ReadonlyArray<Arg>): Command<ReadonlyArray<Option.Option<string>>> =>
-  key("HMGET", ["HMGET", k, ...fields], [k], READONLY, (v) => R.arrayOf(v, R.optionalString))
+  key("HMGET", ["HMGET", k, ...fields], [k], READONLY, R.optionalStrings)
 
 /**
  * `HMSET key field value ...` from a record (or pairs, for binary field names). Deprecated by Redis
@@ -96,12 +60,7 @@ export const hmget = (k: Arg, ...fields: ReadonlyArray<Arg>): Command<ReadonlyAr
 export const hmset = (
   k: Arg,
   fields: Readonly<Record<string, Arg | number>> | ReadonlyArray<readonly [Arg, Arg | number]>
-): Command<void> => {
-  const entries: ReadonlyArray<readonly [Arg, Arg | number]> = Array.isArray(fields)
-    ? fields
-    : Object.entries(fields as Readonly<Record<string, Arg | number>>)
-  return key("HMSET", ["HMSET", k, ...entries.flat()], [k], 0, R.ok)
-}
+): Command<void> => key("HMSET", ["HMSET", k, ...entriesOf(fields).flat()], [k], 0, R.ok)
 
 /** `HRANDFIELD key`: one random field, or none when the key does not exist. */
 export const hrandfield = (k: Arg): Command<Option.Option<string>> =>
@@ -112,19 +71,15 @@ export const hrandfield = (k: Arg): Command<Option.Option<string>> =>
  * returns exactly `-count` fields.
  */
 export const hrandfieldCount = (k: Arg, count: number): Command<ReadonlyArray<string>> =>
-  key("HRANDFIELD", ["HRANDFIELD", k, count], [k], READONLY, strings)
+  key("HRANDFIELD", ["HRANDFIELD", k, count], [k], READONLY, R.strings)
 
 /** `HRANDFIELD key count WITHVALUES`: random fields with their values, as `[field, value]` pairs. */
 export const hrandfieldWithValues = (k: Arg, count: number): Command<ReadonlyArray<readonly [field: string, value: string]>> =>
   key("HRANDFIELD", ["HRANDFIELD", k, count, "WITHVALUES"], [k], READONLY, fieldPairs)
 
 /** `HSCAN key cursor [MATCH pattern] [COUNT count]`: one page (next cursor and entries). */
-export const hscan = (k: Arg, cursor: string | number, options?: HscanOptions): Command<HscanPage> => {
-  const args: Array<Resp.RespArg> = ["HSCAN", k, cursor]
-  if (options?.match !== undefined) args.push("MATCH", options.match)
-  if (options?.count !== undefined) args.push("COUNT", options.count)
-  return key("HSCAN", args, [k], READONLY, hscanPage)
-}
+export const hscan = (k: Arg, cursor: string | number, options?: HscanOptions): Command<HscanPage> =>
+  key("HSCAN", scanArgs(["HSCAN", k], cursor, options), [k], READONLY, hscanPage)
 
 /** `HSETNX key field value`: `true` when the field was new and set, `false` when it existed. */
 export const hsetnx = (k: Arg, field: Arg, value: Arg | number): Command<boolean> =>
@@ -135,4 +90,4 @@ export const hstrlen = (k: Arg, field: Arg): Command<number> =>
   key("HSTRLEN", ["HSTRLEN", k, field], [k], READONLY, R.integer)
 
 /** `HVALS key`: every value (empty when the key does not exist). */
-export const hvals = (k: Arg): Command<ReadonlyArray<string>> => key("HVALS", ["HVALS", k], [k], READONLY, strings)
+export const hvals = (k: Arg): Command<ReadonlyArray<string>> => key("HVALS", ["HVALS", k], [k], READONLY, R.strings)

@@ -24,7 +24,7 @@ export interface PfdebugReply {
 }
 
 const pfdebugDecoders: { readonly [S in PfdebugSubcommand]: (v: Resp.RespValue) => PfdebugReply[S] | R.ReplyShape } = {
-  GETREG: (v) => R.arrayOf(v, R.integer),
+  GETREG: R.integers,
   DECODE: R.string,
   ENCODING: (v) => {
     const s = R.string(v)

@@ -4,11 +4,10 @@
  *
  * @since 0.1.0
  */
-import { Option } from "effect"
+import type { Option } from "effect"
 import type { Arg } from "../internal/command.js"
-import { BYTES, Command, fanout, key, keyless, merge, READONLY, sumSplit, unsupported } from "../internal/command.js"
+import { BYTES, Command, expireFlags, fanout, key, keyless, merge, READONLY, sumSplit, unsupported } from "../internal/command.js"
 import * as R from "../internal/reply.js"
-import { ReplyShape } from "../internal/reply.js"
 import type * as Resp from "../Resp.js"
 import type { ExpireOptions } from "./core.js"
 
@@ -60,16 +59,6 @@ export interface SortOptions {
 // ---------------------------------------------------------------------------------------------
 // Helpers (module-private)
 
-const expireFlags = (o: ExpireOptions | undefined): Array<string> => {
-  if (o === undefined) return []
-  const out: Array<string> = []
-  if (o.nx) out.push("NX")
-  if (o.xx) out.push("XX")
-  if (o.gt) out.push("GT")
-  if (o.lt) out.push("LT")
-  return out
-}
-
 const sortArgs = (name: string, k: Arg, o: SortOptions | undefined): Array<Resp.RespArg> => {
   const args: Array<Resp.RespArg> = [name, k]
   if (o === undefined) return args
@@ -79,16 +68,6 @@ const sortArgs = (name: string, k: Arg, o: SortOptions | undefined): Array<Resp.
   if (o.order !== undefined) args.push(o.order)
   if (o.alpha) args.push("ALPHA")
   return args
-}
-
-const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
-// GET patterns naming missing keys give nil elements.
-const optionalStrings = (v: Resp.RespValue) => R.arrayOf(v, R.optionalString)
-
-const optionalInteger = (v: Resp.RespValue): Option.Option<number> | ReplyShape => {
-  if (R.plain(v) === null) return Option.none()
-  const n = R.integer(v)
-  return n instanceof ReplyShape ? n : Option.some(n)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -113,7 +92,7 @@ export const expiretime = (k: Arg): Command<number> => key("EXPIRETIME", ["EXPIR
  * master). Scans whole keyspaces: prefer the `scan` stream outside tests.
  */
 export const keys = (pattern: Arg): Command<ReadonlyArray<string>> =>
-  fanout("KEYS", ["KEYS", pattern], READONLY, "masters", strings, (replies) => merge.concat(replies))
+  fanout("KEYS", ["KEYS", pattern], READONLY, "masters", R.strings, (replies) => merge.concat(replies))
 
 /** `MOVE key db`: unsupported, Redis Cluster has only database 0. */
 export const move = (k: Arg, db: number): Command<never> =>
@@ -125,18 +104,18 @@ export const objectEncoding = (k: Arg): Command<Option.Option<string>> =>
 
 /** `OBJECT FREQ key`: the LFU access frequency, or none (fails unless an LFU maxmemory policy is set). */
 export const objectFreq = (k: Arg): Command<Option.Option<number>> =>
-  key("OBJECT FREQ", ["OBJECT", "FREQ", k], [k], READONLY, optionalInteger)
+  key("OBJECT FREQ", ["OBJECT", "FREQ", k], [k], READONLY, R.optionalInteger)
 
 /** `OBJECT IDLETIME key`: seconds since the last access, or none (fails under an LFU policy). */
 export const objectIdletime = (k: Arg): Command<Option.Option<number>> =>
-  key("OBJECT IDLETIME", ["OBJECT", "IDLETIME", k], [k], READONLY, optionalInteger)
+  key("OBJECT IDLETIME", ["OBJECT", "IDLETIME", k], [k], READONLY, R.optionalInteger)
 
 /** `OBJECT REFCOUNT key`: the value's reference count, or none. */
 export const objectRefcount = (k: Arg): Command<Option.Option<number>> =>
-  key("OBJECT REFCOUNT", ["OBJECT", "REFCOUNT", k], [k], READONLY, optionalInteger)
+  key("OBJECT REFCOUNT", ["OBJECT", "REFCOUNT", k], [k], READONLY, R.optionalInteger)
 
 /** `OBJECT HELP`: the help text, one line per element. */
-export const objectHelp = (): Command<ReadonlyArray<string>> => keyless("OBJECT HELP", ["OBJECT", "HELP"], 0, strings)
+export const objectHelp = (): Command<ReadonlyArray<string>> => keyless("OBJECT HELP", ["OBJECT", "HELP"], 0, R.strings)
 
 /** `PERSIST key`: `true` when a time to live was removed. */
 export const persist = (k: Arg): Command<boolean> => key("PERSIST", ["PERSIST", k], [k], 0, R.boolean)
@@ -189,7 +168,7 @@ export const restore = (k: Arg, ttl: number, serializedValue: Arg, options?: Res
  * master: use `sortRo` for replicas. See `SortOptions` on patterns in a cluster.
  */
 export const sort = (k: Arg, options?: SortOptions): Command<ReadonlyArray<Option.Option<string>>> =>
-  key("SORT", sortArgs("SORT", k, options), [k], 0, optionalStrings)
+  key("SORT", sortArgs("SORT", k, options), [k], 0, R.optionalStrings)
 
 /** `SORT key ... STORE destination`: stores the result as a list; its length. Both keys must share a slot. */
 export const sortStore = (k: Arg, destination: Arg, options?: SortOptions): Command<number> =>
@@ -197,7 +176,7 @@ export const sortStore = (k: Arg, destination: Arg, options?: SortOptions): Comm
 
 /** `SORT_RO key ...`: read-only `sort` (may be served by a replica). */
 export const sortRo = (k: Arg, options?: SortOptions): Command<ReadonlyArray<Option.Option<string>>> =>
-  key("SORT_RO", sortArgs("SORT_RO", k, options), [k], READONLY, optionalStrings)
+  key("SORT_RO", sortArgs("SORT_RO", k, options), [k], READONLY, R.optionalStrings)
 
 /** `TOUCH key...`: how many of the keys exist (their access time is updated). Split per slot. */
 export const touch = (...keys: ReadonlyArray<Arg>): Command<number> =>
@@ -209,3 +188,36 @@ export const type = (k: Arg): Command<KeyType> => key("TYPE", ["TYPE", k], [k], 
 /** `UNLINK key...`: how many keys were removed (memory reclaimed in the background). Split per slot. */
 export const unlink = (...keys: ReadonlyArray<Arg>): Command<number> =>
   new Command("UNLINK", ["UNLINK", ...keys], keys, 0, R.integer, "key", sumSplit("UNLINK", keys, 0))
+
+/** Options of `MIGRATE`. */
+export interface MigrateOptions {
+  /** Keep the key on the source. */
+  readonly copy?: boolean
+  /** Overwrite the key on the target. */
+  readonly replace?: boolean
+  /** Credentials on the target: a password (`AUTH`) or a user and password (`AUTH2`). */
+  readonly auth?: string | { readonly username: string; readonly password: string }
+}
+
+/**
+ * `MIGRATE host port key|"" 0 timeout [COPY] [REPLACE] [AUTH…] [KEYS key…]`: moves keys to another
+ * Redis instance (database 0: a cluster has no other), from the node that owns them. `keys` are
+ * one key or several of one slot (sent with `KEYS`). "OK", or "NOKEY" when none existed.
+ */
+export const migrate = (
+  host: string,
+  port: number,
+  keys: Arg | ReadonlyArray<Arg>,
+  timeoutMillis: number,
+  options?: MigrateOptions
+): Command<string> => {
+  const list: ReadonlyArray<Arg> = typeof keys === "string" || keys instanceof Uint8Array ? [keys] : keys
+  const args: Array<Resp.RespArg> = ["MIGRATE", host, port, list.length === 1 ? list[0]! : "", 0, timeoutMillis]
+  if (options?.copy) args.push("COPY")
+  if (options?.replace) args.push("REPLACE")
+  const auth = options?.auth
+  if (typeof auth === "string") args.push("AUTH", auth)
+  else if (auth !== undefined) args.push("AUTH2", auth.username, auth.password)
+  if (list.length !== 1) args.push("KEYS", ...list)
+  return key("MIGRATE", args, list, 0, R.string)
+}

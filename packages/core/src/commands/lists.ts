@@ -4,11 +4,10 @@
  *
  * @since 0.1.0
  */
-import { Option } from "effect"
+import type { Option } from "effect"
 import type { Arg, Command } from "../internal/command.js"
-import { blocking, key, READONLY } from "../internal/command.js"
+import { blocking, blockingPop, blockMillisOf, key, mpopArgs, READONLY } from "../internal/command.js"
 import * as R from "../internal/reply.js"
-import { ReplyShape } from "../internal/reply.js"
 import type * as Resp from "../Resp.js"
 
 /** An end of a list. */
@@ -40,51 +39,11 @@ export interface LmpopOptions {
   readonly count?: number
 }
 
-const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
-
-/** Seconds (fractions allowed) as the blocking pool's ms; a positive timeout never rounds to 0 (= forever). */
-const blockMillisOf = (seconds: number): number => (seconds <= 0 ? 0 : Math.max(1, Math.ceil(seconds * 1000)))
-
-const keysOf = (keys: Arg | ReadonlyArray<Arg>): ReadonlyArray<Arg> =>
-  typeof keys === "string" || keys instanceof Uint8Array ? [keys] : keys
-
-/** Nil as none, anything else through `f`. */
-const optional = <A>(f: (v: Resp.RespValue) => A | ReplyShape) => (v: Resp.RespValue): Option.Option<A> | ReplyShape => {
-  if (R.plain(v) === null) return Option.none()
-  const a = f(v)
-  return a instanceof ReplyShape ? a : Option.some(a)
-}
-
 /** `[key, element]` of BLPOP/BRPOP. */
-const popped = optional((v): ListPopped | ReplyShape => {
-  const items = R.array(v)
-  if (items instanceof ReplyShape) return items
-  if (items.length !== 2) return new ReplyShape("[key, element]", v)
-  const k = R.string(items[0]!)
-  if (k instanceof ReplyShape) return k
-  const element = R.string(items[1]!)
-  return element instanceof ReplyShape ? element : { key: k, element }
-})
+const popped = R.optional(R.labelled("[key, element]", R.string, (k, element): ListPopped => ({ key: k, element })))
 
 /** `[key, [elements]]` of LMPOP/BLMPOP. */
-const multiPopped = optional((v): ListMultiPopped | ReplyShape => {
-  const items = R.array(v)
-  if (items instanceof ReplyShape) return items
-  if (items.length !== 2) return new ReplyShape("[key, elements]", v)
-  const k = R.string(items[0]!)
-  if (k instanceof ReplyShape) return k
-  const elements = strings(items[1]!)
-  return elements instanceof ReplyShape ? elements : { key: k, elements }
-})
-
-/** A popped array; nil (the key does not exist) as empty. */
-const stringsOrNil = (v: Resp.RespValue): ReadonlyArray<string> | ReplyShape => (R.plain(v) === null ? [] : strings(v))
-
-const mpopArgs = (keys: ReadonlyArray<Arg>, where: ListSide, options: LmpopOptions | undefined): Array<Resp.RespArg> => {
-  const args: Array<Resp.RespArg> = [keys.length, ...keys, where]
-  if (options?.count !== undefined) args.push("COUNT", options.count)
-  return args
-}
+const multiPopped = R.optional(R.labelled("[key, elements]", R.strings, (k, elements): ListMultiPopped => ({ key: k, elements })))
 
 const lposArgs = (k: Arg, element: Arg | number, options: LposOptions | undefined): Array<Resp.RespArg> => {
   const args: Array<Resp.RespArg> = ["LPOS", k, element]
@@ -116,16 +75,12 @@ export const blmpop = (
   blocking("BLMPOP", ["BLMPOP", timeout, ...mpopArgs(keys, where, options)], keys, 0, multiPopped, blockMillisOf(timeout))
 
 /** `BLPOP key... timeout`: the first element of the first non-empty list, or none at the timeout. */
-export const blpop = (keys: Arg | ReadonlyArray<Arg>, timeout: number): Command<Option.Option<ListPopped>> => {
-  const ks = keysOf(keys)
-  return blocking("BLPOP", ["BLPOP", ...ks, timeout], ks, 0, popped, blockMillisOf(timeout))
-}
+export const blpop = (keys: Arg | ReadonlyArray<Arg>, timeout: number): Command<Option.Option<ListPopped>> =>
+  blockingPop("BLPOP", keys, timeout, popped)
 
 /** `BRPOP key... timeout`: the last element of the first non-empty list, or none at the timeout. */
-export const brpop = (keys: Arg | ReadonlyArray<Arg>, timeout: number): Command<Option.Option<ListPopped>> => {
-  const ks = keysOf(keys)
-  return blocking("BRPOP", ["BRPOP", ...ks, timeout], ks, 0, popped, blockMillisOf(timeout))
-}
+export const brpop = (keys: Arg | ReadonlyArray<Arg>, timeout: number): Command<Option.Option<ListPopped>> =>
+  blockingPop("BRPOP", keys, timeout, popped)
 
 /** `BRPOPLPUSH source destination timeout` (deprecated: `BLMOVE ... RIGHT LEFT`): the element moved, or none. */
 export const brpoplpush = (source: Arg, destination: Arg, timeout: number): Command<Option.Option<string>> =>
@@ -164,19 +119,15 @@ export const lpop = (k: Arg): Command<Option.Option<string>> => key("LPOP", ["LP
 
 /** `LPOP key count`: up to `count` elements from the head (empty when the key does not exist). */
 export const lpopCount = (k: Arg, count: number): Command<ReadonlyArray<string>> =>
-  key("LPOP", ["LPOP", k, count], [k], 0, stringsOrNil)
+  key("LPOP", ["LPOP", k, count], [k], 0, R.stringsOrNil)
 
 /** `LPOS key element [RANK rank] [MAXLEN len]`: the index of the matching element, or none. */
 export const lpos = (k: Arg, element: Arg | number, options?: LposOptions): Command<Option.Option<number>> =>
-  key("LPOS", lposArgs(k, element, options), [k], READONLY, (v) => {
-    if (R.plain(v) === null) return Option.none()
-    const n = R.integer(v)
-    return n instanceof ReplyShape ? n : Option.some(n)
-  })
+  key("LPOS", lposArgs(k, element, options), [k], READONLY, R.optionalInteger)
 
 /** `LPOS key element COUNT count [RANK rank] [MAXLEN len]`: the indexes of up to `count` matches (0 = all). */
 export const lposCount = (k: Arg, element: Arg | number, count: number, options?: LposOptions): Command<ReadonlyArray<number>> =>
-  key("LPOS", [...lposArgs(k, element, options), "COUNT", count], [k], READONLY, (v) => R.arrayOf(v, R.integer))
+  key("LPOS", [...lposArgs(k, element, options), "COUNT", count], [k], READONLY, R.integers)
 
 /** `LPUSH key element...`: the list's new length. */
 export const lpush = (k: Arg, ...elements: ReadonlyArray<Arg | number>): Command<number> =>
@@ -188,7 +139,7 @@ export const lpushx = (k: Arg, ...elements: ReadonlyArray<Arg | number>): Comman
 
 /** `LRANGE key start stop`: the elements from `start` to `stop` inclusive (negative from the end). */
 export const lrange = (k: Arg, start: number, stop: number): Command<ReadonlyArray<string>> =>
-  key("LRANGE", ["LRANGE", k, start, stop], [k], READONLY, strings)
+  key("LRANGE", ["LRANGE", k, start, stop], [k], READONLY, R.strings)
 
 /**
  * `LREM key count element`: how many were removed; `count` > 0 removes from the head, < 0 from the
@@ -210,7 +161,7 @@ export const rpop = (k: Arg): Command<Option.Option<string>> => key("RPOP", ["RP
 
 /** `RPOP key count`: up to `count` elements from the tail (empty when the key does not exist). */
 export const rpopCount = (k: Arg, count: number): Command<ReadonlyArray<string>> =>
-  key("RPOP", ["RPOP", k, count], [k], 0, stringsOrNil)
+  key("RPOP", ["RPOP", k, count], [k], 0, R.stringsOrNil)
 
 /** `RPOPLPUSH source destination` (deprecated: `LMOVE ... RIGHT LEFT`): the element moved, or none. */
 export const rpoplpush = (source: Arg, destination: Arg): Command<Option.Option<string>> =>

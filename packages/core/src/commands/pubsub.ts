@@ -11,28 +11,13 @@
 import type { Arg } from "../internal/command.js"
 import { type Command, fanout, keyless, merge, type NodeReply, unsupported } from "../internal/command.js"
 import * as R from "../internal/reply.js"
-import { ReplyShape } from "../internal/reply.js"
 import type * as Resp from "../Resp.js"
 
 // ---------------------------------------------------------------------------------------------
 // Decoders and merges (module-private)
 
-const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
-
 /** `[channel, count, ...]` (or a map) as pairs in channel order. */
-const counts = (v: Resp.RespValue): ReadonlyArray<readonly [string, number]> | ReplyShape => {
-  const ps = R.pairs(v)
-  if (ps instanceof ReplyShape) return ps
-  const out: Array<readonly [string, number]> = []
-  for (const [c, n] of ps) {
-    const channel = R.string(c)
-    if (channel instanceof ReplyShape) return channel
-    const count = R.integer(n)
-    if (count instanceof ReplyShape) return count
-    out.push([channel, count])
-  }
-  return out
-}
+const counts = R.pairList("a [channel, count] pair", R.pairOf(R.string, R.integer))
 
 /** Counts summed per channel over every node. */
 const sumPerChannel = (replies: ReadonlyArray<NodeReply<ReadonlyArray<readonly [string, number]>>>): Record<string, number> => {
@@ -56,7 +41,7 @@ const useStream = (api: string) =>
 
 /** `PUBSUB CHANNELS [pattern]` on every node: the channels with at least one subscriber anywhere. */
 export const pubsubChannels = (pattern?: string): Command<ReadonlyArray<string>> =>
-  fanout("PUBSUB CHANNELS", withPattern(["PUBSUB", "CHANNELS"], pattern), 0, "nodes", strings, union)
+  fanout("PUBSUB CHANNELS", withPattern(["PUBSUB", "CHANNELS"], pattern), 0, "nodes", R.strings, union)
 
 /** `PUBSUB NUMPAT` on every node: the pattern subscriptions, summed over the nodes. */
 export const pubsubNumpat = (): Command<number> => fanout("PUBSUB NUMPAT", ["PUBSUB", "NUMPAT"], 0, "nodes", R.integer, merge.sum)
@@ -67,14 +52,14 @@ export const pubsubNumsub = (...channels: ReadonlyArray<Arg>): Command<Record<st
 
 /** `PUBSUB SHARDCHANNELS [pattern]` on every node: the shard channels with at least one subscriber. */
 export const pubsubShardchannels = (pattern?: string): Command<ReadonlyArray<string>> =>
-  fanout("PUBSUB SHARDCHANNELS", withPattern(["PUBSUB", "SHARDCHANNELS"], pattern), 0, "nodes", strings, union)
+  fanout("PUBSUB SHARDCHANNELS", withPattern(["PUBSUB", "SHARDCHANNELS"], pattern), 0, "nodes", R.strings, union)
 
 /** `PUBSUB SHARDNUMSUB channel...` on every node: each shard channel's subscribers, summed. */
 export const pubsubShardnumsub = (...channels: ReadonlyArray<Arg>): Command<Record<string, number>> =>
   fanout("PUBSUB SHARDNUMSUB", ["PUBSUB", "SHARDNUMSUB", ...channels], 0, "nodes", counts, sumPerChannel)
 
 /** `PUBSUB HELP`: the help lines. */
-export const pubsubHelp = (): Command<ReadonlyArray<string>> => keyless("PUBSUB HELP", ["PUBSUB", "HELP"], 0, strings)
+export const pubsubHelp = (): Command<ReadonlyArray<string>> => keyless("PUBSUB HELP", ["PUBSUB", "HELP"], 0, R.strings)
 
 // ---------------------------------------------------------------------------------------------
 // Subscriptions: Streams, not commands

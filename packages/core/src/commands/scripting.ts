@@ -62,90 +62,30 @@ export type FunctionRestorePolicy = "FLUSH" | "APPEND" | "REPLACE"
 // ---------------------------------------------------------------------------------------------
 // Decoders (module-private)
 
-/** Reads named fields of a reply map; the first failure is kept and the whole reply is bad. */
-class Fields {
-  failure: ReplyShape | undefined = undefined
-  private constructor(private readonly map: ReadonlyMap<string, Resp.RespValue>, private readonly whole: Resp.RespValue) {}
+const functionInfo = R.fields((f): FunctionInfo => ({
+  name: f.req("name", R.string),
+  description: f.req("description", R.optionalString),
+  // A RESP3 set, a RESP2 array.
+  flags: f.req("flags", R.strings)
+}))
 
-  static of(v: Resp.RespValue): Fields | ReplyShape {
-    const ps = R.pairs(v)
-    if (ps instanceof ReplyShape) return ps
-    const map = new Map<string, Resp.RespValue>()
-    for (const [k, val] of ps) {
-      const name = R.string(k)
-      if (name instanceof ReplyShape) return name
-      map.set(name, val)
-    }
-    return new Fields(map, v)
-  }
+const functionLibrary = R.fields((f): FunctionLibrary => ({
+  libraryName: f.req("library_name", R.string),
+  engine: f.req("engine", R.string),
+  functions: f.req("functions", (fs) => R.arrayOf(fs, functionInfo)),
+  ...f.opt("library_code", "libraryCode", R.string)
+}))
 
-  has(name: string): boolean {
-    return this.map.has(name)
-  }
+/** The running function, nil when none. */
+const runningScript = R.optional(R.fields((f) => ({
+  name: f.req("name", R.string),
+  command: f.req("command", R.strings),
+  durationMs: f.req("duration_ms", R.integer)
+})))
 
-  /** A required field (its value is only meaningful while `failure` is undefined). */
-  req<A>(name: string, f: (v: Resp.RespValue) => A | ReplyShape): A {
-    if (!this.map.has(name)) {
-      this.failure ??= new ReplyShape(`a field "${name}"`, this.whole)
-      return undefined as A
-    }
-    const a = f(this.map.get(name)!)
-    if (a instanceof ReplyShape) {
-      this.failure ??= a
-      return undefined as A
-    }
-    return a
-  }
-}
+const engineStats = R.fields((s) => ({ librariesCount: s.req("libraries_count", R.integer), functionsCount: s.req("functions_count", R.integer) }))
 
-const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
-
-const bytes = (v: Resp.RespValue): Uint8Array | ReplyShape => {
-  v = R.plain(v)
-  if (v instanceof Uint8Array) return v
-  if (typeof v === "string") return new TextEncoder().encode(v)
-  return new ReplyShape("bytes", v)
-}
-
-const functionInfo = (v: Resp.RespValue): FunctionInfo | ReplyShape => {
-  const f = Fields.of(v)
-  if (f instanceof ReplyShape) return f
-  const out: FunctionInfo = {
-    name: f.req("name", R.string),
-    description: f.req("description", R.optionalString),
-    // A RESP3 set, a RESP2 array.
-    flags: f.req("flags", strings)
-  }
-  return f.failure ?? out
-}
-
-const functionLibrary = (v: Resp.RespValue): FunctionLibrary | ReplyShape => {
-  const f = Fields.of(v)
-  if (f instanceof ReplyShape) return f
-  const out: FunctionLibrary = {
-    libraryName: f.req("library_name", R.string),
-    engine: f.req("engine", R.string),
-    functions: f.req("functions", (fs) => R.arrayOf(fs, functionInfo)),
-    ...(f.has("library_code") ? { libraryCode: f.req("library_code", R.string) } : {})
-  }
-  return f.failure ?? out
-}
-
-const runningScript = (v: Resp.RespValue): FunctionStats["runningScript"] | ReplyShape => {
-  if (R.plain(v) === null) return Option.none()
-  const f = Fields.of(v)
-  if (f instanceof ReplyShape) return f
-  const out = {
-    name: f.req("name", R.string),
-    command: f.req("command", strings),
-    durationMs: f.req("duration_ms", R.integer)
-  }
-  return f.failure ?? Option.some(out)
-}
-
-const functionStatsReply = (v: Resp.RespValue): FunctionStats | ReplyShape => {
-  const f = Fields.of(v)
-  if (f instanceof ReplyShape) return f
+const functionStatsReply = R.fields((f): FunctionStats => {
   const engines = f.req("engines", (e): FunctionStats["engines"] | ReplyShape => {
     const ps = R.pairs(e)
     if (ps instanceof ReplyShape) return ps
@@ -153,16 +93,14 @@ const functionStatsReply = (v: Resp.RespValue): FunctionStats | ReplyShape => {
     for (const [name, stats] of ps) {
       const n = R.string(name)
       if (n instanceof ReplyShape) return n
-      const s = Fields.of(stats)
+      const s = engineStats(stats)
       if (s instanceof ReplyShape) return s
-      out[n] = { librariesCount: s.req("libraries_count", R.integer), functionsCount: s.req("functions_count", R.integer) }
-      if (s.failure !== undefined) return s.failure
+      out[n] = s
     }
     return out
   })
-  const out: FunctionStats = { runningScript: f.req("running_script", runningScript), engines }
-  return f.failure ?? out
-}
+  return { runningScript: f.req("running_script", runningScript), engines }
+})
 
 /** `agg_logical_and` per position: a sha exists only when every master has it. */
 const andPerIndex = (replies: ReadonlyArray<NodeReply<ReadonlyArray<boolean>>>): ReadonlyArray<boolean> | ReplyShape => {
@@ -231,7 +169,7 @@ export const scriptDebug = (mode: "YES" | "SYNC" | "NO"): Command<never> =>
   unsupported("SCRIPT DEBUG", ["SCRIPT", "DEBUG", mode], "the Lua debugger needs a dedicated interactive connection (redis-cli --ldb)")
 
 /** `SCRIPT HELP`: the help lines. */
-export const scriptHelp = (): Command<ReadonlyArray<string>> => keyless("SCRIPT HELP", ["SCRIPT", "HELP"], 0, strings)
+export const scriptHelp = (): Command<ReadonlyArray<string>> => keyless("SCRIPT HELP", ["SCRIPT", "HELP"], 0, R.strings)
 
 // ---------------------------------------------------------------------------------------------
 // Functions
@@ -264,7 +202,7 @@ export const functionFlush = (mode?: FlushMode): Command<void> =>
   fanout("FUNCTION FLUSH", mode === undefined ? ["FUNCTION", "FLUSH"] : ["FUNCTION", "FLUSH", mode], 0, "masters", R.ok, merge.first)
 
 /** `FUNCTION DUMP` (any master): the libraries as an opaque payload for `functionRestore` (a header only when there are none). */
-export const functionDump = (): Command<Uint8Array> => keyless("FUNCTION DUMP", ["FUNCTION", "DUMP"], BYTES, bytes)
+export const functionDump = (): Command<Uint8Array> => keyless("FUNCTION DUMP", ["FUNCTION", "DUMP"], BYTES, R.bytes)
 
 /** `FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]` on every master. */
 export const functionRestore = (payload: Arg, policy?: FunctionRestorePolicy): Command<void> =>
@@ -297,4 +235,4 @@ export const functionKill = (): Command<never> =>
   )
 
 /** `FUNCTION HELP`: the help lines. */
-export const functionHelp = (): Command<ReadonlyArray<string>> => keyless("FUNCTION HELP", ["FUNCTION", "HELP"], 0, strings)
+export const functionHelp = (): Command<ReadonlyArray<string>> => keyless("FUNCTION HELP", ["FUNCTION", "HELP"], 0, R.strings)

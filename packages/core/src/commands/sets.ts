@@ -6,10 +6,8 @@
  */
 import type { Option } from "effect"
 import type { Arg, Command } from "../internal/command.js"
-import { key, READONLY } from "../internal/command.js"
+import { key, READONLY, scanArgs } from "../internal/command.js"
 import * as R from "../internal/reply.js"
-import { ReplyShape } from "../internal/reply.js"
-import type * as Resp from "../Resp.js"
 
 /** Options of `SSCAN`. */
 export interface SscanOptions {
@@ -25,18 +23,8 @@ export interface SscanPage {
   readonly members: ReadonlyArray<string>
 }
 
-// RESP3 answers SMEMBERS, SDIFF, SPOP count... with a set; `R.array` reads sets as arrays.
-const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
-
-const sscanPage = (v: Resp.RespValue): SscanPage | ReplyShape => {
-  const items = R.array(v)
-  if (items instanceof ReplyShape) return items
-  if (items.length !== 2) return new ReplyShape("[cursor, members]", v)
-  const cursor = R.string(items[0]!)
-  if (cursor instanceof ReplyShape) return cursor
-  const members = strings(items[1]!)
-  return members instanceof ReplyShape ? members : { cursor, members }
-}
+// RESP3 answers SMEMBERS, SDIFF, SPOP count... with a set; `R.strings` reads sets as arrays.
+const sscanPage = R.labelled("[cursor, members]", R.strings, (cursor, members): SscanPage => ({ cursor, members }))
 
 /** `SADD key member...`: how many members were added (not counting those already there). */
 export const sadd = (k: Arg, ...members: ReadonlyArray<Arg | number>): Command<number> =>
@@ -47,7 +35,7 @@ export const scard = (k: Arg): Command<number> => key("SCARD", ["SCARD", k], [k]
 
 /** `SDIFF key...`: the members of the first set not in any of the others. */
 export const sdiff = (...keys: ReadonlyArray<Arg>): Command<ReadonlyArray<string>> =>
-  key("SDIFF", ["SDIFF", ...keys], keys, READONLY, strings)
+  key("SDIFF", ["SDIFF", ...keys], keys, READONLY, R.strings)
 
 /** `SDIFFSTORE destination key...`: stores `SDIFF key...` at `destination`; its size. */
 export const sdiffstore = (destination: Arg, ...keys: ReadonlyArray<Arg>): Command<number> =>
@@ -55,7 +43,7 @@ export const sdiffstore = (destination: Arg, ...keys: ReadonlyArray<Arg>): Comma
 
 /** `SINTER key...`: the members in every set. */
 export const sinter = (...keys: ReadonlyArray<Arg>): Command<ReadonlyArray<string>> =>
-  key("SINTER", ["SINTER", ...keys], keys, READONLY, strings)
+  key("SINTER", ["SINTER", ...keys], keys, READONLY, R.strings)
 
 /** `SINTERCARD numkeys key... [LIMIT limit]`: the size of the intersection (counting stops at `limit`). */
 export const sintercard = (keys: ReadonlyArray<Arg>, options?: { readonly limit?: number }): Command<number> =>
@@ -76,7 +64,7 @@ export const sismember = (k: Arg, member: Arg | number): Command<boolean> =>
   key("SISMEMBER", ["SISMEMBER", k, member], [k], READONLY, R.boolean)
 
 /** `SMEMBERS key`: every member (empty when the key does not exist). */
-export const smembers = (k: Arg): Command<ReadonlyArray<string>> => key("SMEMBERS", ["SMEMBERS", k], [k], READONLY, strings)
+export const smembers = (k: Arg): Command<ReadonlyArray<string>> => key("SMEMBERS", ["SMEMBERS", k], [k], READONLY, R.strings)
 
 /** `SMISMEMBER key member...`: for each member, in order, `true` when it is in the set. */
 export const smismember = (k: Arg, ...members: ReadonlyArray<Arg | number>): Command<ReadonlyArray<boolean>> =>
@@ -91,7 +79,7 @@ export const spop = (k: Arg): Command<Option.Option<string>> => key("SPOP", ["SP
 
 /** `SPOP key count`: removes and returns up to `count` random members. */
 export const spopCount = (k: Arg, count: number): Command<ReadonlyArray<string>> =>
-  key("SPOP", ["SPOP", k, count], [k], 0, (v) => (R.plain(v) === null ? [] : strings(v)))
+  key("SPOP", ["SPOP", k, count], [k], 0, R.stringsOrNil)
 
 /** `SRANDMEMBER key`: a random member, or none when the set is empty. */
 export const srandmember = (k: Arg): Command<Option.Option<string>> =>
@@ -102,23 +90,19 @@ export const srandmember = (k: Arg): Command<Option.Option<string>> =>
  * and returns exactly `-count` members.
  */
 export const srandmemberCount = (k: Arg, count: number): Command<ReadonlyArray<string>> =>
-  key("SRANDMEMBER", ["SRANDMEMBER", k, count], [k], READONLY, strings)
+  key("SRANDMEMBER", ["SRANDMEMBER", k, count], [k], READONLY, R.strings)
 
 /** `SREM key member...`: how many members were removed. */
 export const srem = (k: Arg, ...members: ReadonlyArray<Arg | number>): Command<number> =>
   key("SREM", ["SREM", k, ...members], [k], 0, R.integer)
 
 /** `SSCAN key cursor [MATCH pattern] [COUNT count]`: one page (next cursor and members). */
-export const sscan = (k: Arg, cursor: string | number, options?: SscanOptions): Command<SscanPage> => {
-  const args: Array<Resp.RespArg> = ["SSCAN", k, cursor]
-  if (options?.match !== undefined) args.push("MATCH", options.match)
-  if (options?.count !== undefined) args.push("COUNT", options.count)
-  return key("SSCAN", args, [k], READONLY, sscanPage)
-}
+export const sscan = (k: Arg, cursor: string | number, options?: SscanOptions): Command<SscanPage> =>
+  key("SSCAN", scanArgs(["SSCAN", k], cursor, options), [k], READONLY, sscanPage)
 
 /** `SUNION key...`: the members of any of the sets. */
 export const sunion = (...keys: ReadonlyArray<Arg>): Command<ReadonlyArray<string>> =>
-  key("SUNION", ["SUNION", ...keys], keys, READONLY, strings)
+  key("SUNION", ["SUNION", ...keys], keys, READONLY, R.strings)
 
 /** `SUNIONSTORE destination key...`: stores `SUNION key...` at `destination`; its size. */
 export const sunionstore = (destination: Arg, ...keys: ReadonlyArray<Arg>): Command<number> =>

@@ -7,9 +7,9 @@
  *
  * @since 0.1.0
  */
-import { Option } from "effect"
+import type { Option } from "effect"
 import type { Arg, Command } from "../internal/command.js"
-import { blocking, key, READONLY } from "../internal/command.js"
+import { blocking, blockingPop, blockMillisOf, expireFlags, key, mpopArgs, READONLY, scanArgs } from "../internal/command.js"
 import * as R from "../internal/reply.js"
 import { ReplyShape } from "../internal/reply.js"
 import type * as Resp from "../Resp.js"
@@ -111,110 +111,32 @@ export interface ZsetMultiPopped {
 // ---------------------------------------------------------------------------------------------
 // Decoders and argument helpers (module-private)
 
-const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
-
-const scored = (member: Resp.RespValue, score: Resp.RespValue): ScoredMember | ReplyShape => {
-  const m = R.string(member)
-  if (m instanceof ReplyShape) return m
-  const s = R.double(score)
-  return s instanceof ReplyShape ? s : { member: m, score: s }
-}
-
 /**
  * Members with scores: RESP3 `[[member, score], ...]`, or flat `[member, score, ...]` (RESP2, and
  * RESP3 for ZSCAN and ZPOPMIN without count).
  */
-const scoredList = (v: Resp.RespValue): ReadonlyArray<ScoredMember> | ReplyShape => {
-  const items = R.array(v)
-  if (items instanceof ReplyShape) return items
-  if (items.length > 0 && Array.isArray(R.plain(items[0]!))) {
-    return R.arrayOf(v, (pair) => {
-      const p = R.array(pair)
-      if (p instanceof ReplyShape) return p
-      return p.length === 2 ? scored(p[0]!, p[1]!) : new ReplyShape("a [member, score] pair", pair)
-    })
-  }
-  if (items.length % 2 !== 0) return new ReplyShape("an even number of elements", v)
-  const out: Array<ScoredMember> = []
-  for (let i = 0; i < items.length; i += 2) {
-    const s = scored(items[i]!, items[i + 1]!)
-    if (s instanceof ReplyShape) return s
-    out.push(s)
-  }
-  return out
-}
-
-/** A score or nil. */
-const optionalScore = (v: Resp.RespValue): Option.Option<number> | ReplyShape => {
-  if (R.plain(v) === null) return Option.none()
-  const s = R.double(v)
-  return s instanceof ReplyShape ? s : Option.some(s)
-}
-
-/** A rank or nil. */
-const optionalRank = (v: Resp.RespValue): Option.Option<number> | ReplyShape => {
-  if (R.plain(v) === null) return Option.none()
-  const n = R.integer(v)
-  return n instanceof ReplyShape ? n : Option.some(n)
-}
-
-const optionalOf = <A>(f: (v: Resp.RespValue) => A | ReplyShape) => (v: Resp.RespValue): Option.Option<A> | ReplyShape => {
-  if (R.plain(v) === null) return Option.none()
-  const a = f(v)
-  return a instanceof ReplyShape ? a : Option.some(a)
-}
+const scoredList: (v: Resp.RespValue) => ReadonlyArray<ScoredMember> | ReplyShape = R.pairList("a [member, score] pair", R.scored)
 
 /** `[key, member, score]` of BZPOPMIN/BZPOPMAX. */
-const zsetPopped = optionalOf((v): ZsetPopped | ReplyShape => {
+const zsetPopped = R.optional((v): ZsetPopped | ReplyShape => {
   const items = R.array(v)
   if (items instanceof ReplyShape) return items
   if (items.length !== 3) return new ReplyShape("[key, member, score]", v)
   const k = R.string(items[0]!)
   if (k instanceof ReplyShape) return k
-  const s = scored(items[1]!, items[2]!)
+  const s = R.scored(items[1]!, items[2]!)
   return s instanceof ReplyShape ? s : { key: k, member: s.member, score: s.score }
 })
 
 /** `[key, [[member, score], ...]]` of ZMPOP/BZMPOP (nested in both protocols). */
-const zsetMultiPopped = optionalOf((v): ZsetMultiPopped | ReplyShape => {
-  const items = R.array(v)
-  if (items instanceof ReplyShape) return items
-  if (items.length !== 2) return new ReplyShape("[key, members]", v)
-  const k = R.string(items[0]!)
-  if (k instanceof ReplyShape) return k
-  const members = scoredList(items[1]!)
-  return members instanceof ReplyShape ? members : { key: k, members }
-})
+const zsetMultiPopped = R.optional(R.labelled("[key, members]", scoredList, (k, members): ZsetMultiPopped => ({ key: k, members })))
 
-const zscanPage = (v: Resp.RespValue): ZscanPage | ReplyShape => {
-  const items = R.array(v)
-  if (items instanceof ReplyShape) return items
-  if (items.length !== 2) return new ReplyShape("[cursor, members]", v)
-  const cursor = R.string(items[0]!)
-  if (cursor instanceof ReplyShape) return cursor
-  const members = scoredList(items[1]!)
-  return members instanceof ReplyShape ? members : { cursor, members }
-}
-
-/** Seconds (fractions allowed) as the blocking pool's ms; a positive timeout never rounds to 0 (= forever). */
-const blockMillisOf = (seconds: number): number => (seconds <= 0 ? 0 : Math.max(1, Math.ceil(seconds * 1000)))
-
-const keysOf = (keys: Arg | ReadonlyArray<Arg>): ReadonlyArray<Arg> =>
-  typeof keys === "string" || keys instanceof Uint8Array ? [keys] : keys
+const zscanPage = R.labelled("[cursor, members]", scoredList, (cursor, members): ZscanPage => ({ cursor, members }))
 
 const limitArgs = (limit: ZsetLimit | undefined): Array<Resp.RespArg> =>
   limit === undefined ? [] : ["LIMIT", limit.offset, limit.count]
 
-const zaddFlags = (o: ZaddOptions | undefined): Array<Resp.RespArg> => {
-  if (o === undefined) return []
-  const out: Array<Resp.RespArg> = []
-  if (o.nx) out.push("NX")
-  if (o.xx) out.push("XX")
-  if (o.gt) out.push("GT")
-  if (o.lt) out.push("LT")
-  if (o.ch) out.push("CH")
-  return out
-}
+const zaddFlags = (o: ZaddOptions | undefined): Array<Resp.RespArg> => (o?.ch ? [...expireFlags(o), "CH"] : expireFlags(o))
 
 const zrangeArgs = (start: ZsetBound, stop: ZsetBound, o: ZrangeOptions | undefined): Array<Resp.RespArg> => {
   const args: Array<Resp.RespArg> = [start, stop]
@@ -229,12 +151,6 @@ const combineArgs = (keys: ReadonlyArray<Arg>, o: ZsetCombineOptions | undefined
   const args: Array<Resp.RespArg> = [keys.length, ...keys]
   if (o?.weights !== undefined) args.push("WEIGHTS", ...o.weights)
   if (o?.aggregate !== undefined) args.push("AGGREGATE", o.aggregate)
-  return args
-}
-
-const mpopArgs = (keys: ReadonlyArray<Arg>, where: "MIN" | "MAX", o: ZmpopOptions | undefined): Array<Resp.RespArg> => {
-  const args: Array<Resp.RespArg> = [keys.length, ...keys, where]
-  if (o?.count !== undefined) args.push("COUNT", o.count)
   return args
 }
 
@@ -254,16 +170,12 @@ export const bzmpop = (
   blocking("BZMPOP", ["BZMPOP", timeout, ...mpopArgs(keys, where, options)], keys, 0, zsetMultiPopped, blockMillisOf(timeout))
 
 /** `BZPOPMAX key... timeout`: the highest-scored member of the first non-empty set, or none at the timeout. */
-export const bzpopmax = (keys: Arg | ReadonlyArray<Arg>, timeout: number): Command<Option.Option<ZsetPopped>> => {
-  const ks = keysOf(keys)
-  return blocking("BZPOPMAX", ["BZPOPMAX", ...ks, timeout], ks, 0, zsetPopped, blockMillisOf(timeout))
-}
+export const bzpopmax = (keys: Arg | ReadonlyArray<Arg>, timeout: number): Command<Option.Option<ZsetPopped>> =>
+  blockingPop("BZPOPMAX", keys, timeout, zsetPopped)
 
 /** `BZPOPMIN key... timeout`: the lowest-scored member of the first non-empty set, or none at the timeout. */
-export const bzpopmin = (keys: Arg | ReadonlyArray<Arg>, timeout: number): Command<Option.Option<ZsetPopped>> => {
-  const ks = keysOf(keys)
-  return blocking("BZPOPMIN", ["BZPOPMIN", ...ks, timeout], ks, 0, zsetPopped, blockMillisOf(timeout))
-}
+export const bzpopmin = (keys: Arg | ReadonlyArray<Arg>, timeout: number): Command<Option.Option<ZsetPopped>> =>
+  blockingPop("BZPOPMIN", keys, timeout, zsetPopped)
 
 // ---------------------------------------------------------------------------------------------
 // Writes
@@ -287,7 +199,7 @@ export const zadd = (k: Arg, members: ZaddMembers, options?: ZaddOptions): Comma
  * (NX/XX/GT/LT) prevented the update.
  */
 export const zaddIncr = (k: Arg, member: Arg | number, increment: number, options?: ZaddIncrOptions): Command<Option.Option<number>> =>
-  key("ZADD", ["ZADD", k, ...zaddFlags(options), "INCR", increment, member], [k], 0, optionalScore)
+  key("ZADD", ["ZADD", k, ...zaddFlags(options), "INCR", increment, member], [k], 0, R.optionalDouble)
 
 /** `ZINCRBY key increment member`: the member's new score. */
 export const zincrby = (k: Arg, increment: number, member: Arg | number): Command<number> =>
@@ -349,7 +261,7 @@ export const zcount = (k: Arg, min: ZsetBound, max: ZsetBound): Command<number> 
 
 /** `ZDIFF numkeys key...`: the members of the first set not in the others, by score. */
 export const zdiff = (...keys: ReadonlyArray<Arg>): Command<ReadonlyArray<string>> =>
-  key("ZDIFF", ["ZDIFF", keys.length, ...keys], keys, READONLY, strings)
+  key("ZDIFF", ["ZDIFF", keys.length, ...keys], keys, READONLY, R.strings)
 
 /** `ZDIFF numkeys key... WITHSCORES`: the difference with the first set's scores. */
 export const zdiffWithScores = (...keys: ReadonlyArray<Arg>): Command<ReadonlyArray<ScoredMember>> =>
@@ -357,7 +269,7 @@ export const zdiffWithScores = (...keys: ReadonlyArray<Arg>): Command<ReadonlyAr
 
 /** `ZINTER numkeys key... [WEIGHTS] [AGGREGATE]`: the members in every set, by combined score. */
 export const zinter = (keys: ReadonlyArray<Arg>, options?: ZsetCombineOptions): Command<ReadonlyArray<string>> =>
-  key("ZINTER", ["ZINTER", ...combineArgs(keys, options)], keys, READONLY, strings)
+  key("ZINTER", ["ZINTER", ...combineArgs(keys, options)], keys, READONLY, R.strings)
 
 /** `ZINTER numkeys key... [WEIGHTS] [AGGREGATE] WITHSCORES`: the intersection with combined scores. */
 export const zinterWithScores = (keys: ReadonlyArray<Arg>, options?: ZsetCombineOptions): Command<ReadonlyArray<ScoredMember>> =>
@@ -379,7 +291,7 @@ export const zlexcount = (k: Arg, min: Arg, max: Arg): Command<number> =>
 
 /** `ZMSCORE key member...`: each member's score in order, none for missing members. */
 export const zmscore = (k: Arg, ...members: ReadonlyArray<Arg | number>): Command<ReadonlyArray<Option.Option<number>>> =>
-  key("ZMSCORE", ["ZMSCORE", k, ...members], [k], READONLY, (v) => R.arrayOf(v, optionalScore))
+  key("ZMSCORE", ["ZMSCORE", k, ...members], [k], READONLY, (v) => R.arrayOf(v, R.optionalDouble))
 
 /** `ZRANDMEMBER key`: a random member, or none when the key does not exist. */
 export const zrandmember = (k: Arg): Command<Option.Option<string>> =>
@@ -390,7 +302,7 @@ export const zrandmember = (k: Arg): Command<Option.Option<string>> =>
  * and returns exactly `-count` members.
  */
 export const zrandmemberCount = (k: Arg, count: number): Command<ReadonlyArray<string>> =>
-  key("ZRANDMEMBER", ["ZRANDMEMBER", k, count], [k], READONLY, strings)
+  key("ZRANDMEMBER", ["ZRANDMEMBER", k, count], [k], READONLY, R.strings)
 
 /** `ZRANDMEMBER key count WITHSCORES`: random members with their scores. */
 export const zrandmemberWithScores = (k: Arg, count: number): Command<ReadonlyArray<ScoredMember>> =>
@@ -401,7 +313,7 @@ export const zrandmemberWithScores = (k: Arg, count: number): Command<ReadonlyAr
  * (ranks by default, scores or lex bounds with `by`).
  */
 export const zrange = (k: Arg, start: ZsetBound, stop: ZsetBound, options?: ZrangeOptions): Command<ReadonlyArray<string>> =>
-  key("ZRANGE", ["ZRANGE", k, ...zrangeArgs(start, stop, options)], [k], READONLY, strings)
+  key("ZRANGE", ["ZRANGE", k, ...zrangeArgs(start, stop, options)], [k], READONLY, R.strings)
 
 /** `ZRANGE ... WITHSCORES`: the members in the range with their scores. */
 export const zrangeWithScores = (k: Arg, start: ZsetBound, stop: ZsetBound, options?: ZrangeOptions): Command<ReadonlyArray<ScoredMember>> =>
@@ -409,11 +321,11 @@ export const zrangeWithScores = (k: Arg, start: ZsetBound, stop: ZsetBound, opti
 
 /** `ZRANGEBYLEX key min max [LIMIT offset count]` (deprecated: `ZRANGE ... BYLEX`): the members between the lex bounds. */
 export const zrangebylex = (k: Arg, min: Arg, max: Arg, options?: ZrangeByOptions): Command<ReadonlyArray<string>> =>
-  key("ZRANGEBYLEX", ["ZRANGEBYLEX", k, min, max, ...limitArgs(options?.limit)], [k], READONLY, strings)
+  key("ZRANGEBYLEX", ["ZRANGEBYLEX", k, min, max, ...limitArgs(options?.limit)], [k], READONLY, R.strings)
 
 /** `ZRANGEBYSCORE key min max [LIMIT offset count]` (deprecated: `ZRANGE ... BYSCORE`): the members between the scores. */
 export const zrangebyscore = (k: Arg, min: ZsetBound, max: ZsetBound, options?: ZrangeByOptions): Command<ReadonlyArray<string>> =>
-  key("ZRANGEBYSCORE", ["ZRANGEBYSCORE", k, min, max, ...limitArgs(options?.limit)], [k], READONLY, strings)
+  key("ZRANGEBYSCORE", ["ZRANGEBYSCORE", k, min, max, ...limitArgs(options?.limit)], [k], READONLY, R.strings)
 
 /** `ZRANGEBYSCORE key min max WITHSCORES [LIMIT offset count]`: the members between the scores, with scores. */
 export const zrangebyscoreWithScores = (
@@ -426,11 +338,11 @@ export const zrangebyscoreWithScores = (
 
 /** `ZRANK key member`: the member's rank, lowest score first, or none when it is not in the set. */
 export const zrank = (k: Arg, member: Arg | number): Command<Option.Option<number>> =>
-  key("ZRANK", ["ZRANK", k, member], [k], READONLY, optionalRank)
+  key("ZRANK", ["ZRANK", k, member], [k], READONLY, R.optionalInteger)
 
 /** `ZREVRANGE key start stop` (deprecated: `ZRANGE ... REV`): the members by rank, highest score first. */
 export const zrevrange = (k: Arg, start: number, stop: number): Command<ReadonlyArray<string>> =>
-  key("ZREVRANGE", ["ZREVRANGE", k, start, stop], [k], READONLY, strings)
+  key("ZREVRANGE", ["ZREVRANGE", k, start, stop], [k], READONLY, R.strings)
 
 /** `ZREVRANGE key start stop WITHSCORES`: the members by rank, highest first, with scores. */
 export const zrevrangeWithScores = (k: Arg, start: number, stop: number): Command<ReadonlyArray<ScoredMember>> =>
@@ -438,11 +350,11 @@ export const zrevrangeWithScores = (k: Arg, start: number, stop: number): Comman
 
 /** `ZREVRANGEBYLEX key max min [LIMIT offset count]`: the members between the lex bounds, highest first. */
 export const zrevrangebylex = (k: Arg, max: Arg, min: Arg, options?: ZrangeByOptions): Command<ReadonlyArray<string>> =>
-  key("ZREVRANGEBYLEX", ["ZREVRANGEBYLEX", k, max, min, ...limitArgs(options?.limit)], [k], READONLY, strings)
+  key("ZREVRANGEBYLEX", ["ZREVRANGEBYLEX", k, max, min, ...limitArgs(options?.limit)], [k], READONLY, R.strings)
 
 /** `ZREVRANGEBYSCORE key max min [LIMIT offset count]`: the members between the scores, highest first. */
 export const zrevrangebyscore = (k: Arg, max: ZsetBound, min: ZsetBound, options?: ZrangeByOptions): Command<ReadonlyArray<string>> =>
-  key("ZREVRANGEBYSCORE", ["ZREVRANGEBYSCORE", k, max, min, ...limitArgs(options?.limit)], [k], READONLY, strings)
+  key("ZREVRANGEBYSCORE", ["ZREVRANGEBYSCORE", k, max, min, ...limitArgs(options?.limit)], [k], READONLY, R.strings)
 
 /** `ZREVRANGEBYSCORE key max min WITHSCORES [LIMIT offset count]`: as `zrevrangebyscore`, with scores. */
 export const zrevrangebyscoreWithScores = (
@@ -455,23 +367,19 @@ export const zrevrangebyscoreWithScores = (
 
 /** `ZREVRANK key member`: the member's rank, highest score first, or none when it is not in the set. */
 export const zrevrank = (k: Arg, member: Arg | number): Command<Option.Option<number>> =>
-  key("ZREVRANK", ["ZREVRANK", k, member], [k], READONLY, optionalRank)
+  key("ZREVRANK", ["ZREVRANK", k, member], [k], READONLY, R.optionalInteger)
 
 /** `ZSCAN key cursor [MATCH pattern] [COUNT count]`: one page (next cursor and members with scores). */
-export const zscan = (k: Arg, cursor: string | number, options?: ZscanOptions): Command<ZscanPage> => {
-  const args: Array<Resp.RespArg> = ["ZSCAN", k, cursor]
-  if (options?.match !== undefined) args.push("MATCH", options.match)
-  if (options?.count !== undefined) args.push("COUNT", options.count)
-  return key("ZSCAN", args, [k], READONLY, zscanPage)
-}
+export const zscan = (k: Arg, cursor: string | number, options?: ZscanOptions): Command<ZscanPage> =>
+  key("ZSCAN", scanArgs(["ZSCAN", k], cursor, options), [k], READONLY, zscanPage)
 
 /** `ZSCORE key member`: the member's score, or none when it is not in the set. */
 export const zscore = (k: Arg, member: Arg | number): Command<Option.Option<number>> =>
-  key("ZSCORE", ["ZSCORE", k, member], [k], READONLY, optionalScore)
+  key("ZSCORE", ["ZSCORE", k, member], [k], READONLY, R.optionalDouble)
 
 /** `ZUNION numkeys key... [WEIGHTS] [AGGREGATE]`: the members of any set, by combined score. */
 export const zunion = (keys: ReadonlyArray<Arg>, options?: ZsetCombineOptions): Command<ReadonlyArray<string>> =>
-  key("ZUNION", ["ZUNION", ...combineArgs(keys, options)], keys, READONLY, strings)
+  key("ZUNION", ["ZUNION", ...combineArgs(keys, options)], keys, READONLY, R.strings)
 
 /** `ZUNION numkeys key... [WEIGHTS] [AGGREGATE] WITHSCORES`: the union with combined scores. */
 export const zunionWithScores = (keys: ReadonlyArray<Arg>, options?: ZsetCombineOptions): Command<ReadonlyArray<ScoredMember>> =>

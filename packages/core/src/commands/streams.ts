@@ -8,9 +8,9 @@
  */
 import { Option } from "effect"
 import type { Arg } from "../internal/command.js"
-import { blocking, type Command, key, keyless, READONLY } from "../internal/command.js"
+import { blocking, type Command, entriesOf, key, keyless, READONLY } from "../internal/command.js"
 import * as R from "../internal/reply.js"
-import { ReplyShape } from "../internal/reply.js"
+import { type Fields, ReplyShape } from "../internal/reply.js"
 import type * as Resp from "../Resp.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -226,68 +226,12 @@ export interface XinfoConsumer {
 // ---------------------------------------------------------------------------------------------
 // Decoders (module-private)
 
-/** Reads named fields of a reply map; the first failure is kept and the whole reply is bad. */
-class Fields {
-  failure: ReplyShape | undefined = undefined
-  private constructor(private readonly map: ReadonlyMap<string, Resp.RespValue>, private readonly whole: Resp.RespValue) {}
-
-  static of(v: Resp.RespValue): Fields | ReplyShape {
-    const ps = R.pairs(v)
-    if (ps instanceof ReplyShape) return ps
-    const map = new Map<string, Resp.RespValue>()
-    for (const [k, val] of ps) {
-      const name = R.string(k)
-      if (name instanceof ReplyShape) return name
-      map.set(name, val)
-    }
-    return new Fields(map, v)
-  }
-
-  /** A required field (its value is only meaningful while `failure` is undefined). */
-  req<A>(name: string, f: (v: Resp.RespValue) => A | ReplyShape): A {
-    if (!this.map.has(name)) {
-      this.failure ??= new ReplyShape(`a field "${name}"`, this.whole)
-      return undefined as A
-    }
-    const a = f(this.map.get(name)!)
-    if (a instanceof ReplyShape) {
-      this.failure ??= a
-      return undefined as A
-    }
-    return a
-  }
-
-  /** A field that may be missing (older servers): `fallback` then. */
-  or<A>(name: string, f: (v: Resp.RespValue) => A | ReplyShape, fallback: A): A {
-    return this.map.has(name) ? this.req(name, f) : fallback
-  }
-
-  /** An optional field: `{ [as]: value }` when present, `{}` otherwise (for spreading). */
-  opt<K extends string, A>(name: string, as: K, f: (v: Resp.RespValue) => A | ReplyShape): { [P in K]?: A } {
-    if (!this.map.has(name)) return {}
-    return { [as]: this.req(name, f) } as { [P in K]?: A }
-  }
-}
-
-const nullable = <A>(f: (v: Resp.RespValue) => A | ReplyShape) => (v: Resp.RespValue): Option.Option<A> | ReplyShape => {
-  if (R.plain(v) === null) return Option.none()
-  const a = f(v)
-  return a instanceof ReplyShape ? a : Option.some(a)
-}
-
-const strings = (v: Resp.RespValue) => R.arrayOf(v, R.string)
-
-const entry = (v: Resp.RespValue): StreamEntry | ReplyShape => {
-  const items = R.array(v)
-  if (items instanceof ReplyShape) return items
-  if (items.length !== 2) return new ReplyShape("a stream entry [id, fields]", v)
-  const id = R.string(items[0]!)
-  if (id instanceof ReplyShape) return id
-  // A deleted entry still pending in a consumer's history comes as [id, nil].
-  const fields = R.plain(items[1]!) === null ? {} : R.record(items[1]!)
-  if (fields instanceof ReplyShape) return fields
-  return { id, fields }
-}
+/** `[id, fields]`; a deleted entry still pending in a consumer's history comes as `[id, nil]`. */
+const entry = R.labelled(
+  "a stream entry [id, fields]",
+  (f) => (R.plain(f) === null ? {} : R.record(f)),
+  (id, fields): StreamEntry => ({ id, fields })
+)
 
 /** Entries; nil elements (deleted entries, older servers' XCLAIM) are skipped. */
 const entries = (v: Resp.RespValue): ReadonlyArray<StreamEntry> | ReplyShape => {
@@ -330,9 +274,7 @@ const streamReads = (v: Resp.RespValue): ReadonlyArray<StreamRead> | ReplyShape 
   return out
 }
 
-const optionalEntry = nullable(entry)
-const optionalInteger = nullable(R.integer)
-const optionalString = nullable(R.string)
+const optionalEntry = R.optional(entry)
 
 /** A fixed-length array decoded by `f` once its length is checked. */
 const tuple = <A>(n: number, what: string, f: (items: ReadonlyArray<Resp.RespValue>) => A | ReplyShape) => (v: Resp.RespValue): A | ReplyShape => {
@@ -359,7 +301,7 @@ const xautoclaimOf = <E>(f: (v: Resp.RespValue) => ReadonlyArray<E> | ReplyShape
     const claimed = f(items[1]!)
     if (claimed instanceof ReplyShape) return claimed
     // Servers before 7.0 send no third element.
-    const deleted = items.length > 2 ? strings(items[2]!) : []
+    const deleted = items.length > 2 ? R.strings(items[2]!) : []
     if (deleted instanceof ReplyShape) return deleted
     return [next, claimed, deleted] as const
   })
@@ -370,12 +312,12 @@ const xautoclaimReply = (v: Resp.RespValue): XautoclaimResult | ReplyShape => {
 }
 
 const xautoclaimJustIdReply = (v: Resp.RespValue): XautoclaimJustIdResult | ReplyShape => {
-  const r = xautoclaimOf(strings)(v)
+  const r = xautoclaimOf(R.strings)(v)
   return r instanceof ReplyShape ? r : { nextId: r[0], ids: r[1], deletedIds: r[2] }
 }
 
 const xpendingSummary = tuple(4, "[count, smallest, greatest, consumers]", (items): XpendingSummary | ReplyShape => {
-  const parts = all(items, R.integer, optionalString, optionalString)
+  const parts = all(items, R.integer, R.optionalString, R.optionalString)
   if (parts instanceof ReplyShape) return parts
   const consumers = R.plain(items[3]!) === null
     ? []
@@ -399,23 +341,23 @@ const xpendingEntry = tuple(4, "[id, consumer, idle, deliveries]", (items): Xpen
     : { id: p[0] as string, consumer: p[1] as string, idleMillis: p[2] as number, deliveryCount: p[3] as number }
 })
 
-const xinfoStreamReply = (v: Resp.RespValue): XinfoStream | ReplyShape => {
-  const f = Fields.of(v)
-  if (f instanceof ReplyShape) return f
-  const out: XinfoStream = {
-    length: f.req("length", R.integer),
-    radixTreeKeys: f.req("radix-tree-keys", R.integer),
-    radixTreeNodes: f.req("radix-tree-nodes", R.integer),
-    lastGeneratedId: f.req("last-generated-id", R.string),
-    maxDeletedEntryId: f.req("max-deleted-entry-id", R.string),
-    entriesAdded: f.req("entries-added", R.integer),
-    ...f.opt("recorded-first-entry-id", "recordedFirstEntryId", R.string),
-    groups: f.req("groups", R.integer),
-    firstEntry: f.req("first-entry", optionalEntry),
-    lastEntry: f.req("last-entry", optionalEntry)
-  }
-  return f.failure ?? out
-}
+/** The fields `XINFO STREAM` and `XINFO STREAM ... FULL` share, in reply order. */
+const streamHead = (f: Fields) => ({
+  length: f.req("length", R.integer),
+  radixTreeKeys: f.req("radix-tree-keys", R.integer),
+  radixTreeNodes: f.req("radix-tree-nodes", R.integer),
+  lastGeneratedId: f.req("last-generated-id", R.string),
+  maxDeletedEntryId: f.req("max-deleted-entry-id", R.string),
+  entriesAdded: f.req("entries-added", R.integer),
+  ...f.opt("recorded-first-entry-id", "recordedFirstEntryId", R.string)
+})
+
+const xinfoStreamReply = R.fields((f): XinfoStream => ({
+  ...streamHead(f),
+  groups: f.req("groups", R.integer),
+  firstEntry: f.req("first-entry", optionalEntry),
+  lastEntry: f.req("last-entry", optionalEntry)
+}))
 
 const fullGroupPending = tuple(4, "[id, consumer, delivery time, deliveries]", (items) => {
   const p = all(items, R.string, R.string, R.integer, R.integer)
@@ -429,76 +371,45 @@ const fullConsumerPending = tuple(3, "[id, delivery time, deliveries]", (items) 
   return p instanceof ReplyShape ? p : { id: p[0] as string, deliveryTime: p[1] as number, deliveryCount: p[2] as number }
 })
 
-const fullConsumer = (v: Resp.RespValue): XinfoStreamFullGroup["consumers"][number] | ReplyShape => {
-  const f = Fields.of(v)
-  if (f instanceof ReplyShape) return f
-  const out = {
-    name: f.req("name", R.string),
-    seenTime: f.req("seen-time", R.integer),
-    ...f.opt("active-time", "activeTime", R.integer),
-    pelCount: f.req("pel-count", R.integer),
-    pending: f.req("pending", (p) => R.arrayOf(p, fullConsumerPending))
-  }
-  return f.failure ?? out
-}
+const fullConsumer = R.fields((f): XinfoStreamFullGroup["consumers"][number] => ({
+  name: f.req("name", R.string),
+  seenTime: f.req("seen-time", R.integer),
+  ...f.opt("active-time", "activeTime", R.integer),
+  pelCount: f.req("pel-count", R.integer),
+  pending: f.req("pending", (p) => R.arrayOf(p, fullConsumerPending))
+}))
 
-const fullGroup = (v: Resp.RespValue): XinfoStreamFullGroup | ReplyShape => {
-  const f = Fields.of(v)
-  if (f instanceof ReplyShape) return f
-  const out: XinfoStreamFullGroup = {
-    name: f.req("name", R.string),
-    lastDeliveredId: f.req("last-delivered-id", R.string),
-    entriesRead: f.or("entries-read", optionalInteger, Option.none()),
-    lag: f.or("lag", optionalInteger, Option.none()),
-    pelCount: f.req("pel-count", R.integer),
-    pending: f.req("pending", (p) => R.arrayOf(p, fullGroupPending)),
-    consumers: f.req("consumers", (c) => R.arrayOf(c, fullConsumer))
-  }
-  return f.failure ?? out
-}
+const fullGroup = R.fields((f): XinfoStreamFullGroup => ({
+  name: f.req("name", R.string),
+  lastDeliveredId: f.req("last-delivered-id", R.string),
+  entriesRead: f.or("entries-read", R.optionalInteger, Option.none()),
+  lag: f.or("lag", R.optionalInteger, Option.none()),
+  pelCount: f.req("pel-count", R.integer),
+  pending: f.req("pending", (p) => R.arrayOf(p, fullGroupPending)),
+  consumers: f.req("consumers", (c) => R.arrayOf(c, fullConsumer))
+}))
 
-const xinfoStreamFullReply = (v: Resp.RespValue): XinfoStreamFull | ReplyShape => {
-  const f = Fields.of(v)
-  if (f instanceof ReplyShape) return f
-  const out: XinfoStreamFull = {
-    length: f.req("length", R.integer),
-    radixTreeKeys: f.req("radix-tree-keys", R.integer),
-    radixTreeNodes: f.req("radix-tree-nodes", R.integer),
-    lastGeneratedId: f.req("last-generated-id", R.string),
-    maxDeletedEntryId: f.req("max-deleted-entry-id", R.string),
-    entriesAdded: f.req("entries-added", R.integer),
-    ...f.opt("recorded-first-entry-id", "recordedFirstEntryId", R.string),
-    entries: f.req("entries", entries),
-    groups: f.req("groups", (g) => R.arrayOf(g, fullGroup))
-  }
-  return f.failure ?? out
-}
+const xinfoStreamFullReply = R.fields((f): XinfoStreamFull => ({
+  ...streamHead(f),
+  entries: f.req("entries", entries),
+  groups: f.req("groups", (g) => R.arrayOf(g, fullGroup))
+}))
 
-const xinfoGroup = (v: Resp.RespValue): XinfoGroup | ReplyShape => {
-  const f = Fields.of(v)
-  if (f instanceof ReplyShape) return f
-  const out: XinfoGroup = {
-    name: f.req("name", R.string),
-    consumers: f.req("consumers", R.integer),
-    pending: f.req("pending", R.integer),
-    lastDeliveredId: f.req("last-delivered-id", R.string),
-    entriesRead: f.or("entries-read", optionalInteger, Option.none()),
-    lag: f.or("lag", optionalInteger, Option.none())
-  }
-  return f.failure ?? out
-}
+const xinfoGroup = R.fields((f): XinfoGroup => ({
+  name: f.req("name", R.string),
+  consumers: f.req("consumers", R.integer),
+  pending: f.req("pending", R.integer),
+  lastDeliveredId: f.req("last-delivered-id", R.string),
+  entriesRead: f.or("entries-read", R.optionalInteger, Option.none()),
+  lag: f.or("lag", R.optionalInteger, Option.none())
+}))
 
-const xinfoConsumer = (v: Resp.RespValue): XinfoConsumer | ReplyShape => {
-  const f = Fields.of(v)
-  if (f instanceof ReplyShape) return f
-  const out: XinfoConsumer = {
-    name: f.req("name", R.string),
-    pending: f.req("pending", R.integer),
-    idle: f.req("idle", R.integer),
-    ...f.opt("inactive", "inactive", R.integer)
-  }
-  return f.failure ?? out
-}
+const xinfoConsumer = R.fields((f): XinfoConsumer => ({
+  name: f.req("name", R.string),
+  pending: f.req("pending", R.integer),
+  idle: f.req("idle", R.integer),
+  ...f.opt("inactive", "inactive", R.integer)
+}))
 
 // ---------------------------------------------------------------------------------------------
 // Arguments (module-private)
@@ -512,15 +423,7 @@ const trimArgs = (t: StreamTrim): Array<Resp.RespArg> => {
   return out
 }
 
-const fieldArgs = (fields: StreamFields): Array<Resp.RespArg> =>
-  Array.isArray(fields)
-    ? (fields as ReadonlyArray<readonly [Arg, Arg | number]>).flat()
-    : Object.entries(fields as Readonly<Record<string, Arg | number>>).flat()
-
-const offsetPairs = (streams: StreamOffsets): ReadonlyArray<readonly [Arg, string]> =>
-  Array.isArray(streams)
-    ? (streams as ReadonlyArray<readonly [Arg, string]>)
-    : Object.entries(streams as Readonly<Record<string, string>>)
+const fieldArgs = (fields: StreamFields): Array<Resp.RespArg> => entriesOf(fields).flat()
 
 const countArgs = (o: XrangeOptions | undefined): Array<Resp.RespArg> => (o?.count !== undefined ? ["COUNT", o.count] : [])
 
@@ -532,7 +435,7 @@ const read = (
   options: XreadgroupOptions | undefined,
   flags: number
 ): Command<ReadonlyArray<StreamRead>> => {
-  const ps = offsetPairs(streams)
+  const ps = entriesOf(streams)
   const keys = ps.map(([k]) => k)
   const args: Array<Resp.RespArg> = [...head, ...countArgs(options)]
   if (options?.block !== undefined) args.push("BLOCK", options.block)
@@ -636,7 +539,7 @@ export const xclaimJustId = (
   ids: ReadonlyArray<string>,
   options?: XclaimOptions
 ): Command<ReadonlyArray<string>> =>
-  key("XCLAIM", ["XCLAIM", k, group, consumer, minIdleMillis, ...ids, ...claimArgs(options), "JUSTID"], [k], 0, strings)
+  key("XCLAIM", ["XCLAIM", k, group, consumer, minIdleMillis, ...ids, ...claimArgs(options), "JUSTID"], [k], 0, R.strings)
 
 /**
  * `XAUTOCLAIM key group consumer min-idle-time start [COUNT n]`: entries idle long enough, claimed
@@ -717,7 +620,7 @@ export const xgroupSetid = (k: Arg, group: Arg, id: string, options?: XgroupSeti
 }
 
 /** `XGROUP HELP`: the help lines. */
-export const xgroupHelp = (): Command<ReadonlyArray<string>> => keyless("XGROUP HELP", ["XGROUP", "HELP"], 0, strings)
+export const xgroupHelp = (): Command<ReadonlyArray<string>> => keyless("XGROUP HELP", ["XGROUP", "HELP"], 0, R.strings)
 
 // ---------------------------------------------------------------------------------------------
 // Introspection
@@ -738,4 +641,4 @@ export const xinfoConsumers = (k: Arg, group: Arg): Command<ReadonlyArray<XinfoC
   key("XINFO CONSUMERS", ["XINFO", "CONSUMERS", k, group], [k], READONLY, (v) => R.arrayOf(v, xinfoConsumer))
 
 /** `XINFO HELP`: the help lines. */
-export const xinfoHelp = (): Command<ReadonlyArray<string>> => keyless("XINFO HELP", ["XINFO", "HELP"], 0, strings)
+export const xinfoHelp = (): Command<ReadonlyArray<string>> => keyless("XINFO HELP", ["XINFO", "HELP"], 0, R.strings)

@@ -5,7 +5,7 @@
  */
 import type { Option } from "effect"
 import type { Arg } from "../internal/command.js"
-import { Command, key, READONLY } from "../internal/command.js"
+import { Command, entriesOf, expiryArgs, key, READONLY } from "../internal/command.js"
 import * as R from "../internal/reply.js"
 import { ReplyShape } from "../internal/reply.js"
 import type * as Resp from "../Resp.js"
@@ -53,7 +53,7 @@ export interface LcsIdx {
 // Decoders (module-private)
 
 const range = (v: Resp.RespValue): readonly [number, number] | ReplyShape => {
-  const items = R.arrayOf(v, R.integer)
+  const items = R.integers(v)
   if (items instanceof ReplyShape) return items
   return items.length === 2 ? [items[0]!, items[1]!] : new ReplyShape("a [start, end] pair", v)
 }
@@ -110,14 +110,8 @@ export const getdel = (k: Arg): Command<Option.Option<string>> => key("GETDEL", 
 
 /** `GETEX key [EX|PX|EXAT|PXAT|PERSIST]`: the value, or none; sets or clears the time to live. */
 export const getex = (k: Arg, options?: GetexOptions): Command<Option.Option<string>> => {
-  const args: Array<Resp.RespArg> = ["GETEX", k]
-  if (options !== undefined) {
-    if (options.ex !== undefined) args.push("EX", options.ex)
-    if (options.px !== undefined) args.push("PX", options.px)
-    if (options.exat !== undefined) args.push("EXAT", options.exat)
-    if (options.pxat !== undefined) args.push("PXAT", options.pxat)
-    if (options.persist) args.push("PERSIST")
-  }
+  const args: Array<Resp.RespArg> = ["GETEX", k, ...expiryArgs(options)]
+  if (options?.persist) args.push("PERSIST")
   return key("GETEX", args, [k], 0, R.optionalString)
 }
 
@@ -153,9 +147,7 @@ export const lcsIdx = (key1: Arg, key2: Arg, options?: LcsIdxOptions): Command<L
  * already existed (then none is). Atomic, so every key must share a slot (no per-slot split).
  */
 export const msetnx = (entries: Readonly<Record<string, Arg | number>> | ReadonlyArray<readonly [Arg, Arg | number]>): Command<boolean> => {
-  const pairs: ReadonlyArray<readonly [Arg, Arg | number]> = Array.isArray(entries)
-    ? entries
-    : Object.entries(entries as Readonly<Record<string, Arg | number>>)
+  const pairs = entriesOf(entries)
   return new Command("MSETNX", ["MSETNX", ...pairs.flat()], pairs.map(([k]) => k), 0, R.boolean)
 }
 

@@ -98,8 +98,9 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
     const entries: Array<Entry> = []
     for (let i = 0; i < commands.length; i++) {
       const command = commands[i]!
-      if (command.route === "unsupported") {
-        return Either.left(new ClusterError.UnsupportedCommandError({ command: command.name, index: i, reason: command.unsupportedReason ?? "not supported" }))
+      if (command.route === "unsupported" || command.route === "node") {
+        const reason = command.route === "node" ? "it acts on one particular node: send it with executeOn" : command.unsupportedReason ?? "not supported"
+        return Either.left(new ClusterError.UnsupportedCommandError({ command: command.name, index: i, reason }))
       }
       if ((command.flags & BLOCKING) !== 0) {
         return Either.left(new ClusterError.UnsupportedCommandError({ command: command.name, index: i, reason: "a blocking command would stall the shared connection; run it with execute" }))
@@ -294,7 +295,11 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         return new ClusterError.UnsupportedCommandError({
           command: command.name,
           index: i,
-          reason: command.route === "unsupported" ? command.unsupportedReason ?? "not supported" : "a command sent to several nodes cannot be part of a transaction"
+          reason: command.route === "unsupported"
+            ? command.unsupportedReason ?? "not supported"
+            : command.route === "node"
+            ? "it acts on one particular node: send it with executeOn"
+            : "a command sent to several nodes cannot be part of a transaction"
         })
       }
       if ((command.flags & BLOCKING) !== 0) {

@@ -16,9 +16,11 @@ export type Arg = string | Uint8Array
  * - `any`: keyless; any master will do
  * - `masters`: to every master that serves slots, replies merged (`FLUSHALL`, `DBSIZE`, `KEYS`...)
  * - `nodes`: to every node, replicas included, replies merged (`CONFIG SET`, `CLIENT SETNAME`...)
+ * - `node`: about one particular node (cluster management, DEBUG, WAIT): only `executeOn` runs it;
+ *   `execute` fails with `UnsupportedCommandError` rather than pick a node at random
  * - `unsupported`: cannot work through a cluster client; fails with `UnsupportedCommandError`
  */
-export type Route = "key" | "any" | "masters" | "nodes" | "unsupported"
+export type Route = "key" | "any" | "masters" | "nodes" | "node" | "unsupported"
 
 /** One node's reply to a fanned-out command. */
 export interface NodeReply<B> {
@@ -127,6 +129,71 @@ export const keyless = <A>(name: string, args: ReadonlyArray<Resp.RespArg>, flag
 /** The items at `indices`. */
 export const pick = <A>(values: ReadonlyArray<A>, indices: ReadonlyArray<number>): Array<A> => indices.map((i) => values[i]!)
 
+// ---------------------------------------------------------------------------------------------
+// Argument helpers shared by the command groups
+
+/** One key or several, as a list. */
+const keysOf = (keys: Arg | ReadonlyArray<Arg>): ReadonlyArray<Arg> =>
+  typeof keys === "string" || keys instanceof Uint8Array ? [keys] : keys
+
+/** Entries given as a record or as pairs (which keep order and allow binary names), as pairs. */
+export const entriesOf = <V>(entries: Readonly<Record<string, V>> | ReadonlyArray<readonly [Arg, V]>): ReadonlyArray<readonly [Arg, V]> =>
+  Array.isArray(entries) ? entries as ReadonlyArray<readonly [Arg, V]> : Object.entries(entries as Readonly<Record<string, V>>)
+
+/** A blocking timeout in seconds (fractions allowed) as the blocking pool's ms; a positive timeout never rounds to 0 (= forever). */
+export const blockMillisOf = (seconds: number): number => (seconds <= 0 ? 0 : Math.max(1, Math.ceil(seconds * 1000)))
+
+/** The `NX|XX|GT|LT` conditions of `EXPIRE`-like commands and `ZADD`. */
+export interface UpdateConditions {
+  readonly nx?: boolean
+  readonly xx?: boolean
+  readonly gt?: boolean
+  readonly lt?: boolean
+}
+
+/** The `NX`, `XX`, `GT`, `LT` flags set in `o`, in that order. */
+export const expireFlags = (o: UpdateConditions | undefined): Array<string> => {
+  if (o === undefined) return []
+  const out: Array<string> = []
+  if (o.nx) out.push("NX")
+  if (o.xx) out.push("XX")
+  if (o.gt) out.push("GT")
+  if (o.lt) out.push("LT")
+  return out
+}
+
+/** `EX|PX|EXAT|PXAT` of `SET` and `GETEX`, in that order. */
+export const expiryArgs = (
+  o: { readonly ex?: number; readonly px?: number; readonly exat?: number; readonly pxat?: number } | undefined
+): Array<Resp.RespArg> => {
+  const args: Array<Resp.RespArg> = []
+  if (o === undefined) return args
+  if (o.ex !== undefined) args.push("EX", o.ex)
+  if (o.px !== undefined) args.push("PX", o.px)
+  if (o.exat !== undefined) args.push("EXAT", o.exat)
+  if (o.pxat !== undefined) args.push("PXAT", o.pxat)
+  return args
+}
+
+/** `numkeys key... where [COUNT count]` of `LMPOP`, `ZMPOP` and their blocking forms. */
+export const mpopArgs = (keys: ReadonlyArray<Arg>, where: string, o: { readonly count?: number } | undefined): Array<Resp.RespArg> => {
+  const args: Array<Resp.RespArg> = [keys.length, ...keys, where]
+  if (o?.count !== undefined) args.push("COUNT", o.count)
+  return args
+}
+
+/** `head... cursor [MATCH pattern] [COUNT count]` of the `SCAN` family. */
+export const scanArgs = (
+  head: ReadonlyArray<Resp.RespArg>,
+  cursor: string | number,
+  o: { readonly match?: Arg | undefined; readonly count?: number | undefined } | undefined
+): Array<Resp.RespArg> => {
+  const args: Array<Resp.RespArg> = [...head, cursor]
+  if (o?.match !== undefined) args.push("MATCH", o.match)
+  if (o?.count !== undefined) args.push("COUNT", o.count)
+  return args
+}
+
 /** Split for commands whose per-slot integer replies add up (DEL, EXISTS, UNLINK, TOUCH). */
 export const sumSplit = (name: string, keys: ReadonlyArray<Arg>, flags: number): Split<number> => ({
   part: (indices) => key(name, [name, ...pick(keys, indices)], pick(keys, indices), flags, R.integer),
@@ -148,6 +215,12 @@ export const blocking = <A>(
   blockMillis: number
 ): Command<A> => new Command(name, args, keys, flags | BLOCKING, decode, keys.length === 0 ? "any" : "key", undefined, undefined, undefined, blockMillis)
 
+/** `NAME key... timeout` (BLPOP, BRPOP, BZPOPMIN, BZPOPMAX): one key or several, `timeout` in seconds. */
+export const blockingPop = <A>(name: string, keys: Arg | ReadonlyArray<Arg>, timeout: number, decode: Decoder<A>): Command<A> => {
+  const ks = keysOf(keys)
+  return blocking(name, [name, ...ks, timeout], ks, 0, decode, blockMillisOf(timeout))
+}
+
 const noDirectReply: Decoder<never> = (reply) => new ReplyShape("a fanned-out command's replies to be merged", reply)
 
 /** A command sent to every master (`masters`) or every node (`nodes`), its replies merged. */
@@ -163,6 +236,10 @@ export const fanout = <B, A>(
     decode,
     merge: merge as (replies: ReadonlyArray<NodeReply<unknown>>) => A | ReplyShape
   })
+
+/** A command meant for one chosen node: `executeOn` runs it, `execute` refuses it. */
+export const onNode = <A>(name: string, args: ReadonlyArray<Resp.RespArg>, flags: number, decode: Decoder<A>): Command<A> =>
+  new Command(name, args, [], flags, decode, "node")
 
 /** A command a cluster client refuses, saying why (redis-py-cluster's blocked list). */
 export const unsupported = (name: string, args: ReadonlyArray<Resp.RespArg>, reason: string): Command<never> =>

@@ -241,6 +241,12 @@ export const make = (
       if (route === "unsupported") {
         return Effect.fail(new ClusterError.UnsupportedCommandError({ command: command.name, reason: command.unsupportedReason ?? "not supported" }))
       }
+      if (route === "node") {
+        return Effect.fail(new ClusterError.UnsupportedCommandError({
+          command: command.name,
+          reason: "it acts on one particular node: send it with redis.executeOn(node, command)"
+        }))
+      }
       const fanout = command.fanout!
       return Effect.flatMap(perNode(command), (replies) => {
         const merged = fanout.merge(replies)

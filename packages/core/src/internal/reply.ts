@@ -46,22 +46,26 @@ export const string = (v: Resp.RespValue): string | ReplyShape => {
   return new ReplyShape("a string", v)
 }
 
+/** Nil as none, anything else through `f`. */
+export const optional = <A>(f: (v: Resp.RespValue) => A | ReplyShape) => (v: Resp.RespValue): Option.Option<A> | ReplyShape => {
+  if (plain(v) === null) return Option.none()
+  const a = f(v)
+  return a instanceof ReplyShape ? a : Option.some(a)
+}
+
 /** A string or nil. */
-export const optionalString = (v: Resp.RespValue): Option.Option<string> | ReplyShape => {
+export const optionalString: (v: Resp.RespValue) => Option.Option<string> | ReplyShape = optional(string)
+
+/** Bytes (for commands asked for as bytes; a text reply is encoded as UTF-8). */
+export const bytes = (v: Resp.RespValue): Uint8Array | ReplyShape => {
   v = plain(v)
-  if (v === null) return Option.none()
-  const s = string(v)
-  return s instanceof ReplyShape ? s : Option.some(s)
+  if (v instanceof Uint8Array) return v
+  if (typeof v === "string") return Buffer.from(v)
+  return new ReplyShape("bytes", v)
 }
 
 /** Bytes or nil (for commands asked for as bytes). */
-export const optionalBytes = (v: Resp.RespValue): Option.Option<Uint8Array> | ReplyShape => {
-  v = plain(v)
-  if (v === null) return Option.none()
-  if (v instanceof Uint8Array) return Option.some(v)
-  if (typeof v === "string") return Option.some(Buffer.from(v))
-  return new ReplyShape("bytes", v)
-}
+export const optionalBytes: (v: Resp.RespValue) => Option.Option<Uint8Array> | ReplyShape = optional(bytes)
 
 /** An integer reply as a number. */
 export const integer = (v: Resp.RespValue): number | ReplyShape => {
@@ -72,6 +76,9 @@ export const integer = (v: Resp.RespValue): number | ReplyShape => {
   if (typeof v === "string" && v !== "" && !Number.isNaN(Number(v))) return Number(v)
   return new ReplyShape("an integer", v)
 }
+
+/** An integer or nil. */
+export const optionalInteger: (v: Resp.RespValue) => Option.Option<number> | ReplyShape = optional(integer)
 
 /** A double reply (RESP3 `,`, or a RESP2 bulk string such as `"3.5"` or `"inf"`). */
 export const double = (v: Resp.RespValue): number | ReplyShape => {
@@ -84,6 +91,9 @@ export const double = (v: Resp.RespValue): number | ReplyShape => {
   }
   return new ReplyShape("a double", v)
 }
+
+/** A double or nil. */
+export const optionalDouble: (v: Resp.RespValue) => Option.Option<number> | ReplyShape = optional(double)
 
 /** `+OK` (or any simple status). */
 export const ok = (v: Resp.RespValue): void | ReplyShape => {
@@ -122,6 +132,47 @@ export const arrayOf = <A>(v: Resp.RespValue, f: (e: Resp.RespValue) => A | Repl
   return out
 }
 
+/** An array of strings (RESP3 sets too). */
+export const strings = (v: Resp.RespValue): ReadonlyArray<string> | ReplyShape => arrayOf(v, string)
+
+/** An array of strings; nil (a missing key) as empty. */
+export const stringsOrNil = (v: Resp.RespValue): ReadonlyArray<string> | ReplyShape => (plain(v) === null ? [] : strings(v))
+
+/** An array of strings or nils. */
+export const optionalStrings = (v: Resp.RespValue): ReadonlyArray<Option.Option<string>> | ReplyShape => arrayOf(v, optionalString)
+
+/** An array of integers. */
+export const integers = (v: Resp.RespValue): ReadonlyArray<number> | ReplyShape => arrayOf(v, integer)
+
+/** A `[label, value]` array of two (scan pages, pops, entries): a string and `f`'s value, joined by `build`. */
+export const labelled = <A, B>(what: string, f: (v: Resp.RespValue) => A | ReplyShape, build: (label: string, a: A) => B) =>
+(v: Resp.RespValue): B | ReplyShape => {
+  const items = array(v)
+  if (items instanceof ReplyShape) return items
+  if (items.length !== 2) return new ReplyShape(what, v)
+  const label = string(items[0]!)
+  if (label instanceof ReplyShape) return label
+  const a = f(items[1]!)
+  return a instanceof ReplyShape ? a : build(label, a)
+}
+
+/** Decodes two values with `fa` and `fb` as a `[a, b]` tuple (the halves of a pair). */
+export const pairOf = <A, B>(fa: (v: Resp.RespValue) => A | ReplyShape, fb: (v: Resp.RespValue) => B | ReplyShape) =>
+(a: Resp.RespValue, b: Resp.RespValue): readonly [A, B] | ReplyShape => {
+  const x = fa(a)
+  if (x instanceof ReplyShape) return x
+  const y = fb(b)
+  return y instanceof ReplyShape ? y : [x, y] as const
+}
+
+/** A sorted-set member (a string) and its score (a double). */
+export const scored = (member: Resp.RespValue, score: Resp.RespValue): { readonly member: string; readonly score: number } | ReplyShape => {
+  const m = string(member)
+  if (m instanceof ReplyShape) return m
+  const s = double(score)
+  return s instanceof ReplyShape ? s : { member: m, score: s }
+}
+
 /** Key/value pairs from a RESP3 map or a RESP2 flat array `[k1, v1, k2, v2, ...]`. */
 export const pairs = (v: Resp.RespValue): ReadonlyArray<readonly [Resp.RespValue, Resp.RespValue]> | ReplyShape => {
   v = plain(v)
@@ -133,6 +184,36 @@ export const pairs = (v: Resp.RespValue): ReadonlyArray<readonly [Resp.RespValue
     return out
   }
   return new ReplyShape("a map", v)
+}
+
+/** Pairs decoded by `f`: RESP3 nested `[[a, b], ...]` (`what` names one), a map, or a flat `[a1, b1, ...]`. */
+export const pairList = <A>(what: string, f: (a: Resp.RespValue, b: Resp.RespValue) => A | ReplyShape) =>
+(v: Resp.RespValue): ReadonlyArray<A> | ReplyShape => {
+  const items = array(v)
+  let flat: ReadonlyArray<Resp.RespValue>
+  if (items instanceof ReplyShape) {
+    // Neither an array nor a set: a RESP3 map, or a bad reply.
+    const ps = pairs(v)
+    if (ps instanceof ReplyShape) return items
+    flat = ps.flat()
+  } else if (items.length > 0 && Array.isArray(plain(items[0]!))) {
+    return arrayOf(v, (pair) => {
+      const p = array(pair)
+      if (p instanceof ReplyShape) return p
+      return p.length === 2 ? f(p[0]!, p[1]!) : new ReplyShape(what, pair)
+    })
+  } else if (items.length % 2 !== 0) {
+    return new ReplyShape("an even number of elements", v)
+  } else {
+    flat = items
+  }
+  const out: Array<A> = []
+  for (let i = 0; i < flat.length; i += 2) {
+    const a = f(flat[i]!, flat[i + 1]!)
+    if (a instanceof ReplyShape) return a
+    out.push(a)
+  }
+  return out
 }
 
 /** A map of strings (HGETALL, CONFIG GET...). */
@@ -148,6 +229,58 @@ export const record = (v: Resp.RespValue): Record<string, string> | ReplyShape =
     out[ks] = vs
   }
   return out
+}
+
+/** Reads named fields of a reply map; the first failure is kept and the whole reply is bad. */
+export class Fields {
+  failure: ReplyShape | undefined = undefined
+  private constructor(private readonly map: ReadonlyMap<string, Resp.RespValue>, private readonly whole: Resp.RespValue) {}
+
+  /** The fields of a RESP3 map or a RESP2 flat `[name, value, ...]` array. */
+  static of(v: Resp.RespValue): Fields | ReplyShape {
+    const ps = pairs(v)
+    if (ps instanceof ReplyShape) return ps
+    const map = new Map<string, Resp.RespValue>()
+    for (const [k, val] of ps) {
+      const name = string(k)
+      if (name instanceof ReplyShape) return name
+      map.set(name, val)
+    }
+    return new Fields(map, v)
+  }
+
+  /** A required field (its value is only meaningful while `failure` is undefined). */
+  req<A>(name: string, f: (v: Resp.RespValue) => A | ReplyShape): A {
+    if (!this.map.has(name)) {
+      this.failure ??= new ReplyShape(`a field "${name}"`, this.whole)
+      return undefined as A
+    }
+    const a = f(this.map.get(name)!)
+    if (a instanceof ReplyShape) {
+      this.failure ??= a
+      return undefined as A
+    }
+    return a
+  }
+
+  /** A field that may be missing (older servers): `fallback` then. */
+  or<A>(name: string, f: (v: Resp.RespValue) => A | ReplyShape, fallback: A): A {
+    return this.map.has(name) ? this.req(name, f) : fallback
+  }
+
+  /** An optional field: `{ [as]: value }` when present, `{}` otherwise (for spreading). */
+  opt<K extends string, A>(name: string, as: K, f: (v: Resp.RespValue) => A | ReplyShape): { [P in K]?: A } {
+    if (!this.map.has(name)) return {}
+    return { [as]: this.req(name, f) } as { [P in K]?: A }
+  }
+}
+
+/** A reply map read by `read` through `Fields`; the first bad or missing field makes the whole reply bad. */
+export const fields = <A>(read: (f: Fields) => A) => (v: Resp.RespValue): A | ReplyShape => {
+  const f = Fields.of(v)
+  if (f instanceof ReplyShape) return f
+  const out = read(f)
+  return f.failure ?? out
 }
 
 /** `field:value` lines (INFO, CLUSTER INFO) as a record; `#` section headers are skipped. */

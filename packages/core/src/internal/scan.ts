@@ -15,7 +15,7 @@ import * as ClusterError from "../ClusterError.js"
 import type { Endpoint } from "../Connector.js"
 import type * as Resp from "../Resp.js"
 import type { ClusterTopologyService } from "../Topology.js"
-import { Command, READONLY } from "./command.js"
+import { Command, READONLY, scanArgs as matchCountArgs } from "./command.js"
 import * as R from "./reply.js"
 import { ReplyShape } from "./reply.js"
 import type { Retries } from "./retry.js"
@@ -37,24 +37,13 @@ export interface KeyScanOptions {
 }
 
 const scanArgs = (head: ReadonlyArray<Resp.RespArg>, cursor: string, o: ScanOptions | undefined): Array<Resp.RespArg> => {
-  const args: Array<Resp.RespArg> = [...head, cursor]
-  if (o?.match !== undefined) args.push("MATCH", o.match)
-  if (o?.count !== undefined) args.push("COUNT", o.count)
+  const args = matchCountArgs(head, cursor, o)
   if (o?.type !== undefined) args.push("TYPE", o.type)
   return args
 }
 
 /** A `[cursor, [items...]]` reply. */
-const page = (reply: Resp.RespValue): readonly [string, ReadonlyArray<Resp.RespValue>] | ReplyShape => {
-  const parts = R.array(reply)
-  if (parts instanceof ReplyShape) return parts
-  if (parts.length !== 2) return new ReplyShape("[cursor, items]", reply)
-  const cursor = R.string(parts[0]!)
-  if (cursor instanceof ReplyShape) return cursor
-  const items = R.array(parts[1]!)
-  if (items instanceof ReplyShape) return items
-  return [cursor, items]
-}
+const page = R.labelled("[cursor, items]", R.array, (cursor, items) => [cursor, items] as const)
 
 const pageCommand = (name: string, args: ReadonlyArray<Resp.RespArg>, keys: ReadonlyArray<Resp.RespArg>) =>
   new Command(name, args, keys as ReadonlyArray<string>, READONLY, page, keys.length === 0 ? "any" : "key")
@@ -132,27 +121,15 @@ export const make = (deps: ScanDeps) => {
         return Effect.succeed([Chunk.fromIterable(out), next === "0" ? Option.none() : Option.some(next)] as const)
       }))
 
-  const pair = (items: ReadonlyArray<Resp.RespValue>) => {
-    const k = R.string(items[0]!)
-    if (k instanceof ReplyShape) return k
-    const v = R.string(items[1]!)
-    if (v instanceof ReplyShape) return v
-    return [k, v] as const
-  }
+  const pair = R.pairOf(R.string, R.string)
 
   return {
     scan,
     hscan: (key: string | Uint8Array, options?: KeyScanOptions): Stream.Stream<readonly [string, string], ClusterError.RedisClusterError> =>
-      keyScan("HSCAN", key, options, 2, pair),
+      keyScan("HSCAN", key, options, 2, (items) => pair(items[0]!, items[1]!)),
     sscan: (key: string | Uint8Array, options?: KeyScanOptions): Stream.Stream<string, ClusterError.RedisClusterError> =>
       keyScan("SSCAN", key, options, 1, (items) => R.string(items[0]!)),
     zscan: (key: string | Uint8Array, options?: KeyScanOptions): Stream.Stream<{ readonly member: string; readonly score: number }, ClusterError.RedisClusterError> =>
-      keyScan("ZSCAN", key, options, 2, (items) => {
-        const member = R.string(items[0]!)
-        if (member instanceof ReplyShape) return member
-        const score = R.double(items[1]!)
-        if (score instanceof ReplyShape) return score
-        return { member, score }
-      })
+      keyScan("ZSCAN", key, options, 2, (items) => R.scored(items[0]!, items[1]!))
   }
 }

@@ -1,30 +1,11 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
-import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Array as Arr, Context, Effect, Either, Layer, Option } from "effect"
+import { Array as Arr, Effect, Option } from "effect"
+import { commandEnv, onBoth, tagOf } from "../helpers/commandEnv.js"
 
 // PFSELFTEST keeps one master busy for a second or more: a longer node timeout keeps the other
 // masters from flagging it as failing (and the cluster from answering CLUSTERDOWN meanwhile).
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0, nodeTimeout: 15_000 })
-
-/** A second client on the same cluster speaking RESP2. */
-class Resp2 extends Context.Tag("test/bitmaps-hll/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer(config),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
-
-const tagOf = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? r.left._tag : "success"))
+const Env = commandEnv({ nodeTimeout: 15_000 })
 
 const bytes = (...xs: ReadonlyArray<number>) => new Uint8Array(xs)
 
@@ -165,8 +146,6 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("bitmap and Hyp
 
   it.effect("RESP2 decodes to the same values", () =>
     Effect.gen(function*() {
-      const redis = yield* RedisCluster.RedisCluster
-      const resp2 = yield* Resp2
       const run = (c: RedisCluster.RedisCluster, p: string) =>
         Effect.gen(function*() {
           const k = (s: string) => `{bh${p}}${s}`
@@ -194,8 +173,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("bitmap and Hyp
             (yield* c.execute(Command.pfdebug("GETREG", k("hm")))).filter((r) => r > 0).length
           ] as const
         })
-      const three = yield* run(redis, "3")
-      const two = yield* run(resp2, "2")
+      const { three, two } = yield* onBoth(run)
       expect(two).toEqual(three)
       expect(three[4]).toEqual([Option.some(0), Option.none(), Option.some(-1)])
       expect(three[11]).toBe(4)

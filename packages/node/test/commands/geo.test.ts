@@ -1,28 +1,9 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster } from "@keyslot/core"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
-import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Context, Effect, Either, Layer, Option } from "effect"
+import { Effect, Option } from "effect"
+import { commandEnv, Resp2, same, tagOf } from "../helpers/commandEnv.js"
 
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
-
-/** A second client on the same cluster speaking RESP2. */
-class Resp2 extends Context.Tag("test/geo/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer(config),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
-
-const tagOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? (r.left as { _tag?: string })._tag : "success"))
+const Env = commandEnv()
 
 const K = "{geo}sicily"
 const sicily = [
@@ -153,16 +134,8 @@ layer(Env, { timeout: "60 seconds" })("geo commands", (it) => {
 
   it.effect("RESP2 decodes every geo reply like RESP3", () =>
     Effect.gen(function*() {
-      const redis = yield* RedisCluster.RedisCluster
       const resp2 = yield* Resp2
       yield* seed(resp2, "{geo}two")
-      const same = <A>(f: (r: RedisCluster.RedisCluster) => Effect.Effect<A, unknown>) =>
-        Effect.gen(function*() {
-          const three = yield* f(redis)
-          const two = yield* f(resp2)
-          expect(two).toEqual(three)
-          return three
-        })
       const all = { order: "ASC", withDist: true, withHash: true, withCoord: true } as const
       yield* same((r) => r.geodist("{geo}two", "Palermo", "Catania", "km"))
       yield* same((r) => r.geodist("{geo}two", "Palermo", "Nope"))

@@ -1,27 +1,9 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster } from "@keyslot/core"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
-import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Context, Effect, Either, Layer, Option } from "effect"
+import { Effect, Either, Option } from "effect"
+import { commandEnv, sameOnBothProtocols, sorted } from "../helpers/commandEnv.js"
 
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
-
-/** A second client on the same cluster speaking RESP2. */
-class Resp2 extends Context.Tag("test/hashes/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer(config),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
-
-const sorted = (xs: ReadonlyArray<string>) => [...xs].sort()
+const Env = commandEnv()
 
 /**
  * Every entry of a hash through HSCAN, page by page. (The service's `hscan` method is the Stream
@@ -195,13 +177,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("hash commands"
 
   it.effect("RESP2 decodes every reply exactly as RESP3", () =>
     Effect.gen(function*() {
-      const resp2Client = yield* Resp2
-      // The second client really speaks RESP2, the first RESP3.
-      expect(String(yield* resp2Client.execute(Command.raw(["CLIENT", "INFO"])))).toContain("resp=2")
-      expect(String(yield* (yield* RedisCluster.RedisCluster).execute(Command.raw(["CLIENT", "INFO"])))).toContain("resp=3")
-      const resp3 = yield* scenario(yield* RedisCluster.RedisCluster)
-      const resp2 = yield* scenario(resp2Client)
-      expect(resp2).toEqual(resp3)
+      const resp3 = yield* sameOnBothProtocols(scenario)
       // Spot checks that the shared result is the right one.
       expect(resp3.hincrbyfloat).toBe(4.75)
       expect(resp3.withValues).toEqual([["a", "11"], ["c", "4.75"], ["d", "x"], ["e", "y"], ["f", "new"]])

@@ -1,25 +1,10 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
-import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Array as Arr, Context, Effect, Either, Layer, Option } from "effect"
+import { RedisClusterFixture, RedisServer } from "@keyslot/test-utils"
+import { Array as Arr, Effect, Either, Option } from "effect"
+import { commandEnv, onBoth } from "../helpers/commandEnv.js"
 
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
-
-/** A second client on the same cluster speaking RESP2. */
-class Resp2 extends Context.Tag("test/keys/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer(config),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
+const Env = commandEnv()
 
 const failure = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? { tag: r.left._tag, message: String((r.left as { message?: string }).message) } : { tag: "success", message: "" }))
@@ -29,6 +14,23 @@ const lrange = (k: Command.Arg) => Command.raw(["LRANGE", k, 0, -1], { keys: [k]
 
 // Live clock: a transient CLUSTERDOWN/TRYAGAIN retry sleeps, which would never end on a TestClock.
 layer(Env, { timeout: "60 seconds", excludeTestServices: true })("generic key commands", (it) => {
+  it.effect("MIGRATE moves keys from their owner to another server (COPY, KEYS, NOKEY)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const redis = yield* RedisCluster.RedisCluster
+      const target = yield* RedisServer.make()
+      yield* redis.set("{mg}a", "1")
+      yield* redis.set("{mg}b", "2")
+      expect(yield* redis.migrate(target.host, target.port, "{mg}a", 5000, { copy: true })).toBe("OK")
+      expect(yield* target.command("GET", "{mg}a")).toBe("1")
+      expect(yield* redis.get("{mg}a")).toEqual(Option.some("1"))
+      expect(yield* redis.migrate(target.host, target.port, ["{mg}a", "{mg}b"], 5000, { replace: true })).toBe("OK")
+      expect(yield* target.command("GET", "{mg}b")).toBe("2")
+      expect(yield* redis.exists("{mg}a", "{mg}b")).toBe(0)
+      expect(yield* redis.migrate(target.host, target.port, "{mg}gone", 5000)).toBe("NOKEY")
+      const cross = yield* Effect.either(redis.migrate(target.host, target.port, ["mg:x", "mg:y"], 5000))
+      expect(Either.isLeft(cross) && cross.left._tag).toBe("CrossSlotError")
+    })))
+
   it.effect("COPY (REPLACE), RENAME, RENAMENX; cross-slot refused", () =>
     Effect.gen(function*() {
       const redis = yield* RedisCluster.RedisCluster
@@ -274,8 +276,6 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("generic key co
 
   it.effect("RESP2 decodes to the same values", () =>
     Effect.gen(function*() {
-      const redis = yield* RedisCluster.RedisCluster
-      const resp2 = yield* Resp2
       const run = (c: RedisCluster.RedisCluster, p: string) =>
         Effect.gen(function*() {
           const k = (s: string) => `{k2${p}}${s}`
@@ -303,8 +303,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("generic key co
             yield* c.unlink(k("h"), k("h3"), k("dst"))
           ] as const
         })
-      const three = yield* run(redis, "3")
-      const two = yield* run(resp2, "2")
+      const { three, two } = yield* onBoth(run)
       expect(two.slice(0, -3)).toEqual(three.slice(0, -3))
       expect(two.slice(-2)).toEqual(three.slice(-2))
       expect(three[14]).toEqual(["kr23:x"])

@@ -1,42 +1,9 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
-import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Context, Effect, Either, Fiber, Layer, Option } from "effect"
-import { waitUntil } from "../helpers/cluster.js"
+import { Effect, Fiber, Option } from "effect"
+import { commandEnv, sameOnBothProtocols, tagOf, waitBlocked } from "../helpers/commandEnv.js"
 
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
-
-/** A second client on the same cluster speaking RESP2. */
-class Resp2 extends Context.Tag("test/lists/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer(config),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
-
-const errorTag = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? r.left._tag : "success"))
-
-/** `blocked_clients` of the master owning `key`, by its own `INFO clients`. */
-const blockedOn = (key: string) =>
-  Effect.gen(function*() {
-    const fixture = yield* RedisClusterFixture.RedisClusterFixture
-    const owner = yield* fixture.masterOf(Slot.slot(key))
-    const info = yield* fixture.command(owner.port, "INFO", "clients")
-    const text = typeof info === "string" ? info : info instanceof Uint8Array ? new TextDecoder().decode(info) : String(info)
-    return Number(/blocked_clients:(\d+)/.exec(text)?.[1] ?? -1)
-  })
-
-const waitBlocked = (key: string, n: number) =>
-  waitUntil(`${n} client(s) blocked on the owner of ${key}`, Effect.map(blockedOn(key), (b) => b === n || `blocked_clients:${b}`))
+const Env = commandEnv()
 
 /** A deterministic run of list commands; both protocols must decode it identically. */
 const scenario = (redis: RedisCluster.RedisCluster) =>
@@ -94,7 +61,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("list commands"
       expect(yield* redis.linsert("l:missing", "AFTER", "b", "x")).toBe(0)
       yield* redis.lset(k, 1, "zero")
       expect(yield* redis.lindex(k, 1)).toEqual(Option.some("zero"))
-      expect(yield* errorTag(redis.lset(k, 100, "x"))).toBe("ReplyError")
+      expect(yield* tagOf(redis.lset(k, 100, "x"))).toBe("ReplyError")
       yield* redis.ltrim(k, 1, -2)
       expect(yield* redis.lrange(k, 0, -1)).toEqual(["zero", "a", "b0", "b", "b1", "c", "tail"])
       yield* redis.rpush(k, "a", "a", "a")
@@ -107,7 +74,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("list commands"
       expect(yield* redis.llen("l:missing")).toBe(0)
       expect(yield* redis.lrange("l:missing", 0, -1)).toEqual([])
       expect(yield* redis.lindex("l:missing", 0)).toEqual(Option.none())
-      expect(yield* errorTag(redis.lset("l:missing", 0, "x"))).toBe("ReplyError")
+      expect(yield* tagOf(redis.lset("l:missing", 0, "x"))).toBe("ReplyError")
     }))
 
   it.effect("LPOP RPOP (with count) and LPOS (RANK, COUNT, MAXLEN)", () =>
@@ -154,11 +121,11 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("list commands"
       expect(yield* redis.lmpop([other], "LEFT", { count: 5 })).toEqual(Option.none())
       // Real commands, not emulations: keys in different slots fail with CrossSlotError.
       expect(Slot.slot("l:a")).not.toBe(Slot.slot("l:b"))
-      expect(yield* errorTag(redis.lmove("l:a", "l:b", "LEFT", "LEFT"))).toBe("CrossSlotError")
-      expect(yield* errorTag(redis.rpoplpush("l:a", "l:b"))).toBe("CrossSlotError")
-      expect(yield* errorTag(redis.lmpop(["l:a", "l:b"], "LEFT"))).toBe("CrossSlotError")
-      expect(yield* errorTag(redis.blpop(["l:a", "l:b"], 0))).toBe("CrossSlotError")
-      expect(yield* errorTag(redis.blmove("l:a", "l:b", "LEFT", "LEFT", 0))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.lmove("l:a", "l:b", "LEFT", "LEFT"))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.rpoplpush("l:a", "l:b"))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.lmpop(["l:a", "l:b"], "LEFT"))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.blpop(["l:a", "l:b"], 0))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.blmove("l:a", "l:b", "LEFT", "LEFT", 0))).toBe("CrossSlotError")
     }))
 
   it.effect("BLPOP is woken by an LPUSH from another fiber", () =>
@@ -255,13 +222,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("list commands"
 
   it.effect("RESP2 decodes every reply exactly as RESP3 (blocking ones included)", () =>
     Effect.gen(function*() {
-      const resp2Client = yield* Resp2
-      // The second client really speaks RESP2, the first RESP3.
-      expect(String(yield* resp2Client.execute(Command.raw(["CLIENT", "INFO"])))).toContain("resp=2")
-      expect(String(yield* (yield* RedisCluster.RedisCluster).execute(Command.raw(["CLIENT", "INFO"])))).toContain("resp=3")
-      const resp3 = yield* scenario(yield* RedisCluster.RedisCluster)
-      const resp2 = yield* scenario(resp2Client)
-      expect(resp2).toEqual(resp3)
+      const resp3 = yield* sameOnBothProtocols(scenario)
       expect(resp3).toEqual([
         5,
         6,

@@ -1,32 +1,10 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
 import * as Script from "@keyslot/core/Script"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
-import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Context, Effect, Either, Layer, Option } from "effect"
+import { Effect, Option } from "effect"
+import { commandEnv, errorOf, Resp2, same, tagOf } from "../helpers/commandEnv.js"
 
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
-
-/** A second client on the same cluster speaking RESP2. */
-class Resp2 extends Context.Tag("test/scripting/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer(config),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
-
-const errorOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) =>
-    Either.isLeft(r) ? (r.left as { _tag?: string; message?: string; reason?: string }) : { _tag: "success", message: "" })
-
-const tagOf = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.map(errorOf(effect), (e) => e._tag)
+const Env = commandEnv()
 
 /** The serving masters, each with a key it owns. */
 const mastersWithKeys = (redis: RedisCluster.RedisCluster, prefix: string) => {
@@ -215,15 +193,7 @@ layer(Env, { timeout: "60 seconds" })("scripting commands", (it) => {
 
   it.effect("RESP2 decodes every scripting reply like RESP3", () =>
     Effect.gen(function*() {
-      const redis = yield* RedisCluster.RedisCluster
       const resp2 = yield* Resp2
-      const same = <A>(f: (r: RedisCluster.RedisCluster) => Effect.Effect<A, unknown>) =>
-        Effect.gen(function*() {
-          const three = yield* f(redis)
-          const two = yield* f(resp2)
-          expect(two).toEqual(three)
-          return three
-        })
       yield* resp2.functionFlush()
       expect(yield* resp2.functionLoad(LIB)).toBe("kslib")
       yield* same((r) => r.eval("return {KEYS[1], ARGV[1], 3, {4, 'five'}}", ["r2:k"], ["x"]))

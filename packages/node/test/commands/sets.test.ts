@@ -1,30 +1,9 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
-import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Context, Effect, Either, Layer, Option } from "effect"
+import { Effect, Option } from "effect"
+import { commandEnv, sameOnBothProtocols, sorted, tagOf } from "../helpers/commandEnv.js"
 
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
-
-/** A second client on the same cluster speaking RESP2. */
-class Resp2 extends Context.Tag("test/sets/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer(config),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
-
-const sorted = (xs: ReadonlyArray<string>) => [...xs].sort()
-
-const errorTag = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? r.left._tag : "success"))
+const Env = commandEnv()
 
 /** A deterministic run of set commands (unordered replies sorted); both protocols must decode it identically. */
 const scenario = (redis: RedisCluster.RedisCluster) =>
@@ -86,7 +65,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("set commands",
       const bin = new Uint8Array([0x00, 0xff, 0x10])
       expect(yield* redis.sadd("s:bin", bin)).toBe(1)
       expect(yield* redis.sismember("s:bin", bin)).toBe(true)
-      expect(yield* errorTag(redis.sadd("s:bin-str", "x").pipe(Effect.zipRight(redis.lpush("s:bin-str", "y"))))).toBe("ReplyError")
+      expect(yield* tagOf(redis.sadd("s:bin-str", "x").pipe(Effect.zipRight(redis.lpush("s:bin-str", "y"))))).toBe("ReplyError")
     }))
 
   it.effect("SPOP SRANDMEMBER: single, COUNT, negative COUNT; none when empty", () =>
@@ -147,10 +126,10 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("set commands",
       expect(yield* redis.sismember(b, "1")).toBe(true)
       // Real commands, not emulations: keys in different slots fail with CrossSlotError.
       expect(Slot.slot("s:x")).not.toBe(Slot.slot("s:y"))
-      expect(yield* errorTag(redis.sinter("s:x", "s:y"))).toBe("CrossSlotError")
-      expect(yield* errorTag(redis.sunionstore("s:x", "s:y"))).toBe("CrossSlotError")
-      expect(yield* errorTag(redis.smove("s:x", "s:y", "m"))).toBe("CrossSlotError")
-      expect(yield* errorTag(redis.sintercard(["s:x", "s:y"]))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.sinter("s:x", "s:y"))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.sunionstore("s:x", "s:y"))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.smove("s:x", "s:y", "m"))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.sintercard(["s:x", "s:y"]))).toBe("CrossSlotError")
       expect(Command.sdiffstore("d", "a", "b").keys).toEqual(["d", "a", "b"])
       expect(Command.sintercard(["a", "b"], { limit: 3 }).args).toEqual(["SINTERCARD", 2, "a", "b", "LIMIT", 3])
     }))
@@ -204,13 +183,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("set commands",
 
   it.effect("RESP2 decodes every reply exactly as RESP3 (RESP3 sets included)", () =>
     Effect.gen(function*() {
-      const resp2Client = yield* Resp2
-      // The second client really speaks RESP2, the first RESP3.
-      expect(String(yield* resp2Client.execute(Command.raw(["CLIENT", "INFO"])))).toContain("resp=2")
-      expect(String(yield* (yield* RedisCluster.RedisCluster).execute(Command.raw(["CLIENT", "INFO"])))).toContain("resp=3")
-      const resp3 = yield* scenario(yield* RedisCluster.RedisCluster)
-      const resp2 = yield* scenario(resp2Client)
-      expect(resp2).toEqual(resp3)
+      const resp3 = yield* sameOnBothProtocols(scenario)
       expect(resp3).toEqual({
         sadd: [4, 3],
         smembers: ["1", "x", "y", "z"],

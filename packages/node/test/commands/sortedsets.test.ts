@@ -1,46 +1,12 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
-import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Context, Effect, Either, Fiber, Layer, Option } from "effect"
-import { waitUntil } from "../helpers/cluster.js"
+import { Effect, Fiber, Option } from "effect"
+import { commandEnv, sameOnBothProtocols, sorted, tagOf, waitBlocked } from "../helpers/commandEnv.js"
 
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
+const Env = commandEnv()
 
-/** A second client on the same cluster speaking RESP2. */
-class Resp2 extends Context.Tag("test/sortedsets/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer(config),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
-
-const sorted = (xs: ReadonlyArray<string>) => [...xs].sort()
 const byMember = (xs: ReadonlyArray<Command.ScoredMember>) => [...xs].sort((a, b) => a.member.localeCompare(b.member))
 const sm = (member: string, score: number): Command.ScoredMember => ({ member, score })
-
-const errorTag = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? r.left._tag : "success"))
-
-/** `blocked_clients` of the master owning `key`, by its own `INFO clients`. */
-const blockedOn = (key: string) =>
-  Effect.gen(function*() {
-    const fixture = yield* RedisClusterFixture.RedisClusterFixture
-    const owner = yield* fixture.masterOf(Slot.slot(key))
-    const info = yield* fixture.command(owner.port, "INFO", "clients")
-    const text = typeof info === "string" ? info : info instanceof Uint8Array ? new TextDecoder().decode(info) : String(info)
-    return Number(/blocked_clients:(\d+)/.exec(text)?.[1] ?? -1)
-  })
-
-const waitBlocked = (key: string, n: number) =>
-  waitUntil(`${n} client(s) blocked on the owner of ${key}`, Effect.map(blockedOn(key), (b) => b === n || `blocked_clients:${b}`))
 
 /** A deterministic run of sorted-set commands; both protocols must decode it identically. */
 const scenario = (redis: RedisCluster.RedisCluster) =>
@@ -123,8 +89,8 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("sorted set com
       expect(yield* redis.zaddIncr(k, "absent", 2, { xx: true })).toEqual(Option.none())
       expect(yield* redis.zaddIncr(k, "a", -10, { gt: true })).toEqual(Option.none())
       expect(yield* redis.zaddIncr(k, "a", -1, { lt: true })).toEqual(Option.some(4))
-      expect(yield* errorTag(redis.zadd(k, { a: 1 }, { nx: true, xx: true }))).toBe("ReplyError")
-      expect(yield* errorTag(redis.zaddIncr(k, "inf", -Infinity))).toBe("ReplyError") // inf + -inf is NaN
+      expect(yield* tagOf(redis.zadd(k, { a: 1 }, { nx: true, xx: true }))).toBe("ReplyError")
+      expect(yield* tagOf(redis.zaddIncr(k, "inf", -Infinity))).toBe("ReplyError") // inf + -inf is NaN
       expect(Command.zadd("k", { m: 1 }, { xx: true, gt: true, ch: true }).args).toEqual(["ZADD", "k", "XX", "GT", "CH", 1, "m"])
       expect(Command.zaddIncr("k", "m", 2, { nx: true }).args).toEqual(["ZADD", "k", "NX", "INCR", 2, "m"])
     }))
@@ -181,7 +147,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("sorted set com
       expect(yield* redis.zrangebyscore("z:missing", "-inf", "+inf")).toEqual([])
       expect(yield* redis.zlexcount("z:missing", "-", "+")).toBe(0)
       // A bad bound is the server's error, typed.
-      expect(yield* errorTag(redis.zrangebylex(lex, "b", "+"))).toBe("ReplyError")
+      expect(yield* tagOf(redis.zrangebylex(lex, "b", "+"))).toBe("ReplyError")
       expect(Command.zrange("k", 0, 5, { by: "SCORE", rev: true, limit: { offset: 1, count: 2 } }).args).toEqual(
         ["ZRANGE", "k", 0, 5, "BYSCORE", "REV", "LIMIT", 1, 2]
       )
@@ -267,11 +233,11 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("sorted set com
       expect(yield* redis.zcard(dst)).toBe(0)
       // Real commands: keys in different slots fail with CrossSlotError before sending.
       expect(Slot.slot("z:x")).not.toBe(Slot.slot("z:y"))
-      expect(yield* errorTag(redis.zunion(["z:x", "z:y"]))).toBe("CrossSlotError")
-      expect(yield* errorTag(redis.zunionstore("z:x", ["z:y"]))).toBe("CrossSlotError")
-      expect(yield* errorTag(redis.zrangestore("z:x", "z:y", 0, -1))).toBe("CrossSlotError")
-      expect(yield* errorTag(redis.zdiff("z:x", "z:y"))).toBe("CrossSlotError")
-      expect(yield* errorTag(redis.bzpopmin(["z:x", "z:y"], 0))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.zunion(["z:x", "z:y"]))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.zunionstore("z:x", ["z:y"]))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.zrangestore("z:x", "z:y", 0, -1))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.zdiff("z:x", "z:y"))).toBe("CrossSlotError")
+      expect(yield* tagOf(redis.bzpopmin(["z:x", "z:y"], 0))).toBe("CrossSlotError")
       expect(Command.zinterstore("d", ["a", "b"], { weights: [1, 2], aggregate: "MAX" }).args).toEqual(
         ["ZINTERSTORE", "d", 2, "a", "b", "WEIGHTS", 1, 2, "AGGREGATE", "MAX"]
       )
@@ -393,13 +359,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("sorted set com
 
   it.effect("RESP2 decodes every reply exactly as RESP3 (scores, infinities, pairs, blocking pops)", () =>
     Effect.gen(function*() {
-      const resp2Client = yield* Resp2
-      // The second client really speaks RESP2, the first RESP3.
-      expect(String(yield* resp2Client.execute(Command.raw(["CLIENT", "INFO"])))).toContain("resp=2")
-      expect(String(yield* (yield* RedisCluster.RedisCluster).execute(Command.raw(["CLIENT", "INFO"])))).toContain("resp=3")
-      const resp3 = yield* scenario(yield* RedisCluster.RedisCluster)
-      const resp2 = yield* scenario(resp2Client)
-      expect(resp2).toEqual(resp3)
+      const resp3 = yield* sameOnBothProtocols(scenario)
       expect(resp3.zadd).toBe(4)
       expect(resp3.zaddIncr).toEqual([Option.some(2), Option.none()])
       expect(resp3.zincrby).toBe(1.75)

@@ -1,31 +1,9 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
-import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Context, Effect, Either, Fiber, Layer, Option } from "effect"
+import { Effect, Fiber, Option } from "effect"
+import { commandEnv, errorOf, Resp2, same, tagOf } from "../helpers/commandEnv.js"
 
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
-
-/** A second client on the same cluster speaking RESP2. */
-class Resp2 extends Context.Tag("test/streams/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer(config),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
-
-const tagOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? (r.left as { _tag?: string })._tag : "success"))
-
-const errorOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? (r.left as { _tag?: string; message?: string }) : undefined))
+const Env = commandEnv()
 
 // Live clock: the BLOCK test sleeps (inside `layer`, `it.live` would not get the layer's services).
 layer(Env, { timeout: "60 seconds", excludeTestServices: true })("stream commands", (it) => {
@@ -287,13 +265,6 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("stream command
       yield* resp2.xreadgroup("g", "bob", { [k]: ">" }, { count: 1 })
       yield* redis.xgroupCreate("{st:p}empty", "g", "$", { mkstream: true })
 
-      const same = <A>(f: (r: RedisCluster.RedisCluster) => Effect.Effect<A, unknown>) =>
-        Effect.gen(function*() {
-          const three = yield* f(redis)
-          const two = yield* f(resp2)
-          expect(two).toEqual(three)
-          return three
-        })
       expect((yield* same((r) => r.xrange(k, "-", "+"))).length).toBe(4)
       yield* same((r) => r.xrevrange(k, "+", "-", { count: 2 }))
       expect((yield* same((r) => r.xread({ [k]: "0", "{st:p}b": "0" }))).length).toBe(2)

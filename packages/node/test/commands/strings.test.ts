@@ -1,28 +1,9 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
-import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Context, Effect, Either, Layer, Option } from "effect"
+import { Effect, Either, Option } from "effect"
+import { commandEnv, onBoth, tagOf } from "../helpers/commandEnv.js"
 
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
-
-/** A second client on the same cluster speaking RESP2. */
-class Resp2 extends Context.Tag("test/strings/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer(config),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
-
-const tagOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? (r.left as { _tag?: string })._tag : "success"))
+const Env = commandEnv()
 
 // Live clock: a transient CLUSTERDOWN/TRYAGAIN retry sleeps, which would never end on a TestClock.
 layer(Env, { timeout: "60 seconds", excludeTestServices: true })("string commands", (it) => {
@@ -153,8 +134,6 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("string command
 
   it.effect("RESP2 decodes to the same values", () =>
     Effect.gen(function*() {
-      const redis = yield* RedisCluster.RedisCluster
-      const resp2 = yield* Resp2
       const run = (c: RedisCluster.RedisCluster, p: string) =>
         Effect.gen(function*() {
           const k = (s: string) => `{r2${p}}${s}`
@@ -178,8 +157,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("string command
             yield* c.lcsIdx(k("m1"), k("m2"), { minMatchLen: 3 })
           ] as const
         })
-      const three = yield* run(redis, "3")
-      const two = yield* run(resp2, "2")
+      const { three, two } = yield* onBoth(run)
       expect(two).toEqual(three)
       expect(three[5]).toBe(2.5)
       expect(three[15].length).toBe(6)
