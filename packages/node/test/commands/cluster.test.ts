@@ -1,41 +1,14 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture, RedisServer } from "@keyslot/test-utils"
 // Bus ports for the stand-alone cluster nodes below: reserved like the fixture's own (below the ephemeral range).
 import { reservePorts } from "@keyslot/test-utils/internal/ports"
-import { Context, Effect, Either, Layer, Option } from "effect"
+import { commandEnv, failureOf, nodePart, Resp2 } from "../helpers/commandEnv.js"
+import { Effect, Either, Option } from "effect"
 
 // Replicas make CLUSTER REPLICAS, ROLE of a replica and WAIT testable.
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 })
+const Env = commandEnv({ replicasPerMaster: 1 })
 
-/** A second client on the same cluster speaking RESP2. */
-class Resp2 extends Context.Tag("test/cluster/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer(config),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
-
-/**
- * `executeOn` with a fanned-out command answers with that node's part (the per-node decoder's
- * value), though its static type is the merged record's: this re-types it.
- */
-const nodePart = <A>(
-  redis: RedisCluster.RedisCluster,
-  node: { readonly host: string; readonly port: number },
-  command: Command.Command<Readonly<Record<string, A>>>
-) => redis.executeOn(node, command as Command.Command<unknown>) as Effect.Effect<A, unknown>
-
-const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? (r.left as { _tag?: string; reason?: string; message?: string }) : undefined))
 
 /** Polls `effect` until `done` holds (every 50 ms, up to `timeoutMs`); the last value. */
 const until = <A, E, R>(effect: Effect.Effect<A, E, R>, done: (a: A) => boolean, timeoutMs = 10_000) =>
@@ -69,7 +42,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("cluster comman
     Effect.gen(function*() {
       const redis = yield* RedisCluster.RedisCluster
       for (const [effect, reason] of [[redis.asking(), "ASK redirect"], [redis.readonly(), "readFrom"], [redis.readwrite(), "readFrom"]] as const) {
-        const error = yield* failure(effect)
+        const error = yield* failureOf(effect)
         expect(error?._tag).toBe("UnsupportedCommandError")
         expect(error?.reason).toContain(reason)
       }
@@ -94,7 +67,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("cluster comman
       expect(Either.isLeft(refused) && refused.left._tag).toBe("UnsupportedCommandError")
       // Sent to a master on purpose, the server itself refuses: only replicas fail over.
       const master = redis.topology.current().shards[0]!.master
-      const onMaster = yield* failure(redis.executeOn(master, Command.clusterFailover()))
+      const onMaster = yield* failureOf(redis.executeOn(master, Command.clusterFailover()))
       expect(onMaster?._tag).toBe("ReplyError")
       expect(onMaster?.message).toContain("replica")
       expect(Command.clusterSetslot(7, { importing: "abc" }).args).toEqual(["CLUSTER", "SETSLOT", 7, "IMPORTING", "abc"])
@@ -127,7 +100,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("cluster comman
       const empty = Slot.slot("{nothing-here}")
       expect(yield* redis.clusterCountkeysinslot(empty)).toBe(0)
       expect(yield* redis.clusterGetkeysinslot(empty, 10)).toEqual([])
-      expect((yield* failure(redis.clusterCountkeysinslot(20000)))?._tag).toBe("ReplyError")
+      expect((yield* failureOf(redis.clusterCountkeysinslot(20000)))?._tag).toBe("ReplyError")
     }))
 
   it.effect("MYID and LINKS by node; REPLICAS/SLAVES, COUNT-FAILURE-REPORTS; SAVECONFIG", () =>
@@ -176,7 +149,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("cluster comman
         })
         expect(list[0]!.flags).toContain("slave")
       }
-      expect((yield* failure(redis.clusterReplicas("0000000000000000000000000000000000000000")))?._tag).toBe("ReplyError")
+      expect((yield* failureOf(redis.clusterReplicas("0000000000000000000000000000000000000000")))?._tag).toBe("ReplyError")
       expect(yield* redis.clusterCountFailureReports(master.id)).toBe(0)
       yield* redis.clusterSaveconfig()
     }))
@@ -229,7 +202,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("cluster comman
       yield* on(a, Command.clusterDelslots(2))
       yield* on(a, Command.clusterDelslotsrange([150, 199]))
       expect((yield* info(a))["cluster_slots_assigned"]).toBe("53")
-      expect((yield* failure(on(a, Command.clusterAddslots(1))))?.message).toContain("busy")
+      expect((yield* failureOf(on(a, Command.clusterAddslots(1))))?.message).toContain("busy")
       yield* on(a, Command.clusterFlushslots())
       expect((yield* info(a))["cluster_slots_assigned"]).toBe("0")
       yield* on(a, Command.clusterAddslotsrange([0, 99]))

@@ -1,38 +1,12 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Context, Effect, Either, Fiber, Layer, Option } from "effect"
+import { commandEnv, failureOf, nodePart, Resp2 } from "../helpers/commandEnv.js"
+import { Effect, Either, Fiber, Option } from "effect"
 
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
+// The RESP2 client has no client name.
+const Env = commandEnv({}, { main: { clientName: "ks-main" } })
 
-/** A second client on the same cluster speaking RESP2, without a client name. */
-class Resp2 extends Context.Tag("test/connection/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer({ ...config, clientName: "ks-main" }),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
-
-/**
- * `executeOn` with a fanned-out command answers with that node's part (the per-node decoder's
- * value), though its static type is the merged record's: this re-types it.
- */
-const nodePart = <A>(
-  redis: RedisCluster.RedisCluster,
-  node: { readonly host: string; readonly port: number },
-  command: Command.Command<Readonly<Record<string, A>>>
-) => redis.executeOn(node, command as Command.Command<unknown>) as Effect.Effect<A, unknown>
-
-const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? (r.left as { _tag?: string; reason?: string; message?: string }) : undefined))
 
 // Live clock: some tests sleep (inside `layer`, `it.live` would not get the layer's services).
 layer(Env, { timeout: "60 seconds", excludeTestServices: true })("connection commands", (it) => {
@@ -52,7 +26,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("connection com
         [redis.clientNoEvict(true), "connection state"]
       ] as const
       for (const [effect, reason] of refused) {
-        const error = yield* failure(effect)
+        const error = yield* failureOf(effect)
         expect(error?._tag).toBe("UnsupportedCommandError")
         expect(error?.reason).toContain(reason)
       }

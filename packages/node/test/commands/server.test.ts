@@ -1,38 +1,11 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Context, Effect, Either, Layer, Option } from "effect"
+import { commandEnv, failureOf, nodePart, Resp2 } from "../helpers/commandEnv.js"
+import { Effect, Either, Option } from "effect"
 
-const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0, serverArgs: ["--enable-module-command", "yes"] })
+const Env = commandEnv({ serverArgs: ["--enable-module-command", "yes"] }, { main: { clientName: "ks-srv" }, resp2: { clientName: "ks-srv" } })
 
-/** A second client on the same cluster speaking RESP2. */
-class Resp2 extends Context.Tag("test/server/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
-
-const Clients = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
-    const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds", clientName: "ks-srv" } as const
-    return Layer.merge(
-      NodeRedisCluster.layer(config),
-      Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
-    )
-  })
-)
-
-const Env = Clients.pipe(Layer.provideMerge(Fixture))
-
-/**
- * `executeOn` with a fanned-out command answers with that node's part (the per-node decoder's
- * value), though its static type is the merged record's: this re-types it.
- */
-const nodePart = <A>(
-  redis: RedisCluster.RedisCluster,
-  node: { readonly host: string; readonly port: number },
-  command: Command.Command<Readonly<Record<string, A>>>
-) => redis.executeOn(node, command as Command.Command<unknown>) as Effect.Effect<A, unknown>
-
-const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? (r.left as { _tag?: string; reason?: string; message?: string }) : undefined))
 
 const masterAddresses = Effect.map(
   Effect.flatMap(RedisClusterFixture.RedisClusterFixture, (f) => f.masters),
@@ -98,8 +71,8 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("server command
       expect(Object.values(yield* redis.aclLog()).flat()).toEqual([])
 
       // No aclfile configured: LOAD and SAVE fail on the nodes.
-      expect((yield* failure(redis.aclLoad()))?._tag).toBe("ReplyError")
-      expect((yield* failure(redis.aclSave()))?._tag).toBe("ReplyError")
+      expect((yield* failureOf(redis.aclLoad()))?._tag).toBe("ReplyError")
+      expect((yield* failureOf(redis.aclSave()))?._tag).toBe("ReplyError")
 
       expect(yield* redis.aclDeluser("srv:u1", "srv:nobody")).toBe(1)
       expect(yield* redis.aclDeluser("srv:u1")).toBe(0)
@@ -188,7 +161,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("server command
         expect(yield* fixture.command(m.port, "CONFIG", "GET", "slowlog-max-len")).toEqual(["slowlog-max-len", "200"])
       }
       expect(yield* redis.configGet("slowlog-max-len", "maxmemory-policy")).toEqual({ "slowlog-max-len": "200", "maxmemory-policy": "allkeys-lru" })
-      expect((yield* failure(redis.configSet({ "slowlog-max-len": "not-a-number" })))?._tag).toBe("ReplyError")
+      expect((yield* failureOf(redis.configSet({ "slowlog-max-len": "not-a-number" })))?._tag).toBe("ReplyError")
       yield* resp2.configSet({ "slowlog-max-len": 128, "maxmemory-policy": "noeviction" })
       expect(yield* redis.configGet("slowlog-max-len", "maxmemory-policy")).toEqual({ "slowlog-max-len": "128", "maxmemory-policy": "noeviction" })
 
@@ -200,7 +173,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("server command
         expect(stats["keyspace_hits"]).toBe("0")
       }
       // The fixture's nodes run without a config file.
-      const rewrite = yield* failure(redis.configRewrite())
+      const rewrite = yield* failureOf(redis.configRewrite())
       expect(rewrite?._tag).toBe("ReplyError")
       expect(rewrite?.message).toContain("config file")
       expect((yield* redis.configHelp())[0]).toContain("CONFIG <subcommand>")
@@ -310,7 +283,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("server command
       expect(history[0]![1]).toBeGreaterThanOrEqual(50)
       expect(yield* nodePart(redis, target, Command.latencyGraph("command"))).toContain("command")
       // Every node is asked; a node without samples of the event answers with an error.
-      expect((yield* failure(redis.latencyGraph("command")))?.message).toContain("No samples available")
+      expect((yield* failureOf(redis.latencyGraph("command")))?.message).toContain("No samples available")
       const doctor = yield* redis.latencyDoctor()
       expect(Object.keys(doctor)).toHaveLength(3)
       expect(doctor[target.address]).toContain("command")
@@ -370,12 +343,12 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("server command
       const resp2 = yield* Resp2
       expect(yield* redis.moduleList()).toEqual([])
       expect(yield* resp2.moduleList()).toEqual([])
-      const load = yield* failure(redis.moduleLoad("/nonexistent/module.so", "arg"))
+      const load = yield* failureOf(redis.moduleLoad("/nonexistent/module.so", "arg"))
       expect(load?._tag).toBe("ReplyError")
       expect(load?.message).toContain("Error loading the extension")
-      const loadex = yield* failure(redis.moduleLoadex("/nonexistent/module.so", { configs: { a: "1" }, args: ["x"] }))
+      const loadex = yield* failureOf(redis.moduleLoadex("/nonexistent/module.so", { configs: { a: "1" }, args: ["x"] }))
       expect(loadex?._tag).toBe("ReplyError")
-      const unload = yield* failure(redis.moduleUnload("nomodule"))
+      const unload = yield* failureOf(redis.moduleUnload("nomodule"))
       expect(unload?.message).toContain("no such module")
       expect(Command.moduleLoadex("/m.so", { configs: { a: "1", b: 2 }, args: ["x", 3] }).args).toEqual([
         "MODULE", "LOADEX", "/m.so", "CONFIG", "a", "1", "CONFIG", "b", 2, "ARGS", "x", 3
@@ -447,7 +420,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("server command
         [redis.restoreAsking(), "MIGRATE"]
       ] as const
       for (const [effect, reason] of refused) {
-        const error = yield* failure(effect)
+        const error = yield* failureOf(effect)
         expect(error?._tag).toBe("UnsupportedCommandError")
         expect(error?.reason).toContain(reason)
       }

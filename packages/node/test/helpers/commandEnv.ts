@@ -13,20 +13,43 @@ import { waitUntil } from "./cluster.js"
 /** A second client on the same cluster speaking RESP2. */
 export class Resp2 extends Context.Tag("test/commands/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
 
-/** The fixture (3 masters, no replicas; `options` add to that) with both clients, first contact node 0. */
-export const commandEnv = (options?: RedisClusterFixture.Options) => {
+/**
+ * The fixture (3 masters, no replicas; `options` add to that) with both clients, first contact
+ * node 0; `clients` adds options to the RESP3 (`main`) and RESP2 (`resp2`) client.
+ */
+export const commandEnv = (
+  options?: RedisClusterFixture.Options,
+  clients?: {
+    readonly main?: Partial<RedisCluster.RedisClusterConfig>
+    readonly resp2?: Partial<RedisCluster.RedisClusterConfig>
+  }
+) => {
   const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0, ...options })
   const Clients = Layer.unwrapEffect(
     Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
       const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
       return Layer.merge(
-        NodeRedisCluster.layer(config),
-        Layer.scoped(Resp2, RedisCluster.make({ ...config, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
+        NodeRedisCluster.layer({ ...config, ...clients?.main }),
+        Layer.scoped(Resp2, RedisCluster.make({ ...config, ...clients?.resp2, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
       )
     })
   )
   return Clients.pipe(Layer.provideMerge(Fixture))
 }
+
+/**
+ * `executeOn` with a fanned-out command answers with that node's part (the per-node decoder's
+ * value), though its static type is the merged record's: this re-types it.
+ */
+export const nodePart = <A>(
+  redis: RedisCluster.RedisCluster,
+  node: { readonly host: string; readonly port: number },
+  command: Command.Command<Readonly<Record<string, A>>>
+) => redis.executeOn(node, command as Command.Command<unknown>) as Effect.Effect<A, unknown>
+
+/** The failure (its tag, reason, message), or `undefined` on success. */
+export const failureOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? (r.left as { _tag?: string; reason?: string; message?: string }) : undefined))
 
 /** The failure's `_tag`, or `"success"`. */
 export const tagOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
