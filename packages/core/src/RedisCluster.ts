@@ -19,6 +19,7 @@ import * as Batch from "./internal/batch.js"
 import * as Blocking from "./internal/blocking.js"
 import * as Executor from "./internal/executor.js"
 import * as Observe from "./internal/observe.js"
+import * as NonAtomic from "./internal/nonatomic.js"
 import * as Pool from "./internal/pool.js"
 import * as PubSub from "./PubSub.js"
 import { Retries } from "./internal/retry.js"
@@ -119,6 +120,12 @@ export interface ClientMethods {
   readonly sscan: (key: Command.Arg, options?: Scan.KeyScanOptions) => Stream.Stream<string, ClusterError.RedisClusterError>
   /** A sorted set's members and scores as a Stream (`ZSCAN`). */
   readonly zscan: (key: Command.Arg, options?: Scan.KeyScanOptions) => Stream.Stream<{ readonly member: string; readonly score: number }, ClusterError.RedisClusterError>
+  /**
+   * redis-py-cluster's client-side emulations of multi-key commands across slots (rename, smove,
+   * sdiff/sinter/sunion and their store forms, rpoplpush, pfmerge, msetnx). NOT atomic: several
+   * commands in turn; when the keys share a slot, the real command is sent instead.
+   */
+  readonly nonAtomic: NonAtomic.NonAtomic
   /** The topology this client routes by. */
   readonly topology: Topology.ClusterTopologyService
 }
@@ -223,6 +230,7 @@ const build = (config: RedisClusterConfig) =>
       execute,
       executeOn: executor.executeOn,
       perNode: executor.perNode,
+      nonAtomic: NonAtomic.make(execute),
       topology
     }
     return { service, topology }
