@@ -2,7 +2,7 @@
  * keyslot benchmarks: every suite in one process, one after another.
  *
  *   pnpm bench                          # all suites, 3 s rounds
- *   pnpm bench --suite connection       # one suite
+ *   pnpm bench --suite connection       # one suite (connection | cluster | pipeline)
  *   pnpm bench --quick                  # CI smoke: 300 ms rounds
  *   pnpm bench --duration 5000 --rounds 3 --json results.json
  *
@@ -15,10 +15,11 @@ import * as os from "node:os"
 import { parseArgs } from "node:util"
 import * as ClusterSuite from "./clusterSuite.js"
 import * as ConnectionSuite from "./connectionSuite.js"
+import * as PipelineSuite from "./pipelineSuite.js"
 import type { WorkloadResult } from "./harness.js"
 import type { LoopStyle } from "./loops.js"
 
-const usage = `usage: pnpm bench [--suite connection|cluster|all] [--quick] [--duration ms] [--warmup ms]
+const usage = `usage: pnpm bench [--suite connection|cluster|pipeline|all] [--quick] [--duration ms] [--warmup ms]
                   [--rounds n] [--style gen|whileLoop|repeat] [--no-variants] [--json file]`
 
 const { values } = parseArgs({
@@ -53,7 +54,7 @@ const positiveInt = (name: string, text: string | undefined, fallback: number): 
 }
 
 const suite = values.suite
-if (suite !== "connection" && suite !== "cluster" && suite !== "all") fail(`unknown --suite ${suite}`)
+if (suite !== "connection" && suite !== "cluster" && suite !== "pipeline" && suite !== "all") fail(`unknown --suite ${suite}`)
 const style = values.style as LoopStyle
 if (style !== "gen" && style !== "whileLoop" && style !== "repeat") fail(`unknown --style ${values.style}`)
 
@@ -96,6 +97,9 @@ const program = Effect.gen(function*() {
       { ...settings, keys: 10_000, workers: 100, burst: 1000, primaryStyle: style },
       log
     )
+  }
+  if (suite === "pipeline" || suite === "all") {
+    results["pipeline"] = yield* PipelineSuite.run({ ...settings, keys: 10_000, sizes: [1000, 10_000] }, log)
   }
   if (values.json !== undefined) {
     fs.writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus.length, settings, results }, null, 2))
