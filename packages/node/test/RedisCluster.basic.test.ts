@@ -92,6 +92,20 @@ layer(Env, { timeout: "60 seconds" })("RedisCluster on a 3+3 cluster", (it) => {
       expect((yield* redis.clusterNodes()).trim().split("\n")).toHaveLength(6)
     }))
 
+  it.effect("any command's reply can be asked for as bytes", () =>
+    Effect.gen(function*() {
+      const redis = yield* RedisCluster.RedisCluster
+      const binary = new Uint8Array([0, 255, 1, 254, 13, 10])
+      yield* redis.set("bin:k", binary)
+      const value = yield* redis.execute(Command.get("bin:k").asBytes())
+      expect(value).toBeInstanceOf(Uint8Array)
+      expect(Array.from(value as Uint8Array)).toEqual(Array.from(binary))
+      yield* redis.hset("bin:h", { f: binary })
+      const all = yield* redis.execute(Command.hgetall("bin:h").asBytes())
+      const entries = all instanceof Map ? Array.from(all.values()) : (all as ReadonlyArray<unknown>).slice(1)
+      expect(Array.from(entries[0] as Uint8Array)).toEqual(Array.from(binary))
+    }))
+
   it.effect("reply errors are typed and name the command", () =>
     Effect.gen(function*() {
       const redis = yield* RedisCluster.RedisCluster

@@ -109,6 +109,19 @@ export class Command<out A> {
     )
   }
 
+  /**
+   * The same command with its reply as it came, strings as bytes (`Uint8Array`): for binary values
+   * behind any command. Commands sent to several nodes give each node's raw reply by address;
+   * per-slot splitting is not kept (keys in several slots then fail with `CrossSlotError`).
+   */
+  asBytes(): Command<Resp.RespValue> {
+    const fanout: FanOut<Resp.RespValue> | undefined = this.fanout === undefined ? undefined : {
+      decode: R.raw,
+      merge: (replies) => new Map(replies.map((r) => [r.address, r.value as Resp.RespValue]))
+    }
+    return new Command<Resp.RespValue>(this.name, this.args, this.keys, this.flags | BYTES, R.raw, this.route, undefined, fanout, this.unsupportedReason, this.blockMillis)
+  }
+
   /** `true` when the reply's strings are decoded as bytes. */
   get bytes(): boolean {
     return (this.flags & BYTES) !== 0
