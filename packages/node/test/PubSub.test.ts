@@ -353,8 +353,12 @@ layer(Fixture, { excludeTestServices: true, timeout: "60 seconds" })("PubSub whe
         channel.items.some((m) => Number(m.message) > seqAtKill + 5) && pattern.items.some((m) => Number(m.message) > seqAtKill + 5)), 10_000)
       yield* publisher.stop
       const seqs = channel.items.map((m) => Number(m.message))
-      expect(strictlyIncreasing(seqs)).toBe(true)
-      expect(strictlyIncreasing(pattern.items.map((m) => Number(m.message)))).toBe(true)
+      // Around the resubscription the old and the new node deliver from separate cluster-bus links,
+      // and Redis orders nothing across nodes: a message may arrive after a later one, never twice.
+      expect(noDuplicates(seqs).ok).toBe(true)
+      expect(noDuplicates(pattern.items.map((m) => Number(m.message))).ok).toBe(true)
+      // Away from the fault, order holds.
+      expect(strictlyIncreasing(seqs.filter((n) => n < seqAtKill - 20))).toBe(true)
       const firstAfter = channel.items.findIndex((m) => Number(m.message) > seqAtKill)
       const resumeMillis = channel.at[firstAfter]! - killedAt
       const received = new Set(seqs)
@@ -394,7 +398,9 @@ layer(Fixture, { excludeTestServices: true, timeout: "60 seconds" })("PubSub whe
           channel.items.some((m) => Number(m.message) > seqAtPause + 5) && pattern.items.some((m) => Number(m.message) > seqAtPause + 5)), 15_000)
       }).pipe(Effect.ensuring(Effect.ignore(fixture.resumeNode(victim))))
       yield* publisher.stop
-      expect(strictlyIncreasing(channel.items.map((m) => Number(m.message)))).toBe(true)
+      // As above: across the move to another node, no duplicates; before the fault, order.
+      expect(noDuplicates(channel.items.map((m) => Number(m.message))).ok).toBe(true)
+      expect(strictlyIncreasing(channel.items.map((m) => Number(m.message)).filter((n) => n < seqAtPause - 20))).toBe(true)
       const firstAfter = channel.items.findIndex((m) => Number(m.message) > seqAtPause)
       const resumeMillis = channel.at[firstAfter]! - pausedAt
       const lost = events.items.find((e): e is PubSub.Lost => e._tag === "Lost")

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { RedisCluster, Slot } from "@keyslot/core"
+import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
 import { Array as Arr, Effect, Layer, Option } from "effect"
@@ -119,8 +119,9 @@ describe("RedisCluster under failover", () => {
       yield* Effect.forEach(keys, (k) => redis.set(k, k), { concurrency: 20, discard: true })
       const replicas = yield* fixture.replicas
       const masters = yield* fixture.masters
-      // Replication is asynchronous: wait until every replica has every key.
-      for (const m of masters) yield* fixture.command(m.port, "WAIT", "1", "2000")
+      // Replication is asynchronous: wait until every replica has every key (WAIT on the client's
+      // own connection to each master, the one that carried the writes).
+      for (const m of masters) expect(yield* redis.executeOn({ host: m.host, port: m.port }, Command.wait(1, 5000))).toBe(1)
       const stat = (port: number) => Effect.map(fixture.command(port, "INFO", "commandstats"), (r) => commandStat(infoText(r), "get"))
       const replicaBefore = yield* Effect.forEach(replicas, (r) => stat(r.port))
       const masterBefore = yield* Effect.forEach(masters, (m) => stat(m.port))

@@ -33,7 +33,10 @@ describe("scan streams", () => {
       Effect.gen(function*() {
         const keys = Arr.range(0, 5_999).map((i) => `f:${i}`)
         yield* redis.pipeline(keys.map((k) => Command.set(k, "1")))
-        for (const m of yield* fixture.masters) yield* fixture.command(m.port, "WAIT", "1", "2000")
+        // WAIT on the client's own connection to each master: the one that carried the writes.
+        for (const m of yield* fixture.masters) {
+          expect(yield* redis.executeOn({ host: m.host, port: m.port }, Command.wait(1, 5000))).toBe(1)
+        }
         const victim = (yield* fixture.masters)[1]!
         let pulled = 0
         const seen = yield* redis.scan({ count: 100 }).pipe(
