@@ -67,7 +67,7 @@ export type ClusterSetslotAction =
 // ---------------------------------------------------------------------------------------------
 // Helpers (module-private)
 
-const strings = (v: Resp.RespValue): ReadonlyArray<string> | ReplyShape => R.arrayOf(v, R.string)
+const strings = R.strings
 
 const num = (s: string | undefined): number => {
   const n = Number(s)
@@ -109,17 +109,7 @@ const field = (m: ReadonlyMap<string, Resp.RespValue>, name: string, whole: Resp
   return v === undefined ? new ReplyShape(`a field "${name}"`, whole) : v
 }
 
-const fieldMap = (v: Resp.RespValue): ReadonlyMap<string, Resp.RespValue> | ReplyShape => {
-  const ps = R.pairs(v)
-  if (ps instanceof ReplyShape) return ps
-  const out = new Map<string, Resp.RespValue>()
-  for (const [k, value] of ps) {
-    const name = R.string(k)
-    if (name instanceof ReplyShape) return name
-    out.set(name, value)
-  }
-  return out
-}
+const fieldMap = R.fieldMap
 
 const link = (v: Resp.RespValue): ClusterLink | ReplyShape => {
   const m = fieldMap(v)

@@ -130,7 +130,7 @@ const clientInfoReply = (v: Resp.RespValue): ClientInfo | ReplyShape => {
   return lines.length === 1 ? lines[0]! : new ReplyShape("one client line", v)
 }
 
-const strings = (v: Resp.RespValue): ReadonlyArray<string> | ReplyShape => R.arrayOf(v, R.string)
+const strings = R.strings
 
 const trackingInfo = (v: Resp.RespValue): ClientTrackingInfo | ReplyShape => {
   const ps = R.pairs(v)

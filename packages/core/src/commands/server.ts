@@ -199,19 +199,9 @@ export type ByNode<A> = Readonly<Record<string, A>>
 // ---------------------------------------------------------------------------------------------
 // Decoder helpers (module-private)
 
-const strings = (v: Resp.RespValue): ReadonlyArray<string> | ReplyShape => R.arrayOf(v, R.string)
+const strings = R.strings
 
-const fieldMap = (v: Resp.RespValue): ReadonlyMap<string, Resp.RespValue> | ReplyShape => {
-  const ps = R.pairs(v)
-  if (ps instanceof ReplyShape) return ps
-  const out = new Map<string, Resp.RespValue>()
-  for (const [k, value] of ps) {
-    const name = R.string(k)
-    if (name instanceof ReplyShape) return name
-    out.set(name, value)
-  }
-  return out
-}
+const fieldMap = R.fieldMap
 
 /** Reads fields of one map reply, remembering the first failure instead of throwing. */
 class Fields {

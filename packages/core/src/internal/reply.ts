@@ -231,6 +231,19 @@ export const record = (v: Resp.RespValue): Record<string, string> | ReplyShape =
   return out
 }
 
+/** A RESP3 map or a RESP2 flat `[name, value, ...]` array as a map by field name (names must be strings). */
+export const fieldMap = (v: Resp.RespValue): ReadonlyMap<string, Resp.RespValue> | ReplyShape => {
+  const ps = pairs(v)
+  if (ps instanceof ReplyShape) return ps
+  const map = new Map<string, Resp.RespValue>()
+  for (const [k, val] of ps) {
+    const name = string(k)
+    if (name instanceof ReplyShape) return name
+    map.set(name, val)
+  }
+  return map
+}
+
 /** Reads named fields of a reply map; the first failure is kept and the whole reply is bad. */
 export class Fields {
   failure: ReplyShape | undefined = undefined
@@ -238,15 +251,8 @@ export class Fields {
 
   /** The fields of a RESP3 map or a RESP2 flat `[name, value, ...]` array. */
   static of(v: Resp.RespValue): Fields | ReplyShape {
-    const ps = pairs(v)
-    if (ps instanceof ReplyShape) return ps
-    const map = new Map<string, Resp.RespValue>()
-    for (const [k, val] of ps) {
-      const name = string(k)
-      if (name instanceof ReplyShape) return name
-      map.set(name, val)
-    }
-    return new Fields(map, v)
+    const map = fieldMap(v)
+    return map instanceof ReplyShape ? map : new Fields(map, v)
   }
 
   /** A required field (its value is only meaningful while `failure` is undefined). */
