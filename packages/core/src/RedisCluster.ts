@@ -189,7 +189,13 @@ const build = (config: RedisClusterConfig) =>
       onRefresh: resolved.metrics ? Observe.countRefresh : undefined
     })
     const retry = RetryPolicy.resolve(resolved.clusterDownRetryAttempts, resolved.retry)
-    const executor = Executor.make(pool, blocking, topology, {
+    const batch = Batch.make(pool, topology, {
+      picker: new NodePicker(resolved.readFrom),
+      maxRedirects: resolved.maxRedirects,
+      commandTimeoutMillis: resolved.commandTimeoutMillis,
+      retry
+    })
+    const executor = Executor.make(pool, blocking, topology, batch.run, {
       readFrom: resolved.readFrom,
       maxRedirects: resolved.maxRedirects,
       commandTimeoutMillis: resolved.commandTimeoutMillis,
@@ -198,12 +204,6 @@ const build = (config: RedisClusterConfig) =>
       onRedirect: resolved.metrics ? Observe.countRedirect : undefined
     })
     const execute = Observe.instrument(executor.execute, resolved)
-    const batch = Batch.make(pool, topology, {
-      picker: new NodePicker(resolved.readFrom),
-      maxRedirects: resolved.maxRedirects,
-      commandTimeoutMillis: resolved.commandTimeoutMillis,
-      retry
-    })
     const scans = Scan.make({
       topology,
       execute,

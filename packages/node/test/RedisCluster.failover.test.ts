@@ -65,6 +65,39 @@ describe("RedisCluster under failover", () => {
       for (const key of keys.slice(0, 5)) expect(Option.isSome(yield* redis.get(key))).toBe(true)
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
 
+  it.scopedLive("commands sent to every master or split per slot ride out a master SIGKILL: DBSIZE, KEYS and MGET answer in full", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      const provide = yield* client()
+      const redis = yield* provide(RedisCluster.RedisCluster)
+      const keys = Array.from({ length: 300 }, (_, i) => `fan:${i}`)
+      yield* redis.mset(Object.fromEntries(keys.map((k) => [k, `v:${k}`])))
+      const masters = yield* fixture.masters
+      // Replicated before the kill, so the promoted replica holds every key.
+      for (const m of masters) expect(yield* redis.executeOn({ host: m.host, port: m.port }, Command.wait(1, 5000))).toBe(1)
+      yield* fixture.killNode(masters[0]!.port)
+      // Issued at once: the dead master's parts are retried on its promoted replica.
+      const [size, found, values] = yield* Effect.all([redis.dbsize(), redis.keys("fan:*"), redis.mget(keys)], { concurrency: "unbounded" })
+      expect(size).toBe(300)
+      expect([...found].sort()).toEqual([...keys].sort())
+      expect(values).toEqual(keys.map((k) => Option.some(`v:${k}`)))
+      // The merged count is one reply per serving master, not one per part sent.
+      expect(yield* redis.dbsize()).toBe(300)
+    }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
+
+  it.scopedLive("a command sent to every node does not wait for a replica that died: CLUSTER MYID answers for the nodes left", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      const provide = yield* client()
+      const redis = yield* provide(RedisCluster.RedisCluster)
+      expect(Object.keys(yield* redis.clusterMyid())).toHaveLength(6)
+      const victim = (yield* fixture.replicas)[0]!
+      yield* fixture.killNode(victim.port)
+      const ids = yield* redis.clusterMyid()
+      expect(Object.keys(ids)).toHaveLength(5)
+      expect(Object.keys(ids)).not.toContain(`${victim.host}:${victim.port}`)
+    }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
+
   it.scopedLive("manual failover under load loses nothing; the old master restarted rejoins and serves replica reads", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture

@@ -42,17 +42,30 @@ export interface BatchOptions {
 
 type Failure = ClusterError.RedisClusterError
 
+/**
+ * How a part finds its node: by its slot (`slot`, readFrom applies), by its slot's master only
+ * (`master`: a fanned-out command's part for one shard, so after a failover it goes to the new
+ * master), or at one fixed node (`node`: a part of a command sent to every node).
+ */
+type Placement = "slot" | "master" | "node"
+
+/** A fanned-out part whose node left the cluster before it could answer: not waited for. */
+const SKIPPED: unique symbol = Symbol("keyslot/batch/skipped")
+
 /** One wire command of a pipeline entry. */
 class Part {
   target: Endpoint | undefined
   asking = false
   hops = 0
+  /** The node the part was last sent to. */
+  sentTo: Endpoint | undefined = undefined
   result: Exit.Exit<unknown, Failure> | undefined = undefined
   constructor(
     readonly command: Command<unknown>,
     readonly slot: number,
     readonly decode: Decoder<unknown>,
-    target: Endpoint | undefined
+    target: Endpoint | undefined,
+    readonly placement: Placement = "slot"
   ) {
     this.target = target
   }
@@ -93,6 +106,10 @@ const shapeError = (command: Command<unknown>, node: Endpoint | undefined, shape
 export const make = (pool: ConnectionPool, topology: ClusterTopologyService, options: BatchOptions) => {
   const window = options.windowSize ?? 4096
 
+  const servingShards = () => topology.current().shards.filter((s) => s.ranges.length > 0)
+  /** The nodes a command for every node goes to: serving masters and their healthy replicas. */
+  const everyNode = (): ReadonlyArray<Endpoint> => servingShards().flatMap((s) => [s.master, ...s.readReplicas])
+
   /** Splits commands into parts; refuses what cannot be pipelined before anything is sent. */
   const plan = (commands: ReadonlyArray<Command<unknown>>): Either.Either<ReadonlyArray<Entry>, Failure> => {
     const entries: Array<Entry> = []
@@ -107,13 +124,24 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       }
       if (command.route === "masters" || command.route === "nodes") {
         const fanout = command.fanout!
-        const shards = topology.current().shards.filter((s) => s.ranges.length > 0)
-        const targets = command.route === "masters" ? shards.map((s) => s.master) : shards.flatMap((s) => [s.master, ...s.readReplicas])
         entries.push({
           command,
-          parts: targets.map((t) => new Part(command, -1, fanout.decode, t)),
-          combine: (values, parts) =>
-            fanout.merge(values.map((value, j): NodeReply<unknown> => ({ address: addressOf(parts[j]!.target!), value })))
+          parts: command.route === "masters"
+            ? servingShards().map((s) => new Part(command, s.ranges[0]![0], fanout.decode, undefined, "master"))
+            : everyNode().map((n) => new Part(command, -1, fanout.decode, n, "node")),
+          combine: (values, parts) => {
+            // One reply per node: after a failover two shards' parts can land on the same master.
+            const replies: Array<NodeReply<unknown>> = []
+            const seen = new Set<string>()
+            for (let j = 0; j < values.length; j++) {
+              if (values[j] === SKIPPED) continue
+              const address = addressOf(parts[j]!.sentTo!)
+              if (seen.has(address)) continue
+              seen.add(address)
+              replies.push({ address, value: values[j] })
+            }
+            return fanout.merge(replies)
+          }
         })
         continue
       }
@@ -142,7 +170,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
     const snapshot = topology.current()
     const shard = part.slot === -1 ? options.picker.anyShard(snapshot) : snapshot.slots[part.slot]
     if (shard === undefined) return new ClusterError.SlotNotCoveredError({ slot: part.slot, command: part.command.name })
-    return options.picker.pick(shard, snapshot, part.command.readOnly)
+    return part.placement === "master" ? shard.master : options.picker.pick(shard, snapshot, part.command.readOnly)
   }
 
   /** Sends one node's parts in windows; records each part's raw outcome. */
@@ -182,6 +210,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
           p.result = Exit.fail(node)
           continue
         }
+        p.sentTo = node
         const address = addressOf(node)
         let group = groups.get(address)
         if (group === undefined) groups.set(address, group = { node, parts: [] })
@@ -189,6 +218,17 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       }
       return Effect.forEach(groups.values(), (g) => sendGroup(g.node, g.parts, timeout), { concurrency: "unbounded", discard: true })
     })
+
+  /** A part sent to every node need not wait for a node that has left the cluster (after a refresh). */
+  const dropDeparted = (parts: ReadonlyArray<Part>): ReadonlyArray<Part> => {
+    if (!parts.some((p) => p.placement === "node")) return parts
+    const serving = new Set(everyNode().map(addressOf))
+    return parts.filter((p) => {
+      if (p.placement !== "node" || serving.has(addressOf(p.target!))) return true
+      p.result = Exit.succeed(SKIPPED)
+      return false
+    })
+  }
 
   /** Runs rounds until every part has a final outcome. */
   const runParts = (all: ReadonlyArray<Part>) =>
@@ -198,6 +238,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       let pending: ReadonlyArray<Part> = all
       let remaining: number | undefined = undefined
       while (pending.length > 0) {
+        if (pending !== all) pending = dropDeparted(pending)
         yield* round(pending, remaining)
         const again: Array<Part> = []
         const waits = new Map<RetryKind, Failure>()
@@ -226,7 +267,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
             }
           } else {
             waits.set(kind as RetryKind, error)
-            p.target = p.slot === -1 ? p.target : undefined
+            p.target = p.placement === "node" || p.slot === -1 ? p.target : undefined
             p.asking = false
             if (kind === "reconnect" || kind === "clusterDown") refresh = true
           }
@@ -248,6 +289,20 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       }
     })
 
+  /** An entry's value from its parts' outcomes, or the first failed part's error. */
+  const outcome = (entry: Entry): Either.Either<unknown, Failure> => {
+    const values: Array<unknown> = []
+    for (const p of entry.parts) {
+      const exit = p.result!
+      if (Exit.isFailure(exit)) {
+        return Either.left(exit.cause._tag === "Fail" ? exit.cause.error : new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" }))
+      }
+      values.push(exit.value)
+    }
+    const combined = entry.combine(values, entry.parts)
+    return combined instanceof ReplyShape ? Either.left(shapeError(entry.command, undefined, combined)) : Either.right(combined)
+  }
+
   /** Every command's outcome, in input order. */
   const settle = (commands: ReadonlyArray<Command<unknown>>): Effect.Effect<ReadonlyArray<Either.Either<unknown, Failure>>, Failure> =>
     Effect.gen(function*() {
@@ -255,21 +310,19 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       if (Either.isLeft(planned)) return yield* Effect.fail(planned.left)
       const entries = planned.right
       yield* runParts(entries.flatMap((e) => e.parts))
-      return entries.map((entry, i): Either.Either<unknown, Failure> => {
-        const values: Array<unknown> = []
-        for (const p of entry.parts) {
-          const exit = p.result!
-          if (Exit.isFailure(exit)) {
-            const error = exit.cause._tag === "Fail" ? exit.cause.error : new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" })
-            return Either.left(ClusterError.atIndex(error, i))
-          }
-          values.push(exit.value)
-        }
-        const combined = entry.combine(values, entry.parts)
-        return combined instanceof ReplyShape
-          ? Either.left(ClusterError.atIndex(shapeError(entry.command, undefined, combined), i))
-          : Either.right(combined)
-      })
+      return entries.map((entry, i) => Either.mapLeft(outcome(entry), (error) => ClusterError.atIndex(error, i)))
+    })
+
+  /**
+   * One command that becomes several wire commands (split per slot, or sent to several nodes):
+   * its parts go out like a pipeline's, one batch per node, and it fails as the command itself.
+   */
+  const run = <A>(command: Command<A>): Effect.Effect<A, Failure> =>
+    Effect.suspend(() => {
+      const planned = plan([command as Command<unknown>])
+      if (Either.isLeft(planned)) return Effect.fail(planned.left)
+      const entry = planned.right[0]!
+      return Effect.flatMap(runParts(entry.parts), () => outcome(entry) as Either.Either<A, Failure>)
     })
 
   /** The results in order, or the first failed command's error (after every command finished). */
@@ -438,5 +491,5 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       }
     })
 
-  return { pipeline, settle, transaction, transactionSlot, execOn }
+  return { pipeline, settle, run, transaction, transactionSlot, execOn }
 }

@@ -122,6 +122,11 @@ export class Command<out A> {
     return new Command<Resp.RespValue>(this.name, this.args, this.keys, this.flags | BYTES, R.raw, this.route, undefined, fanout, this.unsupportedReason, this.blockMillis)
   }
 
+  /** The same fanned-out command with other per-node decoding and merging. */
+  withFanOut<B>(fanout: FanOut<B>): Command<B> {
+    return new Command<B>(this.name, this.args, this.keys, this.flags, this.decode as Decoder<never>, this.route, undefined, fanout, this.unsupportedReason, this.blockMillis)
+  }
+
   /** `true` when the reply's strings are decoded as bytes. */
   get bytes(): boolean {
     return (this.flags & BYTES) !== 0

@@ -19,7 +19,7 @@ import type { ReadFrom } from "../ClusterConfig.js"
 import type { ClusterTopologyService } from "../Topology.js"
 import type { BlockingPool } from "./blocking.js"
 import { BLOCKING, BYTES } from "./command.js"
-import type { Command, NodeReply, Split } from "./command.js"
+import type { Command, NodeReply } from "./command.js"
 import { addressOf } from "./pool.js"
 import type { ConnectionPool } from "./pool.js"
 import { ReplyShape } from "./reply.js"
@@ -66,6 +66,8 @@ export const make = (
   pool: ConnectionPool,
   blocking: BlockingPool,
   topology: ClusterTopologyService,
+  /** Runs a command that becomes several wire commands (per-slot split, fan-out) as one batch. */
+  runBatched: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>,
   options: ExecutorOptions
 ): Executor => {
   const picker = new NodePicker(options.readFrom)
@@ -198,18 +200,6 @@ export const make = (
     }
   }
 
-  const split = <A>(command: Command<A>, how: Split<A>, multi: MultiSlot): Effect.Effect<A, ClusterError.RedisClusterError> =>
-    Effect.map(
-      Effect.forEach(multi.groups, (group) => execute(how.part(group)), { concurrency: "unbounded" }),
-      (results) => how.merge(results, multi.groups, command.keys.length)
-    )
-
-  /** The nodes a fanned-out command goes to: serving masters, or every healthy node. */
-  const fanoutTargets = (target: "masters" | "nodes"): ReadonlyArray<Endpoint> => {
-    const shards = topology.current().shards.filter((s) => s.ranges.length > 0)
-    return target === "masters" ? shards.map((s) => s.master) : shards.flatMap((s) => [s.master, ...s.readReplicas])
-  }
-
   const sendDecoded = <B>(
     command: Command<unknown>,
     node: Endpoint,
@@ -222,17 +212,13 @@ export const make = (
         : Effect.succeed(b)
     })
 
-  /** Every target's decoded reply, by address (a node's failure fails the whole command). */
+  /** Every target's decoded reply, by address, unmerged. */
   const perNode = (command: Command<unknown>): Effect.Effect<ReadonlyArray<NodeReply<unknown>>, ClusterError.RedisClusterError> => {
     const fanout = command.fanout
     if (fanout === undefined || (command.route !== "masters" && command.route !== "nodes")) {
       return Effect.map(execute(command), (value) => [{ address: "", value }])
     }
-    return Effect.forEach(
-      fanoutTargets(command.route),
-      (node) => Effect.map(sendDecoded(command, node, fanout.decode), (value) => ({ address: addressOf(node), value })),
-      { concurrency: "unbounded" }
-    )
+    return runBatched(command.withFanOut({ decode: fanout.decode, merge: (replies) => replies }))
   }
 
   const execute = <A>(command: Command<A>): Effect.Effect<A, ClusterError.RedisClusterError> => {
@@ -247,20 +233,14 @@ export const make = (
           reason: "it acts on one particular node: send it with redis.executeOn(node, command)"
         }))
       }
-      const fanout = command.fanout!
-      return Effect.flatMap(perNode(command), (replies) => {
-        const merged = fanout.merge(replies)
-        return merged instanceof ReplyShape
-          ? Effect.fail(new ClusterError.ProtocolError({ command: command.name, reason: merged.reason }))
-          : Effect.succeed(merged)
-      })
+      return runBatched(command)
     }
     const slot = slotOf(command)
     if (slot instanceof MultiSlot) {
       if (command.split === undefined) {
         return Effect.fail(new ClusterError.CrossSlotError({ command: command.name, slots: slot.slots }))
       }
-      return split(command, command.split, slot)
+      return runBatched(command)
     }
     return dispatch(command, slot, undefined, timeout === 0 ? 0 : Date.now())
   }
