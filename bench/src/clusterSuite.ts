@@ -12,7 +12,7 @@ import { Effect } from "effect"
 import type { Contender, Settings, WorkloadResult } from "./harness.js"
 import { formatSummary, measure } from "./harness.js"
 import * as KeyslotCluster from "./keyslotCluster.js"
-import { effectBursts, effectWorkers, type LoopStyle, promiseBursts, promiseWorkers } from "./loops.js"
+import { effectBursts, effectWorkers, type LoopStyle, noIoCommand, promiseBursts, promiseWorkers } from "./loops.js"
 import * as Peers from "./peers.js"
 
 export interface ClusterSuiteOptions extends Settings {
@@ -118,11 +118,40 @@ export const run = (options: ClusterSuiteOptions, log: (line: string) => void) =
           })
       }
 
+      // The burst's keys as one MGET, which keyslot splits per slot and sends as one batch per node
+      // (the peers refuse an MGET across slots).
+      const mgetBursts: Contender | undefined = ks === undefined ? undefined : {
+        name: "keyslot[mget]",
+        role: "keyslot-variant",
+        run: (stop) =>
+          Effect.suspend(() => {
+            let ops = 0
+            return Effect.whileLoop({
+              while: () => !stop.stopped,
+              body: () => ks.mget(Array.from({ length: options.burst }, randomKey)),
+              step: () => {
+                ops += options.burst
+              }
+            }).pipe(Effect.map(() => ops))
+          })
+      }
+
+      // The same fiber-per-command driver with no client and no I/O behind it: Effect's own cost per
+      // forked element, i.e. the most any Effect client driven this way could reach.
+      const noIo = noIoCommand()
+      const effectFloor: Contender = {
+        name: "Effect alone[no I/O]",
+        role: "keyslot-variant",
+        run: effectBursts(options.primaryStyle, options.burst, noIo)
+      }
+
       const results: Array<WorkloadResult> = []
       for (const w of workloads) {
         const contenders: Array<Contender> = [
           ...(ks === undefined ? [] : [{ name: "keyslot", role: "keyslot" as const, run: w.keyslot(ks) }]),
           ...(w === workloads[2] && pipelineBursts !== undefined ? [pipelineBursts] : []),
+          ...(w === workloads[2] && mgetBursts !== undefined ? [mgetBursts] : []),
+          ...(w === workloads[2] ? [effectFloor] : []),
           ...peers.map(([name, c]): Contender => ({ name, role: "peer", run: w.peer(c) }))
         ]
         results.push(yield* measure(w.name, contenders, options, log))

@@ -17,6 +17,8 @@ import type { Address } from "./peers.js"
 export interface KeyslotCluster {
   readonly get: (key: string) => Effect.Effect<Option.Option<string>, unknown>
   readonly set: (key: string, value: string) => Effect.Effect<Option.Option<string>, unknown>
+  /** MGET split per slot: the bursts workload's keys as one command. */
+  readonly mget: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Option.Option<string>>, unknown>
   /** Present once `pipeline` exists: the batch path, for the bursts workload's extra row. */
   readonly pipeline?: (commands: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<unknown>, unknown>
 }

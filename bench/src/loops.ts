@@ -98,3 +98,23 @@ export const effectBursts = <E>(style: LoopStyle, size: number, op: (i: number) 
     const burst = () => Effect.forEach(indices, op, { concurrency: "unbounded", discard: true })
     return Effect.map(fiberLoop(style, stop, count, burst, size), () => count.ops)
   })
+
+/**
+ * A stand-in for a connection that does no I/O: each call suspends its fiber in an `Effect.async`,
+ * and all fibers waiting are resumed together from one `setImmediate`, the way a socket's data
+ * event resumes the commands it answers. Driven by `effectBursts`, it measures what Effect itself
+ * costs per element of `Effect.forEach(..., { concurrency: "unbounded" })`: the ceiling of any
+ * client driven that way, whatever its own per-command cost.
+ */
+export const noIoCommand = (): (() => Effect.Effect<void>) => {
+  let waiting: Array<(effect: Effect.Effect<void>) => void> = []
+  const resumeAll = () => {
+    const batch = waiting
+    waiting = []
+    for (let i = 0; i < batch.length; i++) batch[i]!(Effect.void)
+  }
+  const command = Effect.async<void>((resume) => {
+    if (waiting.push(resume) === 1) setImmediate(resumeAll)
+  })
+  return () => command
+}
