@@ -186,6 +186,7 @@ const build = (config: RedisClusterConfig) =>
       refreshIntervalMillis: resolved.topologyRefreshIntervalMillis,
       measureLatency: resolved.readFrom === "nearest",
       retireGraceMillis: resolved.commandTimeoutMillis === 0 ? 30_000 : resolved.commandTimeoutMillis,
+      refreshAfterMoved: resolved.refreshAfterMoved,
       onRefresh: resolved.metrics ? Observe.countRefresh : undefined
     })
     const retry = RetryPolicy.resolve(resolved.clusterDownRetryAttempts, resolved.retry)
@@ -199,7 +200,6 @@ const build = (config: RedisClusterConfig) =>
       readFrom: resolved.readFrom,
       maxRedirects: resolved.maxRedirects,
       commandTimeoutMillis: resolved.commandTimeoutMillis,
-      refreshAfterMoved: resolved.refreshAfterMoved,
       retry,
       onRedirect: resolved.metrics ? Observe.countRedirect : undefined
     })

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Deferred, Duration, Effect, Option, Runtime, Schedule, Stream, SubscriptionRef } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Option, Runtime, Schedule, Stream, SubscriptionRef } from "effect"
 import type { Scope } from "effect"
 import * as ClusterError from "./ClusterError.js"
 import type { Endpoint } from "./Connector.js"
@@ -64,7 +64,11 @@ export interface ClusterTopologyService {
   readonly refresh: (reason?: RefreshReason) => Effect.Effect<TopologySnapshot, ClusterError.RedisClusterError>
   /** Starts a refresh in the background unless one is in flight; never waits. */
   readonly requestRefresh: (reason: RefreshReason) => void
-  /** After `MOVED slot host:port`: the slot now belongs to that node (until the next refresh says more). */
+  /**
+   * After `MOVED slot host:port`: the slot now belongs to that node (until the next refresh says
+   * more). Also starts a refresh (a MOVED rarely comes alone: a failover or a resharding moves many
+   * slots), and publishes the patched map on `changes`.
+   */
   readonly applyMoved: (slot: number, endpoint: Endpoint) => void
   /** Applies `hostPortRemap` to an address a node announced (discovery, MOVED, ASK). */
   readonly remap: (endpoint: Endpoint) => Endpoint
@@ -99,6 +103,11 @@ export interface TopologyOptions {
   readonly retireGraceMillis: number
   /** How many nodes are asked for their view at each refresh. */
   readonly consensusSize?: number | undefined
+  /**
+   * After this many MOVED since the last refresh, the next refresh skips the rate limit
+   * (`reinitialize_steps`); 0 disables the count.
+   */
+  readonly refreshAfterMoved?: number | undefined
   /** Called with every reason a refresh starts, and every refresh's outcome (metrics). */
   readonly onRefresh?: ((reason: RefreshReason, ok: boolean) => void) | undefined
 }
@@ -219,6 +228,9 @@ export const make = (
     let snapshot: TopologySnapshot = snapshotOf([], 0)
     let lastStart = 0
     let refreshes = 0
+    let movedSinceRefresh = 0
+    /** Ends the rate-limit wait of the queued refresh (set while it waits). */
+    let hurry: Deferred.Deferred<void> | undefined
     let inflight: Deferred.Deferred<TopologySnapshot, ClusterError.RedisClusterError> | undefined
     const ref = yield* SubscriptionRef.make(snapshot)
     const scope = yield* Effect.scope
@@ -279,17 +291,23 @@ export const make = (
       const published: TopologySnapshot = latency === next.latency ? next : { ...next, latency }
       const gone = Array.from(snapshot.nodes.keys()).filter((a) => !published.nodes.has(a))
       snapshot = published
+      movedSinceRefresh = 0
       yield* SubscriptionRef.set(ref, published)
       yield* Effect.forEach(gone, (a) => pool.retire(a, options.retireGraceMillis), { discard: true })
       return published
     })
 
-    const runRefresh = (reason: RefreshReason) =>
+    const runRefresh = (reason: RefreshReason, urgent = false) =>
       Effect.gen(function*() {
         const deferred = yield* Deferred.make<TopologySnapshot, ClusterError.RedisClusterError>()
         inflight = deferred
-        const wait = lastStart + options.minRefreshIntervalMillis - Date.now()
-        const task = Effect.sleep(Duration.millis(Math.max(0, wait))).pipe(
+        const wait = urgent ? 0 : lastStart + options.minRefreshIntervalMillis - Date.now()
+        const wake = yield* Deferred.make<void>()
+        hurry = wake
+        const task = Effect.raceFirst(Effect.sleep(Duration.millis(Math.max(0, wait))), Deferred.await(wake)).pipe(
+          Effect.zipRight(Effect.sync(() => {
+            hurry = undefined
+          })),
           Effect.zipRight(Effect.sync(() => {
             lastStart = Date.now()
           })),
@@ -311,10 +329,16 @@ export const make = (
     const refresh = (reason: RefreshReason = "manual") =>
       Effect.suspend(() => inflight !== undefined ? Deferred.await(inflight) : Effect.flatMap(runRefresh(reason), Deferred.await))
 
-    const requestRefresh = (reason: RefreshReason) => {
-      if (inflight !== undefined) return
-      runFork(Effect.asVoid(runRefresh(reason)))
+    const requestRefresh = (reason: RefreshReason, urgent = false) => {
+      if (inflight === undefined) runFork(Effect.asVoid(runRefresh(reason, urgent)))
+      // An urgent request cuts short the rate-limit wait of the refresh already queued.
+      else if (urgent && hurry !== undefined) Deferred.unsafeDone(hurry, Exit.void)
     }
+
+    // Publishes whatever map is current when it runs, so a patch never overtakes a newer refresh.
+    const publishCurrent = Effect.suspend(() =>
+      Effect.flatMap(SubscriptionRef.get(ref), (published) => published.version >= snapshot.version ? Effect.void : SubscriptionRef.set(ref, snapshot))
+    )
 
     const applyMoved = (slot: number, endpoint: Endpoint) => {
       const address = addressOf(endpoint)
@@ -331,6 +355,9 @@ export const make = (
       const slots = snapshot.slots.slice()
       slots[slot] = target
       snapshot = { ...snapshot, slots, version: ++version }
+      runFork(publishCurrent)
+      const every = options.refreshAfterMoved ?? 0
+      requestRefresh("moved", every > 0 && ++movedSinceRefresh >= every)
     }
 
     // Initial discovery: the layer is not built until the cluster answered.

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Array as Arr, Effect, Option } from "effect"
+import { Array as Arr, Effect, Fiber, Option, Stream } from "effect"
 import * as Cluster from "./helpers/cluster.js"
 import * as Load from "./helpers/load.js"
 
@@ -305,5 +305,35 @@ describe("RedisCluster during resharding", () => {
       expect(after.slots[slot]!.master.port).toBe(target.port)
       // `before` is version N's map; it must still say what version N said.
       expect(before.slots[slot]!.master.port, `snapshot version ${before.version} changed under its holder`).toBe(owner.port)
+    }).pipe(Effect.provide(Fixture)), 60_000)
+
+  it.scopedLive("a MOVED patch is published on changes; refreshAfterMoved starts a refresh past the rate limit", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      // The rate limit holds every refresh back for the whole test, except the one refreshAfterMoved forces.
+      const redis = yield* Cluster.client({ ...config(fixture), minRefreshInterval: "1 hour", topologyRefreshInterval: 0, refreshAfterMoved: 2 })
+      const keys = ["{chg1}k", "{chg2}k"]
+      const slots = keys.map(Slot.slot)
+      const targets: Array<number> = []
+      for (const [i, key] of keys.entries()) {
+        const { other } = yield* ownerAndOther(fixture, slots[i]!)
+        targets.push(other.port)
+        yield* redis.set(key, "v")
+      }
+      const refreshes = redis.topology.refreshCount()
+      // Subscribed before the moves: the first map that names the new owner of the first slot.
+      const seen = yield* redis.topology.changes.pipe(
+        Stream.filter((s) => s.slots[slots[0]!]?.master.port === targets[0]),
+        Stream.runHead,
+        Effect.fork
+      )
+      yield* Effect.yieldNow()
+      for (const [i, slot] of slots.entries()) yield* fixture.migrateSlot(slot, targets[i]!)
+      expect(yield* redis.get(keys[0]!)).toEqual(Option.some("v")) // MOVED 1: patched, the refresh waits for the rate limit
+      const patched = yield* Fiber.join(seen).pipe(Effect.timeout("5 seconds"))
+      expect(Option.getOrThrow(patched).version).toBe(redis.topology.current().version)
+      expect(redis.topology.refreshCount()).toBe(refreshes)
+      expect(yield* redis.get(keys[1]!)).toEqual(Option.some("v")) // MOVED 2: the count is reached, refresh at once
+      yield* Cluster.waitUntil("a refresh after the second MOVED", Effect.sync(() => redis.topology.refreshCount() > refreshes), 5_000)
     }).pipe(Effect.provide(Fixture)), 60_000)
 })

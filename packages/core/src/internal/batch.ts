@@ -257,7 +257,6 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
             const target = topology.redirectTarget(error.host, error.port)
             if (error._tag === "MovedError") {
               topology.applyMoved(error.slot, target)
-              refresh = true
               // Back to the slot map: later parts of the same slot follow the patch too.
               p.target = p.slot === -1 ? target : undefined
               p.asking = false
@@ -274,7 +273,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
           again.push(p)
         }
         if (again.length === 0) break
-        if (refresh) topology.requestRefresh("moved")
+        if (refresh) topology.requestRefresh("connection-lost")
         // Wait as long as the slowest kind of transient failure asks; an exhausted schedule or the
         // deadline leaves those parts with their last error.
         let giveUp = false
@@ -475,7 +474,6 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
           const to = topology.redirectTarget(error.host, error.port)
           if (error._tag === "MovedError") {
             topology.applyMoved(error.slot, to)
-            topology.requestRefresh("moved")
             target = undefined
             asking = false
           } else {

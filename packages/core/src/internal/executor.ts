@@ -32,8 +32,6 @@ export interface ExecutorOptions {
   readonly maxRedirects: number
   /** 0 = no deadline. */
   readonly commandTimeoutMillis: number
-  /** Request a full refresh after this many MOVED replies (1 = after each, deduplicated). */
-  readonly refreshAfterMoved: number
   readonly retry: RetryPolicies
   /** Observability hooks; absent on the default path. */
   readonly onRedirect?: ((kind: "moved" | "ask") => void) | undefined
@@ -72,7 +70,6 @@ export const make = (
 ): Executor => {
   const picker = new NodePicker(options.readFrom)
   const timeout = options.commandTimeoutMillis
-  let movedSinceRefresh = 0
 
   const nodeAt = (endpoint: Endpoint): Endpoint => topology.current().nodes.get(addressOf(endpoint)) ?? endpoint
 
@@ -169,10 +166,6 @@ export const make = (
         if (error._tag === "MovedError") {
           options.onRedirect?.("moved")
           topology.applyMoved(error.slot, target)
-          if (++movedSinceRefresh >= options.refreshAfterMoved) {
-            movedSinceRefresh = 0
-            topology.requestRefresh("moved")
-          }
           return attempt(command, slot, nodeAt(target), false, state, startedAt)
         }
         options.onRedirect?.("ask")
