@@ -194,7 +194,8 @@ const build = (config: RedisClusterConfig) =>
       picker: new NodePicker(resolved.readFrom),
       maxRedirects: resolved.maxRedirects,
       commandTimeoutMillis: resolved.commandTimeoutMillis,
-      retry
+      retry,
+      onRedirect: resolved.metrics ? Observe.countRedirect : undefined
     })
     const executor = Executor.make(pool, blocking, topology, batch.run, {
       readFrom: resolved.readFrom,

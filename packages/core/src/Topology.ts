@@ -70,6 +70,14 @@ export interface ClusterTopologyService {
    * slots), and publishes the patched map on `changes`.
    */
   readonly applyMoved: (slot: number, endpoint: Endpoint) => void
+  /**
+   * After `ASK`: the slot is half-moved. For a while (10 s after the last ASK, or until a MOVED for
+   * it) its reads go to the master, which redirects them right: a replica of the old owner does
+   * not know about the migration and answers nil for the keys already moved.
+   */
+  readonly noteMigrating: (slot: number) => void
+  /** `true` while reads of `slot` must go to its master (see `noteMigrating`). */
+  readonly isMigrating: (slot: number) => boolean
   /** Applies `hostPortRemap` to an address a node announced (discovery, MOVED, ASK). */
   readonly remap: (endpoint: Endpoint) => Endpoint
   /**
@@ -212,6 +220,9 @@ const askNode = (
     return { shards, epoch }
   })
 
+/** How long after its last ASK a slot's reads stay on its master. */
+const MIGRATING_HOLD_MILLIS = 10_000
+
 /**
  * Builds the topology: discovers the cluster from the startup nodes (failing when none answers),
  * then keeps the map fresh until the scope closes. Nodes that leave have their connections closed.
@@ -229,6 +240,7 @@ export const make = (
     let lastStart = 0
     let refreshes = 0
     let movedSinceRefresh = 0
+    let closed = false
     /** Ends the rate-limit wait of the queued refresh (set while it waits). */
     let hurry: Deferred.Deferred<void> | undefined
     let inflight: Deferred.Deferred<TopologySnapshot, ClusterError.RedisClusterError> | undefined
@@ -286,12 +298,12 @@ export const make = (
         }))
       }
       let latency: ReadonlyMap<string, number> = snapshot.latency
-      const next = snapshotOf(chosen.shards, ++version, undefined, snapshot)
+      const next = snapshotOf(chosen.shards, 0, undefined, snapshot)
       if (options.measureLatency) latency = yield* measure(Array.from(next.nodes.values()))
-      const published: TopologySnapshot = latency === next.latency ? next : { ...next, latency }
+      // Numbered only now: a MOVED patch made while latencies were measured is older than this map.
+      const published: TopologySnapshot = { ...next, latency, version: ++version }
       const gone = Array.from(snapshot.nodes.keys()).filter((a) => !published.nodes.has(a))
       snapshot = published
-      movedSinceRefresh = 0
       yield* SubscriptionRef.set(ref, published)
       yield* Effect.forEach(gone, (a) => pool.retire(a, options.retireGraceMillis), { discard: true })
       return published
@@ -310,6 +322,8 @@ export const make = (
           })),
           Effect.zipRight(Effect.sync(() => {
             lastStart = Date.now()
+            // Counted from this start: failing refreshes must not make every MOVED urgent.
+            movedSinceRefresh = 0
           })),
           Effect.zipRight(discover),
           Effect.exit,
@@ -327,9 +341,15 @@ export const make = (
       })
 
     const refresh = (reason: RefreshReason = "manual") =>
-      Effect.suspend(() => inflight !== undefined ? Deferred.await(inflight) : Effect.flatMap(runRefresh(reason), Deferred.await))
+      Effect.suspend(() => {
+        if (inflight !== undefined) return Deferred.await(inflight)
+        // A refresh forked into the closed scope would never run, and its waiters never wake.
+        if (closed) return Effect.fail(new ClusterError.ConnectionError({ host: "", port: 0, reason: "the cluster client is closed" }))
+        return Effect.flatMap(runRefresh(reason), Deferred.await)
+      })
 
     const requestRefresh = (reason: RefreshReason, urgent = false) => {
+      if (closed) return
       if (inflight === undefined) runFork(Effect.asVoid(runRefresh(reason, urgent)))
       // An urgent request cuts short the rate-limit wait of the refresh already queued.
       else if (urgent && hurry !== undefined) Deferred.unsafeDone(hurry, Exit.void)
@@ -340,7 +360,19 @@ export const make = (
       Effect.flatMap(SubscriptionRef.get(ref), (published) => published.version >= snapshot.version ? Effect.void : SubscriptionRef.set(ref, snapshot))
     )
 
+    /** Slot → when an ASK for it was last seen. */
+    const migrating = new Map<number, number>()
+    const isMigrating = (slot: number): boolean => {
+      if (migrating.size === 0) return false
+      const seen = migrating.get(slot)
+      if (seen === undefined) return false
+      if (Date.now() - seen <= MIGRATING_HOLD_MILLIS) return true
+      migrating.delete(slot)
+      return false
+    }
+
     const applyMoved = (slot: number, endpoint: Endpoint) => {
+      migrating.delete(slot)
       const address = addressOf(endpoint)
       const current = snapshot.slots[slot]
       if (current !== undefined && current.master.address === address) return
@@ -376,6 +408,7 @@ export const make = (
       )
     }
     yield* Effect.addFinalizer(() => {
+      closed = true
       const d = inflight
       return d === undefined ? Effect.void : Effect.asVoid(Effect.fiberIdWith((id) => Deferred.interruptWith(d, id)))
     })
@@ -385,6 +418,10 @@ export const make = (
       refresh,
       requestRefresh,
       applyMoved,
+      noteMigrating: (slot) => {
+        migrating.set(slot, Date.now())
+      },
+      isMigrating,
       remap: options.remap,
       redirectTarget: (host, port) => {
         if (host === "?") {

@@ -336,4 +336,60 @@ describe("RedisCluster during resharding", () => {
       expect(yield* redis.get(keys[1]!)).toEqual(Option.some("v")) // MOVED 2: the count is reached, refresh at once
       yield* Cluster.waitUntil("a refresh after the second MOVED", Effect.sync(() => redis.topology.refreshCount() > refreshes), 5_000)
     }).pipe(Effect.provide(Fixture)), 60_000)
+
+  it.scopedLive("readFrom replica on a half-moved slot: after an ASK its reads go to the master, so moved keys are not read as nil", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      const redis = yield* Cluster.client({ ...config(fixture), readFrom: "replica" })
+      const slot = Slot.slot("{half}")
+      const { owner: source, other: target } = yield* ownerAndOther(fixture, slot)
+      const moved = ["{half}m1", "{half}m2"]
+      const stays = "{half}s"
+      yield* redis.mset({ [moved[0]!]: "M1", [moved[1]!]: "M2", [stays]: "S" })
+      expect(yield* redis.executeOn({ host: source.host, port: source.port }, Command.wait(1, 5000))).toBe(1)
+      yield* fixture.beginMigration(slot, target.port)
+      yield* fixture.migrateKeys(slot, moved)
+      // The source's replica has applied the deletes MIGRATE made: it now answers nil for them.
+      const [replica] = yield* fixture.replicasOf(source.port)
+      yield* Cluster.waitUntil(
+        "the source's replica to lose the moved keys",
+        // DBSIZE, as a replica without READONLY redirects key commands: the slot's one key left.
+        Effect.map(fixture.command(replica!.port, "DBSIZE"), (n) => n === 1),
+        5_000
+      )
+      // A write to a moved key: the source answers ASK, which marks the slot half-moved.
+      yield* redis.set(moved[0]!, "M1b")
+      // Reads of the slot now go to the source master, which redirects those of moved keys.
+      expect(yield* redis.get(moved[0]!)).toEqual(Option.some("M1b"))
+      expect(yield* redis.get(moved[1]!)).toEqual(Option.some("M2"))
+      expect(yield* redis.get(stays)).toEqual(Option.some("S"))
+      expect(yield* redis.mget(moved)).toEqual([Option.some("M1b"), Option.some("M2")])
+      // Other slots are still read from replicas.
+      const replicaGets = Effect.flatMap(fixture.replicas, (rs) =>
+        Effect.map(Effect.forEach(rs, (r) => Cluster.commandCalls(fixture, r.port, "get")), (ns) => ns.reduce((a, b) => a + b, 0)))
+      const before = yield* replicaGets
+      yield* redis.get(Cluster.keysOutside("elsewhere:", 1, [slot])[0]!)
+      expect(yield* replicaGets).toBe(before + 1)
+      yield* fixture.finishMigration(slot)
+    }).pipe(Effect.provide(Fixture)), 60_000)
+
+  it.scopedLive("a command for every master after a shard's first slot moved: each master answers once, DBSIZE counts every key", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      // No refresh during the test: routing runs on the MOVED-patched map.
+      const redis = yield* Cluster.client({ ...config(fixture), minRefreshInterval: "1 hour", topologyRefreshInterval: 0 })
+      const shard = redis.topology.current().shards.find((s) => s.ranges.length > 0)!
+      const first = shard.ranges[0]![0]
+      let key = "first:0"
+      for (let i = 1; Slot.slot(key) !== first; i++) key = `first:${i}`
+      const others = Arr.range(0, 99).map((i) => `all:${i}`)
+      yield* redis.mset(Object.fromEntries([[key, "v"], ...others.map((k) => [k, "v"])]))
+      const target = (yield* fixture.masters).find((m) => m.port !== shard.master.port)!
+      yield* fixture.migrateSlot(first, target.port)
+      expect(yield* redis.get(key)).toEqual(Option.some("v")) // MOVED: the shard's first slot is patched to the other master
+      expect(redis.topology.current().slots[first]!.master.port).toBe(target.port)
+      expect(yield* redis.dbsize()).toBe(101)
+      const perNode = yield* redis.perNode(Command.dbsize())
+      expect(perNode.map((r) => r.address).sort()).toEqual(redis.topology.current().shards.filter((s) => s.ranges.length > 0).map((s) => s.master.address).sort())
+    }).pipe(Effect.provide(Fixture)), 60_000)
 })

@@ -38,14 +38,17 @@ export interface BatchOptions {
   readonly retry: RetryPolicies
   /** Commands per `sendBatch` window, per node. */
   readonly windowSize?: number | undefined
+  /** Observability hook, as the executor's. */
+  readonly onRedirect?: ((kind: "moved" | "ask") => void) | undefined
 }
 
 type Failure = ClusterError.RedisClusterError
 
 /**
  * How a part finds its node: by its slot (`slot`, readFrom applies), by its slot's master only
- * (`master`: a fanned-out command's part for one shard, so after a failover it goes to the new
- * master), or at one fixed node (`node`: a part of a command sent to every node).
+ * (`master`: a fanned-out command's part for one shard, sent to that shard's master first and, if
+ * that fails, to whichever master serves the slot now), or at one fixed node (`node`: a part of a
+ * command sent to every node).
  */
 type Placement = "slot" | "master" | "node"
 
@@ -65,7 +68,9 @@ class Part {
     readonly slot: number,
     readonly decode: Decoder<unknown>,
     target: Endpoint | undefined,
-    readonly placement: Placement = "slot"
+    readonly placement: Placement = "slot",
+    /** A fanned-out command's parts by the address each went to: one part per node. */
+    readonly claims?: Map<string, Part> | undefined
   ) {
     this.target = target
   }
@@ -124,21 +129,16 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       }
       if (command.route === "masters" || command.route === "nodes") {
         const fanout = command.fanout!
+        const claims = new Map<string, Part>()
         entries.push({
           command,
           parts: command.route === "masters"
-            ? servingShards().map((s) => new Part(command, s.ranges[0]![0], fanout.decode, undefined, "master"))
-            : everyNode().map((n) => new Part(command, -1, fanout.decode, n, "node")),
+            ? servingShards().map((s) => new Part(command, s.ranges[0]![0], fanout.decode, s.master, "master", claims))
+            : everyNode().map((n) => new Part(command, -1, fanout.decode, n, "node", claims)),
           combine: (values, parts) => {
-            // One reply per node: after a failover two shards' parts can land on the same master.
             const replies: Array<NodeReply<unknown>> = []
-            const seen = new Set<string>()
             for (let j = 0; j < values.length; j++) {
-              if (values[j] === SKIPPED) continue
-              const address = addressOf(parts[j]!.sentTo!)
-              if (seen.has(address)) continue
-              seen.add(address)
-              replies.push({ address, value: values[j] })
+              if (values[j] !== SKIPPED) replies.push({ address: addressOf(parts[j]!.sentTo!), value: values[j] })
             }
             return fanout.merge(replies)
           }
@@ -170,7 +170,9 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
     const snapshot = topology.current()
     const shard = part.slot === -1 ? options.picker.anyShard(snapshot) : snapshot.slots[part.slot]
     if (shard === undefined) return new ClusterError.SlotNotCoveredError({ slot: part.slot, command: part.command.name })
-    return part.placement === "master" ? shard.master : options.picker.pick(shard, snapshot, part.command.readOnly)
+    return part.placement === "master"
+      ? shard.master
+      : options.picker.pick(shard, snapshot, part.command.readOnly && !topology.isMigrating(part.slot))
   }
 
   /** Sends one node's parts in windows; records each part's raw outcome. */
@@ -210,8 +212,20 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
           p.result = Exit.fail(node)
           continue
         }
-        p.sentTo = node
         const address = addressOf(node)
+        const claims = p.claims
+        if (claims !== undefined) {
+          // Re-routed onto a node another part of the same command already went to (two shards'
+          // slots now on one master): that node's reply covers both.
+          const holder = claims.get(address)
+          if (holder !== undefined && holder !== p) {
+            p.result = Exit.succeed(SKIPPED)
+            continue
+          }
+          if (p.sentTo !== undefined && claims.get(addressOf(p.sentTo)) === p) claims.delete(addressOf(p.sentTo))
+          claims.set(address, p)
+        }
+        p.sentTo = node
         let group = groups.get(address)
         if (group === undefined) groups.set(address, group = { node, parts: [] })
         group.parts.push(p)
@@ -219,12 +233,17 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       return Effect.forEach(groups.values(), (g) => sendGroup(g.node, g.parts, timeout), { concurrency: "unbounded", discard: true })
     })
 
-  /** A part sent to every node need not wait for a node that has left the cluster (after a refresh). */
+  /**
+   * A part sent to every node does not wait for a node the cluster has since dropped or marked
+   * failed (seen after a refresh); a node that is only loading or restarting is still waited for.
+   */
   const dropDeparted = (parts: ReadonlyArray<Part>): ReadonlyArray<Part> => {
     if (!parts.some((p) => p.placement === "node")) return parts
-    const serving = new Set(everyNode().map(addressOf))
+    const nodes = topology.current().nodes
     return parts.filter((p) => {
-      if (p.placement !== "node" || serving.has(addressOf(p.target!))) return true
+      if (p.placement !== "node") return true
+      const node = nodes.get(addressOf(p.target!))
+      if (node !== undefined && node.health !== "failed") return true
       p.result = Exit.succeed(SKIPPED)
       return false
     })
@@ -237,16 +256,26 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       const retries = new Retries(options.retry, timeout === 0 ? 0 : Date.now() + timeout)
       let pending: ReadonlyArray<Part> = all
       let remaining: number | undefined = undefined
+      let refreshedUncovered = false
       while (pending.length > 0) {
         if (pending !== all) pending = dropDeparted(pending)
         yield* round(pending, remaining)
         const again: Array<Part> = []
         const waits = new Map<RetryKind, Failure>()
         let refresh = false
+        let uncovered = false
         for (const p of pending) {
           const exit = p.result!
           if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail") continue
           const error = exit.cause.error
+          // A slot no node serves in our map: one refresh may find its new owner.
+          if (error._tag === "SlotNotCoveredError") {
+            if (!refreshedUncovered) {
+              uncovered = true
+              again.push(p)
+            }
+            continue
+          }
           const kind = retryKind(error, p.command.readOnly)
           if (kind === undefined) continue
           if (error._tag === "MovedError" || error._tag === "AskError") {
@@ -255,12 +284,15 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
               continue
             }
             const target = topology.redirectTarget(error.host, error.port)
+            options.onRedirect?.(error._tag === "MovedError" ? "moved" : "ask")
             if (error._tag === "MovedError") {
               topology.applyMoved(error.slot, target)
               // Back to the slot map: later parts of the same slot follow the patch too.
               p.target = p.slot === -1 ? target : undefined
               p.asking = false
             } else {
+              topology.noteMigrating(error.slot)
+              if (!topology.current().nodes.has(addressOf(target))) topology.requestRefresh("ask-unknown-node")
               p.target = target
               p.asking = true
             }
@@ -273,6 +305,10 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
           again.push(p)
         }
         if (again.length === 0) break
+        if (uncovered) {
+          refreshedUncovered = true
+          yield* Effect.either(topology.refresh("uncovered-slot"))
+        }
         if (refresh) topology.requestRefresh("connection-lost")
         // Wait as long as the slowest kind of transient failure asks; an exhausted schedule or the
         // deadline leaves those parts with their last error.

@@ -124,7 +124,9 @@ export class Command<out A> {
 
   /** The same fanned-out command with other per-node decoding and merging. */
   withFanOut<B>(fanout: FanOut<B>): Command<B> {
-    return new Command<B>(this.name, this.args, this.keys, this.flags, this.decode as Decoder<never>, this.route, undefined, fanout, this.unsupportedReason, this.blockMillis)
+    // Its replies only ever go through `fanout`; a direct decode is a routing bug, reported as such.
+    const direct: Decoder<B> = (reply) => new ReplyShape("replies decoded per node (a command sent to several nodes)", reply)
+    return new Command<B>(this.name, this.args, this.keys, this.flags, direct, this.route, undefined, fanout, this.unsupportedReason, this.blockMillis)
   }
 
   /** `true` when the reply's strings are decoded as bytes. */

@@ -129,7 +129,8 @@ export const make = (
         () => dispatch(command, slot, st, startedAt)
       )
     }
-    return attempt(command, slot, picker.pick(shard, snapshot, command.readOnly), false, state, startedAt)
+    // A half-moved slot's reads go to its master: its replicas answer nil for keys already moved.
+    return attempt(command, slot, picker.pick(shard, snapshot, command.readOnly && !topology.isMigrating(slot)), false, state, startedAt)
   }
 
   /** Waits as the kind's schedule says (within the deadline), then routes the command afresh. */
@@ -169,6 +170,7 @@ export const make = (
           return attempt(command, slot, nodeAt(target), false, state, startedAt)
         }
         options.onRedirect?.("ask")
+        topology.noteMigrating(error.slot)
         if (!topology.current().nodes.has(addressOf(target))) topology.requestRefresh("ask-unknown-node")
         return attempt(command, slot, nodeAt(target), true, state, startedAt)
       }
