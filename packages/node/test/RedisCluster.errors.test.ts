@@ -184,6 +184,33 @@ describe("RedisCluster under transient cluster states", () => {
       yield* fixture.resumeNode(paused!.port)
       expect(yield* redis.get(stuckKey)).toEqual(Option.some("1"))
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 }))), 60_000)
+
+  it.scopedLive("a node whose connection cannot be opened in time: its commands end within commandTimeout, not connectTimeout", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      // The master is reached through a port that accepts and never answers the handshake.
+      const silent = yield* ScriptedServer.make(() => {})
+      const [stuck, other] = yield* fixture.masters
+      const redis = yield* make({
+        startupNodes: fixture.startupNodes,
+        commandTimeout: "400 millis",
+        connectTimeout: "10 seconds",
+        hostPortRemap: (e) => e.port === stuck!.port ? { host: e.host, port: silent.port } : e
+      })
+      const owned = (m: RedisClusterFixture.ClusterNodeInfo, prefix: string) =>
+        Arr.range(0, 10_000).map((i) => `${prefix}:${i}`).find((k) => m.slots.some(([a, b]) => Slot.slot(k) >= a && Slot.slot(k) <= b))!
+      const runs: ReadonlyArray<(key: string) => Effect.Effect<unknown, ClusterError.RedisClusterError>> = [
+        (k) => redis.get(k),
+        (k) => redis.mget([k, owned(other!, "cz")])
+      ]
+      for (const run of runs) {
+        const start = Date.now()
+        const error = failureOf(yield* Effect.exit(run(owned(stuck!, "cz"))))
+        expect(error._tag).toBe("TimeoutError")
+        expect(Date.now() - start).toBeLessThan(1_500)
+      }
+      expect(yield* redis.set(owned(other!, "cz"), "v")).toEqual(Option.some("OK"))
+    }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 }))), 60_000)
 })
 
 describe("RedisCluster resource safety", () => {

@@ -14,7 +14,7 @@
  *
  * @internal
  */
-import { Effect, Either, Exit } from "effect"
+import { Duration, Effect, Either, Exit } from "effect"
 import * as ClusterError from "../ClusterError.js"
 import type { Endpoint } from "../Connector.js"
 import type * as NodeConnection from "../NodeConnection.js"
@@ -178,16 +178,24 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
   /** Sends one node's parts in windows; records each part's raw outcome. */
   const sendGroup = (node: Endpoint, parts: ReadonlyArray<Part>, timeout: number | undefined) =>
     Effect.gen(function*() {
-      const connection = yield* Effect.either(pool.get(node))
+      // Opening the connection counts against the deadline, not only connectTimeout.
+      const budget = timeout ?? options.commandTimeoutMillis
+      const opening = budget === 0 ? pool.get(node) : Effect.timeoutFail(pool.get(node), {
+        duration: Duration.millis(budget),
+        onTimeout: () => new ClusterError.TimeoutError({ host: node.host, port: node.port, command: parts[0]!.command.name, timeoutMillis: options.commandTimeoutMillis })
+      })
+      const deadline = Date.now() + budget
+      const connection = yield* Effect.either(opening)
       if (Either.isLeft(connection)) {
         for (const p of parts) p.result = Exit.fail(connection.left)
         return
       }
+      const left = budget === 0 ? timeout : Math.max(1, deadline - Date.now())
       for (let start = 0; start < parts.length; start += window) {
         const slice = parts.slice(start, start + window)
         const exits = yield* connection.right.sendBatch(
           slice.map((p) => ({ args: p.command.args, bytes: p.command.bytes, asking: p.asking })),
-          timeout
+          left
         )
         for (let j = 0; j < slice.length; j++) {
           const p = slice[j]!

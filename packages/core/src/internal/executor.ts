@@ -8,7 +8,7 @@
  *
  * @internal
  */
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import * as ClusterError from "../ClusterError.js"
 import type { Endpoint } from "../Connector.js"
 import type * as NodeConnection from "../NodeConnection.js"
@@ -91,7 +91,17 @@ export const make = (
     // Topology nodes carry their address; only redirect targets need it built.
     const conn = pool.cached((node as { readonly address?: string }).address ?? addressOf(node))
     if (conn !== undefined) return conn.send(command.args, bytes, remaining, asking)
-    return Effect.flatMap(pool.get(node), (c) => c.send(command.args, bytes, remaining, asking))
+    // Opening the connection counts against the command's deadline, not only connectTimeout.
+    const budget = remaining ?? timeout
+    if (budget === 0) return Effect.flatMap(pool.get(node), (c) => c.send(command.args, bytes, remaining, asking))
+    const deadline = Date.now() + budget
+    return pool.get(node).pipe(
+      Effect.timeoutFail({
+        duration: Duration.millis(budget),
+        onTimeout: () => new ClusterError.TimeoutError({ host: node.host, port: node.port, command: command.name, timeoutMillis: timeout })
+      }),
+      Effect.flatMap((c) => c.send(command.args, bytes, Math.max(1, deadline - Date.now()), asking))
+    )
   }
 
   const attempt = <A>(
