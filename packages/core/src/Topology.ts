@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Deferred, Duration, Effect, Exit, Option, Runtime, Schedule, Stream, SubscriptionRef } from "effect"
+import { Context, Deferred, Duration, Effect, Either, Exit, Option, Runtime, Schedule, Stream, SubscriptionRef } from "effect"
 import type { Scope } from "effect"
 import * as ClusterError from "./ClusterError.js"
 import type { Endpoint } from "./Connector.js"
@@ -54,7 +54,7 @@ export interface TopologySnapshot {
 }
 
 /** Why a refresh was requested (for metrics and logs). */
-export type RefreshReason = "startup" | "moved" | "ask-unknown-node" | "uncovered-slot" | "connection-lost" | "cluster-down" | "readonly" | "periodic" | "manual"
+export type RefreshReason = "startup" | "moved" | "ask-unknown-node" | "uncovered-slot" | "connection-lost" | "cluster-down" | "readonly" | "timeout" | "periodic" | "manual"
 
 /** The service. */
 export interface ClusterTopologyService {
@@ -220,6 +220,9 @@ const askNode = (
     return { shards, epoch }
   })
 
+/** How long a refresh waits for the other nodes it asked once a majority answered. */
+const STRAGGLER_GRACE_MILLIS = 200
+
 /** How long after its last ASK a slot's reads stay on its master. */
 const MIGRATING_HOLD_MILLIS = 10_000
 
@@ -269,19 +272,40 @@ export const make = (
         { concurrency: "unbounded" }
       ).pipe(Effect.map((rs) => new Map(rs.flatMap((r) => Option.isSome(r) ? [r.value] : []))))
 
+    /**
+     * Asks every node of `batch` for its view. Once `quorum` views are in, the others get a short
+     * grace and are then left behind: a node that stopped answering (frozen, partitioned) must not
+     * hold every refresh for a whole command timeout, just when a refresh matters most.
+     */
+    const askAll = (batch: ReadonlyArray<Endpoint>, quorum: number) =>
+      Effect.gen(function*() {
+        const answers: Array<Either.Either<Discovery.View, ClusterError.RedisClusterError>> = []
+        const enough = yield* Deferred.make<void>()
+        let views = 0
+        const ask = (endpoint: Endpoint) =>
+          Effect.either(Effect.flatMap(pool.get(endpoint), (c) => askNode(c, options))).pipe(
+            Effect.flatMap((answer) => {
+              answers.push(answer)
+              return Either.isRight(answer) && ++views === quorum ? Deferred.succeed(enough, undefined) : Effect.void
+            })
+          )
+        yield* Effect.raceFirst(
+          Effect.forEach(batch, ask, { concurrency: "unbounded", discard: true }),
+          Effect.zipRight(Deferred.await(enough), Effect.sleep(Duration.millis(STRAGGLER_GRACE_MILLIS)))
+        )
+        return answers.slice()
+      })
+
     /** One discovery pass: ask nodes until `consensus` answered, choose, publish. */
     const discover = Effect.gen(function*() {
       const views: Array<Discovery.View> = []
       const errors: Array<ClusterError.RedisClusterError> = []
       const list = candidates()
       // Ask in small concurrent batches until enough nodes answered.
-      for (let i = 0; i < list.length && views.length < consensus; i += consensus) {
+      for (let i = 0; i < list.length && views.length < consensus;) {
         const batch = list.slice(i, i + Math.max(1, consensus - views.length))
-        const results = yield* Effect.forEach(
-          batch,
-          (endpoint) => Effect.either(Effect.flatMap(pool.get(endpoint), (c) => askNode(c, options))),
-          { concurrency: "unbounded" }
-        )
+        i += batch.length
+        const results = yield* askAll(batch, Math.min(batch.length, Math.floor(consensus / 2) + 1))
         for (const r of results) {
           if (r._tag === "Right") views.push(r.right)
           else errors.push(r.left)

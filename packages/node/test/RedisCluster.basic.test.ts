@@ -13,7 +13,7 @@ const Client = Layer.unwrapEffect(
 
 const Env = Client.pipe(Layer.provideMerge(Fixture))
 
-layer(Env, { timeout: "60 seconds" })("RedisCluster on a 3+3 cluster", (it) => {
+layer(Env, { timeout: "60 seconds", excludeTestServices: true })("RedisCluster on a 3+3 cluster", (it) => {
   it.effect("discovers every master and replica from one startup node", () =>
     Effect.gen(function*() {
       const redis = yield* RedisCluster.RedisCluster

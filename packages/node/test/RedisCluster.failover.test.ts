@@ -98,6 +98,34 @@ describe("RedisCluster under failover", () => {
       expect(Object.keys(ids)).not.toContain(`${victim.host}:${victim.port}`)
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
 
+  it.scopedLive("a master frozen until its replica takes over (a partition, no RST): commands time out, then reach the new master", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      // No periodic refresh: only what the client learns from its own commands can move it.
+      const provide = yield* client({ commandTimeout: "1 second", topologyRefreshInterval: 0 })
+      const redis = yield* provide(RedisCluster.RedisCluster)
+      const victim = (yield* fixture.masters)[0]!
+      const keys = yield* keysOwnedBy(fixture, victim.port, "frozen", 20)
+      yield* redis.mset(Object.fromEntries(keys.map((k) => [k, "v"])))
+      for (const m of yield* fixture.masters) expect(yield* redis.executeOn({ host: m.host, port: m.port }, Command.wait(1, 5000))).toBe(1)
+      const workload = yield* Load.start(2, (w, seq) => redis.get(keys[(w + seq) % keys.length]!))
+      yield* Load.waitForSuccesses(workload, 50)
+      yield* fixture.pauseNode(victim.port)
+      // Returns once the replica is promoted (node timeout 1000 ms).
+      yield* fixture.waitHealthy()
+      const promotedAt = Date.now()
+      // A refresh that began before the promotion may still see the old map; the next command
+      // that times out (within commandTimeout) brings a fresh one.
+      yield* Effect.sleep("4 seconds")
+      const outcomes = yield* workload.stop
+      yield* fixture.resumeNode(victim.port)
+      const late = outcomes.filter((o) => o.startedAt > promotedAt + 2_500)
+      expect(late.length).toBeGreaterThan(20)
+      expect(late.every((o) => o.error === undefined), Load.describeErrors(late)).toBe(true)
+      // While the master was frozen its commands ended by the deadline, typed.
+      for (const o of outcomes) if (o.error !== undefined) expect(o.error._tag).toBe("TimeoutError")
+    }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
+
   it.scopedLive("manual failover under load loses nothing; the old master restarted rejoins and serves replica reads", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture

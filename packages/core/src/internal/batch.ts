@@ -272,6 +272,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         const waits = new Map<RetryKind, Failure>()
         let refresh = false
         let uncovered = false
+        let timedOut = false
         for (const p of pending) {
           const exit = p.result!
           if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail") continue
@@ -285,7 +286,10 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
             continue
           }
           const kind = retryKind(error, p.command.readOnly)
-          if (kind === undefined) continue
+          if (kind === undefined) {
+            if (error._tag === "TimeoutError") timedOut = true
+            continue
+          }
           if (error._tag === "MovedError" || error._tag === "AskError") {
             if (++p.hops > options.maxRedirects) {
               p.result = Exit.fail(new ClusterError.RedirectLimitError({ command: p.command.name, redirects: p.hops - 1, last: error }))
@@ -312,6 +316,8 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
           }
           again.push(p)
         }
+        // A node that stopped answering may have been replaced (see the executor).
+        if (timedOut) topology.requestRefresh("timeout")
         if (again.length === 0) break
         if (uncovered) {
           refreshedUncovered = true

@@ -200,6 +200,11 @@ export const make = (
         topology.requestRefresh("connection-lost")
         return retryLater("reconnect", command, slot, error, state, startedAt)
       }
+      case "TimeoutError":
+        // A node that stopped answering without closing (frozen, partitioned) may have been
+        // replaced: the next commands must not keep waiting on it.
+        topology.requestRefresh("timeout")
+        return Effect.fail(error)
       default:
         return Effect.fail(error)
     }

@@ -36,7 +36,7 @@ const methodName = (command: string): string => {
 
 const asStrings = (reply: unknown): ReadonlyArray<string> => (Array.isArray(reply) ? reply.map(String) : [])
 
-layer(Env, { timeout: "60 seconds" })("command coverage", (it) => {
+layer(Env, { timeout: "60 seconds", excludeTestServices: true })("command coverage", (it) => {
   it.effect("the method names follow the rule", () =>
     Effect.sync(() => {
       expect(methodName("client|no-evict")).toBe("clientNoEvict")

@@ -18,7 +18,7 @@ const seed = (redis: RedisCluster.RedisCluster, k: string) =>
     expect(yield* redis.geoadd(k, sicily)).toBe(3)
   })
 
-layer(Env, { timeout: "60 seconds" })("geo commands", (it) => {
+layer(Env, { timeout: "60 seconds", excludeTestServices: true })("geo commands", (it) => {
   it.effect("GEOADD (NX, XX, CH), GEODIST, GEOHASH, GEOPOS", () =>
     Effect.gen(function*() {
       const redis = yield* RedisCluster.RedisCluster

@@ -23,7 +23,7 @@ const LIB = [
   "redis.register_function{function_name='ks_get', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}, description='reads'}"
 ].join("\n")
 
-layer(Env, { timeout: "60 seconds" })("scripting commands", (it) => {
+layer(Env, { timeout: "60 seconds", excludeTestServices: true })("scripting commands", (it) => {
   it.effect("EVAL, EVAL_RO, EVALSHA, EVALSHA_RO: keys and args, keyless, routing and flags", () =>
     Effect.gen(function*() {
       const redis = yield* RedisCluster.RedisCluster
