@@ -1,12 +1,12 @@
 /**
- * Cursor iteration as Streams. `scan` walks every master with a cursor of its own, one master
- * after another; when a master fails over mid-scan, the same cursor continues on the node that now
- * serves its slots (SCAN's reverse-binary cursor stays meaningful on a replica holding the same
- * keys). `hscan`/`sscan`/`zscan` walk one key on its slot owner.
+ * Cursor iteration as Streams. `scan` walks every shard's master with a cursor of its own, one
+ * after another. When a master fails over mid-walk, the walk starts again from cursor 0 on the
+ * promoted replica: a cursor means nothing on another node (each server seeds its own hash
+ * function, so keys sit in different buckets). `hscan`/`sscan`/`zscan` walk one key on its slot owner.
  *
  * Guarantee (Redis' own, per node): every key present for the whole scan is returned at least once.
- * Duplicates can occur: after a resume on a promoted replica, when the server rehashes, and for keys
- * whose slot migrates between masters during the scan (which may also miss such keys).
+ * Duplicates can occur: after a walk restarts on a promoted replica, when the server rehashes, and
+ * for keys whose slot migrates between masters during the scan (which may also miss such keys).
  *
  * @internal
  */
@@ -14,7 +14,7 @@ import { Chunk, Effect, Option, Stream } from "effect"
 import * as ClusterError from "../ClusterError.js"
 import type { Endpoint } from "../Connector.js"
 import type * as Resp from "../Resp.js"
-import type { ClusterTopologyService } from "../Topology.js"
+import type { ClusterNode, ClusterTopologyService } from "../Topology.js"
 import { Command, READONLY, scanArgs as matchCountArgs } from "./command.js"
 import * as R from "./reply.js"
 import { ReplyShape } from "./reply.js"
@@ -28,6 +28,20 @@ export interface ScanOptions {
   readonly count?: number | undefined
   /** Only keys of this type (`TYPE`: string, list, set, zset, hash, stream). */
   readonly type?: string | undefined
+}
+
+/** One shard's part of a `scan`. */
+interface Walk {
+  /** The shard's first slot when the scan began (the fallback to find it again). */
+  readonly slot: number
+  /** Node ids of its master and replicas: one of them serves it after a failover. */
+  readonly members: ReadonlySet<string>
+}
+
+/** Where a walk is: the next cursor, valid only on the node that gave it. */
+interface Page {
+  readonly cursor: string
+  readonly node: string | undefined
 }
 
 /** Options of `hscan`/`sscan`/`zscan`. */
@@ -63,15 +77,26 @@ const retryable = (e: ClusterError.RedisClusterError): boolean =>
 
 /** Builds the scan streams. */
 export const make = (deps: ScanDeps) => {
-  /** One SCAN call on whichever node serves `slot` now, riding out a failover. */
-  const scanOn = (slot: number, cursor: string, options: ScanOptions | undefined) =>
+  /**
+   * The master a walk continues on: its shard's master, or the member of that shard that took
+   * over (a promoted replica); else whoever serves the shard's first slot now.
+   */
+  const masterFor = (walk: Walk): ClusterNode | undefined => {
+    const snapshot = deps.topology.current()
+    const own = snapshot.shards.find((s) => s.ranges.length > 0 && walk.members.has(s.master.id))
+    return own?.master ?? snapshot.slots[walk.slot]?.master
+  }
+
+  /** One SCAN call of a walk, riding out a failover; restarts the walk on a new node. */
+  const scanOn = (walk: Walk, at: Page, options: ScanOptions | undefined) =>
     Effect.gen(function*() {
       const retries = deps.retries()
       while (true) {
-        const shard = deps.topology.current().slots[slot]
-        if (shard === undefined) return yield* Effect.fail(new ClusterError.SlotNotCoveredError({ slot, command: "SCAN" }))
-        const result = yield* Effect.either(deps.executeOn(shard.master, pageCommand("SCAN", scanArgs(["SCAN"], cursor, options), [])))
-        if (result._tag === "Right") return result.right
+        const master = masterFor(walk)
+        if (master === undefined) return yield* Effect.fail(new ClusterError.SlotNotCoveredError({ slot: walk.slot, command: "SCAN" }))
+        const cursor = at.node === undefined || at.node === master.address ? at.cursor : "0"
+        const result = yield* Effect.either(deps.executeOn(master, pageCommand("SCAN", scanArgs(["SCAN"], cursor, options), [])))
+        if (result._tag === "Right") return [master.address, result.right] as const
         const error = result.left
         if (!retryable(error)) return yield* Effect.fail(error)
         // The master may have died or been demoted: find who serves its slots now.
@@ -95,14 +120,18 @@ export const make = (deps: ScanDeps) => {
   /** Every key of every master once (see the module's guarantee). */
   const scan = (options?: ScanOptions): Stream.Stream<string, ClusterError.RedisClusterError> =>
     Stream.suspend(() => {
-      // One walk per shard that serves slots, identified by its first slot so a failover keeps it.
-      const starts = deps.topology.current().shards.filter((s) => s.ranges.length > 0).map((s) => s.ranges[0]![0])
+      // One walk per shard that serves slots, identified by its members so a failover keeps it.
+      const walks = deps.topology.current().shards.filter((s) => s.ranges.length > 0).map((s): Walk => ({
+        slot: s.ranges[0]![0],
+        members: new Set([s.master.id, ...s.replicas.map((r) => r.id)])
+      }))
+      const first: Page = { cursor: "0", node: undefined }
       return Stream.flatMap(
-        Stream.fromIterable(starts),
-        (slot) =>
-          Stream.paginateChunkEffect("0", (cursor) =>
-            Effect.flatMap(scanOn(slot, cursor, options), ([next, items]) =>
-              Effect.map(decodeAll(items, textOf, "SCAN"), (keys) => [keys, next === "0" ? Option.none() : Option.some(next)] as const)
+        Stream.fromIterable(walks),
+        (walk) =>
+          Stream.paginateChunkEffect(first, (at) =>
+            Effect.flatMap(scanOn(walk, at, options), ([node, [next, items]]) =>
+              Effect.map(decodeAll(items, textOf, "SCAN"), (keys) => [keys, next === "0" ? Option.none() : Option.some({ cursor: next, node })] as const)
             )),
         { concurrency: 1 }
       )
