@@ -198,7 +198,8 @@ class Machine {
     if (asking) this.outbox.push(new Pending(askingArgs, false, 0, 0, ignoreReply))
     const pending = new Pending(args, bytes, timeout, timeout > 0 ? Date.now() + timeout : 0, resume)
     this.outbox.push(pending)
-    if (timeout > 0 && this.sweeper === undefined) this.startSweeper(timeout)
+    // Its period follows the connection's own timeout, not a retry's leftover few milliseconds.
+    if (timeout > 0 && this.sweeper === undefined) this.startSweeper(this.defaultTimeout > 0 ? this.defaultTimeout : timeout)
     if (!this.flushScheduled) {
       this.flushScheduled = true
       // After every fiber runnable in this tick has queued its command: one socket write.

@@ -109,9 +109,10 @@ export interface ClientMethods {
    */
   readonly perNode: (command: Command.Command<unknown>) => Effect.Effect<ReadonlyArray<NodeReply<unknown>>, ClusterError.RedisClusterError>
   /**
-   * Every key of every master, as a Stream: a cursor per master, continued on the promoted replica
-   * when a master fails over. Every key present for the whole scan is returned at least once;
-   * duplicates can occur (after a failover resume, server rehashing, keys migrating between masters).
+   * Every key of every master, as a Stream: a cursor per master; when a master fails over, its walk
+   * starts over on the promoted replica (a cursor is only valid on the node that gave it). Every key
+   * present for the whole scan is returned at least once, barring slots that migrate during it;
+   * duplicates can occur (after such a restart, server rehashing, keys migrating between masters).
    */
   readonly scan: (options?: Scan.ScanOptions) => Stream.Stream<string, ClusterError.RedisClusterError>
   /** A hash's fields and values as a Stream (`HSCAN` on the key's slot owner). */

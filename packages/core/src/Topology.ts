@@ -10,7 +10,7 @@ import type { Scope } from "effect"
 import * as ClusterError from "./ClusterError.js"
 import type { Endpoint } from "./Connector.js"
 import * as Discovery from "./internal/discovery.js"
-import { addressOf } from "./internal/pool.js"
+import { addressOf, getWithin } from "./internal/pool.js"
 import type { ConnectionPool } from "./internal/pool.js"
 import * as R from "./internal/reply.js"
 import { ReplyShape } from "./internal/reply.js"
@@ -220,6 +220,9 @@ const askNode = (
     return { shards, epoch }
   })
 
+/** Least time between two refreshes requested by timed-out commands. */
+const TIMEOUT_REFRESH_SPACING_MILLIS = 1_000
+
 /** How long a refresh waits for the other nodes it asked once a majority answered. */
 const STRAGGLER_GRACE_MILLIS = 200
 
@@ -258,11 +261,12 @@ export const make = (
       return dedupe(options.followCluster ? [...known, ...seedList] : [...seedList, ...known])
     }
 
+    // One round trip per healthy node, each bounded: a frozen node must not hold the new map back.
     const measure = (nodes: ReadonlyArray<ClusterNode>) =>
       Effect.forEach(
-        nodes,
+        nodes.filter((n) => n.health !== "failed"),
         (node) =>
-          pool.get(node).pipe(
+          getWithin(pool, node, 1000, () => new ClusterError.TimeoutError({ host: node.host, port: node.port, command: "CONNECT", timeoutMillis: 1000 })).pipe(
             Effect.flatMap((c) => {
               const start = performance.now()
               return Effect.map(c.send(["PING"], false, 1000), () => [node.address, performance.now() - start] as const)
@@ -374,6 +378,8 @@ export const make = (
 
     const requestRefresh = (reason: RefreshReason, urgent = false) => {
       if (closed) return
+      // Timeouts also come from merely slow commands: at most one refresh per second for them.
+      if (reason === "timeout" && Date.now() - lastStart < TIMEOUT_REFRESH_SPACING_MILLIS) return
       if (inflight === undefined) runFork(Effect.asVoid(runRefresh(reason, urgent)))
       // An urgent request cuts short the rate-limit wait of the refresh already queued.
       else if (urgent && hurry !== undefined) Deferred.unsafeDone(hurry, Exit.void)

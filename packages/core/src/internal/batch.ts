@@ -14,7 +14,7 @@
  *
  * @internal
  */
-import { Duration, Effect, Either, Exit } from "effect"
+import { Effect, Either, Exit } from "effect"
 import * as ClusterError from "../ClusterError.js"
 import type { Endpoint } from "../Connector.js"
 import type * as NodeConnection from "../NodeConnection.js"
@@ -24,7 +24,7 @@ import { MultiSlot, NodePicker, slotOf } from "../Router.js"
 import type { ClusterTopologyService } from "../Topology.js"
 import type { Command, Decoder, NodeReply } from "./command.js"
 import { BLOCKING } from "./command.js"
-import { addressOf } from "./pool.js"
+import { addressOf, getWithin } from "./pool.js"
 import type { ConnectionPool } from "./pool.js"
 import { ReplyShape } from "./reply.js"
 import { Retries } from "./retry.js"
@@ -178,14 +178,9 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
   /** Sends one node's parts in windows; records each part's raw outcome. */
   const sendGroup = (node: Endpoint, parts: ReadonlyArray<Part>, timeout: number | undefined) =>
     Effect.gen(function*() {
-      // Opening the connection counts against the deadline, not only connectTimeout.
       const budget = timeout ?? options.commandTimeoutMillis
-      const opening = budget === 0 ? pool.get(node) : Effect.timeoutFail(pool.get(node), {
-        duration: Duration.millis(budget),
-        onTimeout: () => new ClusterError.TimeoutError({ host: node.host, port: node.port, command: parts[0]!.command.name, timeoutMillis: options.commandTimeoutMillis })
-      })
       const deadline = Date.now() + budget
-      const connection = yield* Effect.either(opening)
+      const connection = yield* Effect.either(openWithin(node, budget, parts[0]!.command.name))
       if (Either.isLeft(connection)) {
         for (const p of parts) p.result = Exit.fail(connection.left)
         return
@@ -209,6 +204,10 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         }
       }
     })
+
+  /** The node's connection within the deadline (see `getWithin`). */
+  const openWithin = (node: Endpoint, budget: number, command: string) =>
+    getWithin(pool, node, budget, () => new ClusterError.TimeoutError({ host: node.host, port: node.port, command, timeoutMillis: options.commandTimeoutMillis }))
 
   /** One round: every part in `parts` is sent once, grouped per node. */
   const round = (parts: ReadonlyArray<Part>, timeout: number | undefined) =>
@@ -472,9 +471,11 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
     timeout: number | undefined
   ): Effect.Effect<Either.Either<ReadonlyArray<unknown>, Failure>> =>
     Effect.gen(function*() {
-      const connection = yield* Effect.either(pool.get(node))
+      const budget = timeout ?? options.commandTimeoutMillis
+      const deadline = Date.now() + budget
+      const connection = yield* Effect.either(openWithin(node, budget, "MULTI"))
       if (Either.isLeft(connection)) return Either.left(connection.left)
-      const outcome = yield* execOn(connection.right, commands, asking, timeout)
+      const outcome = yield* execOn(connection.right, commands, asking, budget === 0 ? timeout : Math.max(1, deadline - Date.now()))
       if (Either.isRight(outcome) && outcome.right === null) {
         return Either.left(new ClusterError.ProtocolError({ ...node, command: "EXEC", reason: "nil EXEC reply without WATCH" }))
       }
@@ -518,7 +519,10 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         // EXEC was written and its connection dropped: it may have run. Never again.
         if (error._tag === "ConnectionError" && error.written === true) return yield* Effect.fail(error)
         const kind = retryKind(error, false)
-        if (kind === undefined) return yield* Effect.fail(error)
+        if (kind === undefined) {
+          if (error._tag === "TimeoutError") topology.requestRefresh("timeout")
+          return yield* Effect.fail(error)
+        }
         if (error._tag === "MovedError" || error._tag === "AskError") {
           if (++hops > options.maxRedirects) return yield* Effect.fail(new ClusterError.RedirectLimitError({ command: "MULTI", redirects: hops - 1, last: error }))
           const to = topology.redirectTarget(error.host, error.port)

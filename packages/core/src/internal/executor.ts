@@ -8,7 +8,7 @@
  *
  * @internal
  */
-import { Duration, Effect } from "effect"
+import { Effect } from "effect"
 import * as ClusterError from "../ClusterError.js"
 import type { Endpoint } from "../Connector.js"
 import type * as NodeConnection from "../NodeConnection.js"
@@ -20,7 +20,7 @@ import type { ClusterTopologyService } from "../Topology.js"
 import type { BlockingPool } from "./blocking.js"
 import { BLOCKING, BYTES } from "./command.js"
 import type { Command, NodeReply } from "./command.js"
-import { addressOf } from "./pool.js"
+import { addressOf, getWithin } from "./pool.js"
 import type { ConnectionPool } from "./pool.js"
 import { ReplyShape } from "./reply.js"
 import { Retries } from "./retry.js"
@@ -93,14 +93,10 @@ export const make = (
     if (conn !== undefined) return conn.send(command.args, bytes, remaining, asking)
     // Opening the connection counts against the command's deadline, not only connectTimeout.
     const budget = remaining ?? timeout
-    if (budget === 0) return Effect.flatMap(pool.get(node), (c) => c.send(command.args, bytes, remaining, asking))
     const deadline = Date.now() + budget
-    return pool.get(node).pipe(
-      Effect.timeoutFail({
-        duration: Duration.millis(budget),
-        onTimeout: () => new ClusterError.TimeoutError({ host: node.host, port: node.port, command: command.name, timeoutMillis: timeout })
-      }),
-      Effect.flatMap((c) => c.send(command.args, bytes, Math.max(1, deadline - Date.now()), asking))
+    return Effect.flatMap(
+      getWithin(pool, node, budget, () => new ClusterError.TimeoutError({ host: node.host, port: node.port, command: command.name, timeoutMillis: timeout })),
+      (c) => c.send(command.args, bytes, budget === 0 ? remaining : Math.max(1, deadline - Date.now()), asking)
     )
   }
 
@@ -202,8 +198,9 @@ export const make = (
       }
       case "TimeoutError":
         // A node that stopped answering without closing (frozen, partitioned) may have been
-        // replaced: the next commands must not keep waiting on it.
-        topology.requestRefresh("timeout")
+        // replaced: the next commands must not keep waiting on it. (A blocking command's timeout
+        // says nothing about the node.)
+        if ((command.flags & BLOCKING) === 0) topology.requestRefresh("timeout")
         return Effect.fail(error)
       default:
         return Effect.fail(error)

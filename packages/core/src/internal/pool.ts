@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { Deferred, Effect, Exit, Scope } from "effect"
+import { Deferred, Duration, Effect, Exit, Scope } from "effect"
 import type { Connector, Endpoint } from "../Connector.js"
 import * as NodeConnection from "../NodeConnection.js"
 
@@ -33,6 +33,22 @@ export interface ConnectionPool {
   readonly retire: (address: string, graceMillis: number) => Effect.Effect<void>
   /** Addresses with an open or opening connection. */
   readonly addresses: () => ReadonlyArray<string>
+}
+
+/**
+ * The node's connection, waiting at most `budgetMillis` (0: as long as opening takes) for it to
+ * open: the wait counts against a command's deadline, not only against `connectTimeout`. The open
+ * itself goes on for other callers when this one gives up.
+ */
+export const getWithin = (
+  pool: ConnectionPool,
+  node: Endpoint,
+  budgetMillis: number,
+  onTimeout: () => NodeConnection.CommandError
+): Effect.Effect<NodeConnection.NodeConnection, NodeConnection.ConnectError | NodeConnection.CommandError> => {
+  const open = pool.cached(addressOf(node))
+  if (open !== undefined) return Effect.succeed(open)
+  return budgetMillis === 0 ? pool.get(node) : Effect.timeoutFail(pool.get(node), { duration: Duration.millis(budgetMillis), onTimeout })
 }
 
 /** Options for every connection the pool opens (the endpoint excepted). */

@@ -71,6 +71,7 @@ export interface ScanDeps {
   readonly retries: () => Retries
 }
 
+// Not TimeoutError: a call that timed out has spent the whole deadline a retry would run in.
 const retryable = (e: ClusterError.RedisClusterError): boolean =>
   e._tag === "ConnectionError" || e._tag === "ClusterDownError" || e._tag === "MasterDownError" ||
   e._tag === "LoadingError" || e._tag === "TryAgainError" || e._tag === "MovedError"
@@ -78,13 +79,18 @@ const retryable = (e: ClusterError.RedisClusterError): boolean =>
 /** Builds the scan streams. */
 export const make = (deps: ScanDeps) => {
   /**
-   * The master a walk continues on: its shard's master, or the member of that shard that took
-   * over (a promoted replica); else whoever serves the shard's first slot now.
+   * The master a walk continues on: the node it is on while that still serves slots as a master;
+   * else a member of its shard that took over (a promoted replica), preferring one that serves
+   * the walk's first slot; else whoever serves that slot now.
    */
-  const masterFor = (walk: Walk): ClusterNode | undefined => {
+  const masterFor = (walk: Walk, current: string | undefined): ClusterNode | undefined => {
     const snapshot = deps.topology.current()
-    const own = snapshot.shards.find((s) => s.ranges.length > 0 && walk.members.has(s.master.id))
-    return own?.master ?? snapshot.slots[walk.slot]?.master
+    const serving = snapshot.shards.filter((s) => s.ranges.length > 0)
+    const still = current === undefined ? undefined : serving.find((s) => s.master.address === current)
+    if (still !== undefined) return still.master
+    const owner = snapshot.slots[walk.slot]
+    if (owner !== undefined && walk.members.has(owner.master.id)) return owner.master
+    return serving.find((s) => walk.members.has(s.master.id))?.master ?? owner?.master
   }
 
   /** One SCAN call of a walk, riding out a failover; restarts the walk on a new node. */
@@ -92,7 +98,7 @@ export const make = (deps: ScanDeps) => {
     Effect.gen(function*() {
       const retries = deps.retries()
       while (true) {
-        const master = masterFor(walk)
+        const master = masterFor(walk, at.node)
         if (master === undefined) return yield* Effect.fail(new ClusterError.SlotNotCoveredError({ slot: walk.slot, command: "SCAN" }))
         const cursor = at.node === undefined || at.node === master.address ? at.cursor : "0"
         const result = yield* Effect.either(deps.executeOn(master, pageCommand("SCAN", scanArgs(["SCAN"], cursor, options), [])))
