@@ -12,7 +12,7 @@ import { Effect } from "effect"
 import type { Contender, Settings, WorkloadResult } from "./harness.js"
 import { formatSummary, measure } from "./harness.js"
 import * as KeyslotCluster from "./keyslotCluster.js"
-import { effectBursts, effectWorkers, type LoopStyle, noIoCommand, promiseBursts, promiseWorkers } from "./loops.js"
+import { effectBatches, effectBursts, effectWorkers, type LoopStyle, noIoCommand, promiseBursts, promiseWorkers } from "./loops.js"
 import * as Peers from "./peers.js"
 
 export interface ClusterSuiteOptions extends Settings {
@@ -105,17 +105,7 @@ export const run = (options: ClusterSuiteOptions, log: (line: string) => void) =
       const pipelineBursts: Contender | undefined = pipeline === undefined || getCommand === undefined ? undefined : {
         name: "keyslot[pipeline]",
         role: "keyslot-variant",
-        run: (stop) =>
-          Effect.suspend(() => {
-            let ops = 0
-            return Effect.whileLoop({
-              while: () => !stop.stopped,
-              body: () => pipeline(Array.from({ length: options.burst }, () => getCommand(randomKey()))),
-              step: () => {
-                ops += options.burst
-              }
-            }).pipe(Effect.map(() => ops))
-          })
+        run: effectBatches(options.burst, () => pipeline(Array.from({ length: options.burst }, () => getCommand(randomKey()))))
       }
 
       // The burst's keys as one MGET, which keyslot splits per slot and sends as one batch per node
@@ -123,17 +113,7 @@ export const run = (options: ClusterSuiteOptions, log: (line: string) => void) =
       const mgetBursts: Contender | undefined = ks === undefined ? undefined : {
         name: "keyslot[mget]",
         role: "keyslot-variant",
-        run: (stop) =>
-          Effect.suspend(() => {
-            let ops = 0
-            return Effect.whileLoop({
-              while: () => !stop.stopped,
-              body: () => ks.mget(Array.from({ length: options.burst }, randomKey)),
-              step: () => {
-                ops += options.burst
-              }
-            }).pipe(Effect.map(() => ops))
-          })
+        run: effectBatches(options.burst, () => ks.mget(Array.from({ length: options.burst }, randomKey)))
       }
 
       // The same fiber-per-command driver with no client and no I/O behind it: Effect's own cost per

@@ -90,6 +90,19 @@ export const effectWorkers = <E>(style: LoopStyle, workers: number, op: () => Ef
     return Effect.all(fibers, { concurrency: "unbounded", discard: true }).pipe(Effect.map(() => count.ops))
   })
 
+/** One Effect carrying `size` commands (a pipeline, an MGET), run again and again; counts `size` per run. */
+export const effectBatches = <E>(size: number, batch: () => Effect.Effect<unknown, E>) => (stop: Stop) =>
+  Effect.suspend(() => {
+    let ops = 0
+    return Effect.whileLoop({
+      while: () => !stop.stopped,
+      body: batch,
+      step: () => {
+        ops += size
+      }
+    }).pipe(Effect.map(() => ops))
+  })
+
 /** Bursts: `size` effects run at once with `Effect.forEach(..., { concurrency: "unbounded" })`, repeated. */
 export const effectBursts = <E>(style: LoopStyle, size: number, op: (i: number) => Effect.Effect<unknown, E>) => (stop: Stop) =>
   Effect.suspend(() => {

@@ -26,6 +26,7 @@ import type { Contender, Settings, Stop, WorkloadResult } from "./harness.js"
 import { formatSummary, measure } from "./harness.js"
 import * as KeyslotCluster from "./keyslotCluster.js"
 import type { Address } from "./peers.js"
+import { effectBatches } from "./loops.js"
 
 export interface PipelineSuiteOptions extends Settings {
   readonly keys: number
@@ -187,22 +188,12 @@ export const run = (options: PipelineSuiteOptions, log: (line: string) => void) 
           list.push({
             name: "keyslot",
             role: "keyslot",
-            run: (stop) =>
-              Effect.suspend(() => {
-                let ops = 0
-                return Effect.whileLoop({
-                  while: () => !stop.stopped,
-                  body: () =>
-                    pipeline(
-                      op === "GET"
-                        ? randomKeys(size).map((k) => Command.get(k))
-                        : randomKeys(size).map((k) => Command.set(k, VALUE))
-                    ),
-                  step: () => {
-                    ops += size
-                  }
-                }).pipe(Effect.map(() => ops))
-              })
+            run: effectBatches(size, () =>
+              pipeline(
+                op === "GET"
+                  ? randomKeys(size).map((k) => Command.get(k))
+                  : randomKeys(size).map((k) => Command.set(k, VALUE))
+              ))
           })
         }
         list.push({
