@@ -6,5 +6,5 @@
  * @since 0.1.0
  */
 export { BLOCKING, BYTES, Command, READONLY } from "./internal/command.js"
-export type { Arg, CommandResult, Decoder, FanOut, NodeReply, Route, Split } from "./internal/command.js"
+export type { Arg, CommandResult, Decoder, FanOut, FanOutCommand, NodeReply, Route, Split } from "./internal/command.js"
 export * from "./commands/index.js"

@@ -100,9 +100,13 @@ export interface ClientMethods {
   readonly execute: <A>(command: Command.Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
   /**
    * Runs a command on one chosen node, with no redirect following: cluster management
-   * (`CLUSTER FAILOVER`, `CLUSTER COUNTKEYSINSLOT`, `INFO` of one node).
+   * (`CLUSTER FAILOVER`, `CLUSTER COUNTKEYSINSLOT`, `INFO` of one node). A command normally sent to
+   * every master or node gives that one node's reply.
    */
-  readonly executeOn: <A>(node: Endpoint, command: Command.Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+  readonly executeOn: {
+    <A, P>(node: Endpoint, command: Command.FanOutCommand<A, P>): Effect.Effect<P, ClusterError.RedisClusterError>
+    <A>(node: Endpoint, command: Command.Command<A>): Effect.Effect<A, ClusterError.RedisClusterError>
+  }
   /**
    * A fanned-out command's reply from every node it went to, unmerged (`{ address, value }` each,
    * `value` as the command's per-node decoder gives it); other commands give one entry.

@@ -176,14 +176,14 @@ export const clusterHelp = (): Command<ReadonlyArray<string>> => keyless("CLUSTE
  * `CLUSTER COUNTKEYSINSLOT slot`: keys in the slot. Sent to every master and added up (non-owners
  * count 0; mid-migration the keys on both sides add up); `executeOn` asks one node.
  */
-export const clusterCountkeysinslot = (slot: number): Command<number> =>
+export const clusterCountkeysinslot = (slot: number) =>
   fanout("CLUSTER COUNTKEYSINSLOT", ["CLUSTER", "COUNTKEYSINSLOT", slot], 0, "masters", R.integer, merge.sum)
 
 /**
  * `CLUSTER GETKEYSINSLOT slot count`: up to `count` keys of the slot. Sent to every master, the
  * keys concatenated (non-owners have none; mid-migration both sides contribute).
  */
-export const clusterGetkeysinslot = (slot: number, count: number): Command<ReadonlyArray<string>> =>
+export const clusterGetkeysinslot = (slot: number, count: number) =>
   fanout("CLUSTER GETKEYSINSLOT", ["CLUSTER", "GETKEYSINSLOT", slot, count], 0, "masters", strings, (replies) =>
     merge.concat(replies).slice(0, count))
 
@@ -192,11 +192,11 @@ export const clusterCountFailureReports = (nodeId: string): Command<number> =>
   keyless("CLUSTER COUNT-FAILURE-REPORTS", ["CLUSTER", "COUNT-FAILURE-REPORTS", nodeId], 0, R.integer)
 
 /** `CLUSTER MYID` on every node: each node's id, by node address (`executeOn` gives one node's id). */
-export const clusterMyid = (): Command<Readonly<Record<string, string>>> =>
+export const clusterMyid = () =>
   fanout("CLUSTER MYID", ["CLUSTER", "MYID"], 0, "nodes", R.string, merge.byNode)
 
 /** `CLUSTER LINKS` on every node: each node's cluster bus links, by node address. */
-export const clusterLinks = (): Command<Readonly<Record<string, ReadonlyArray<ClusterLink>>>> =>
+export const clusterLinks = () =>
   fanout("CLUSTER LINKS", ["CLUSTER", "LINKS"], 0, "nodes", (v) => R.arrayOf(v, link), merge.byNode)
 
 /** `CLUSTER REPLICAS node-id`: the replicas of a master, as `CLUSTER NODES` lines. */
@@ -215,7 +215,7 @@ export const clusterMeet = (host: string, port: number, busPort?: number): Comma
   keyless("CLUSTER MEET", busPort === undefined ? ["CLUSTER", "MEET", host, port] : ["CLUSTER", "MEET", host, port, busPort], 0, R.ok)
 
 /** `CLUSTER SAVECONFIG` on every node: each writes its `nodes.conf`. */
-export const clusterSaveconfig = (): Command<void> =>
+export const clusterSaveconfig = () =>
   fanout("CLUSTER SAVECONFIG", ["CLUSTER", "SAVECONFIG"], 0, "nodes", R.ok, merge.first)
 
 // ---------------------------------------------------------------------------------------------

@@ -220,7 +220,7 @@ export const clientHelp = (): Command<ReadonlyArray<string>> => keyless("CLIENT 
  */
 export const clientList = (
   options?: { readonly type?: "normal" | "master" | "replica" | "pubsub"; readonly ids?: ReadonlyArray<number> }
-): Command<Readonly<Record<string, ReadonlyArray<ClientInfo>>>> => {
+) => {
   const args: Array<Resp.RespArg> = ["CLIENT", "LIST"]
   if (options?.type !== undefined) args.push("TYPE", options.type)
   if (options?.ids !== undefined && options.ids.length > 0) args.push("ID", ...options.ids)
@@ -231,7 +231,7 @@ export const clientList = (
  * `CLIENT KILL <filters>` on every node: how many connections were closed, added over the nodes.
  * Ids are per node: to kill by `id`, send it with `redis.executeOn(node, Command.clientKill({ id }))`.
  */
-export const clientKill = (filter: ClientKillFilter): Command<number> => {
+export const clientKill = (filter: ClientKillFilter) => {
   const args: Array<Resp.RespArg> = ["CLIENT", "KILL"]
   if (filter.id !== undefined) args.push("ID", filter.id)
   if (filter.type !== undefined) args.push("TYPE", filter.type)
@@ -246,7 +246,7 @@ export const clientKill = (filter: ClientKillFilter): Command<number> => {
  * `CLIENT PAUSE timeout [WRITE|ALL]` on every node. Redis 7.0 postpones even `CLIENT UNPAUSE` during
  * an `ALL` pause (only its timeout ends it); `WRITE` pauses writes only. `executeOn` pauses one node.
  */
-export const clientPause = (timeoutMillis: number, mode?: "WRITE" | "ALL"): Command<void> =>
+export const clientPause = (timeoutMillis: number, mode?: "WRITE" | "ALL") =>
   fanout(
     "CLIENT PAUSE",
     mode === undefined ? ["CLIENT", "PAUSE", timeoutMillis] : ["CLIENT", "PAUSE", timeoutMillis, mode],
@@ -257,7 +257,7 @@ export const clientPause = (timeoutMillis: number, mode?: "WRITE" | "ALL"): Comm
   )
 
 /** `CLIENT UNPAUSE` on every node. */
-export const clientUnpause = (): Command<void> => fanout("CLIENT UNPAUSE", ["CLIENT", "UNPAUSE"], 0, "nodes", R.ok, merge.first)
+export const clientUnpause = () => fanout("CLIENT UNPAUSE", ["CLIENT", "UNPAUSE"], 0, "nodes", R.ok, merge.first)
 
 /**
  * `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: `true` when that client was blocked and is now unblocked.

@@ -91,7 +91,7 @@ export const expiretime = (k: Arg): Command<number> => key("EXPIRETIME", ["EXPIR
  * `KEYS pattern`: every matching key of every master, concatenated (each key lives on exactly one
  * master). Scans whole keyspaces: prefer the `scan` stream outside tests.
  */
-export const keys = (pattern: Arg): Command<ReadonlyArray<string>> =>
+export const keys = (pattern: Arg) =>
   fanout("KEYS", ["KEYS", pattern], READONLY, "masters", R.strings, (replies) => merge.concat(replies))
 
 /** `MOVE key db`: unsupported, Redis Cluster has only database 0. */

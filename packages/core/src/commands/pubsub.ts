@@ -40,22 +40,22 @@ const useStream = (api: string) =>
 // Introspection
 
 /** `PUBSUB CHANNELS [pattern]` on every node: the channels with at least one subscriber anywhere. */
-export const pubsubChannels = (pattern?: string): Command<ReadonlyArray<string>> =>
+export const pubsubChannels = (pattern?: string) =>
   fanout("PUBSUB CHANNELS", withPattern(["PUBSUB", "CHANNELS"], pattern), 0, "nodes", R.strings, union)
 
 /** `PUBSUB NUMPAT` on every node: the pattern subscriptions, summed over the nodes. */
-export const pubsubNumpat = (): Command<number> => fanout("PUBSUB NUMPAT", ["PUBSUB", "NUMPAT"], 0, "nodes", R.integer, merge.sum)
+export const pubsubNumpat = () => fanout("PUBSUB NUMPAT", ["PUBSUB", "NUMPAT"], 0, "nodes", R.integer, merge.sum)
 
 /** `PUBSUB NUMSUB channel...` on every node: each channel's subscribers, summed over the nodes. */
-export const pubsubNumsub = (...channels: ReadonlyArray<Arg>): Command<Record<string, number>> =>
+export const pubsubNumsub = (...channels: ReadonlyArray<Arg>) =>
   fanout("PUBSUB NUMSUB", ["PUBSUB", "NUMSUB", ...channels], 0, "nodes", counts, sumPerChannel)
 
 /** `PUBSUB SHARDCHANNELS [pattern]` on every node: the shard channels with at least one subscriber. */
-export const pubsubShardchannels = (pattern?: string): Command<ReadonlyArray<string>> =>
+export const pubsubShardchannels = (pattern?: string) =>
   fanout("PUBSUB SHARDCHANNELS", withPattern(["PUBSUB", "SHARDCHANNELS"], pattern), 0, "nodes", R.strings, union)
 
 /** `PUBSUB SHARDNUMSUB channel...` on every node: each shard channel's subscribers, summed. */
-export const pubsubShardnumsub = (...channels: ReadonlyArray<Arg>): Command<Record<string, number>> =>
+export const pubsubShardnumsub = (...channels: ReadonlyArray<Arg>) =>
   fanout("PUBSUB SHARDNUMSUB", ["PUBSUB", "SHARDNUMSUB", ...channels], 0, "nodes", counts, sumPerChannel)
 
 /** `PUBSUB HELP`: the help lines. */

@@ -146,15 +146,15 @@ export const evalshaRo = (sha1: string, keys: ReadonlyArray<Arg> = [], args: Rea
   scriptCall("EVALSHA_RO", sha1, keys, args, READONLY)
 
 /** `SCRIPT EXISTS sha1...` on every master: per sha, `true` when every master has it cached. */
-export const scriptExists = (...sha1s: ReadonlyArray<string>): Command<ReadonlyArray<boolean>> =>
+export const scriptExists = (...sha1s: ReadonlyArray<string>) =>
   fanout("SCRIPT EXISTS", ["SCRIPT", "EXISTS", ...sha1s], 0, "masters", (v) => R.arrayOf(v, R.boolean), andPerIndex)
 
 /** `SCRIPT FLUSH [ASYNC|SYNC]` on every node: empties the script caches. */
-export const scriptFlush = (mode?: FlushMode): Command<void> =>
+export const scriptFlush = (mode?: FlushMode) =>
   fanout("SCRIPT FLUSH", mode === undefined ? ["SCRIPT", "FLUSH"] : ["SCRIPT", "FLUSH", mode], 0, "nodes", R.ok, merge.first)
 
 /** `SCRIPT LOAD script` on every node: the script's sha1 (the same everywhere). */
-export const scriptLoad = (script: Arg): Command<string> => fanout("SCRIPT LOAD", ["SCRIPT", "LOAD", script], 0, "nodes", R.string, sameSha)
+export const scriptLoad = (script: Arg) => fanout("SCRIPT LOAD", ["SCRIPT", "LOAD", script], 0, "nodes", R.string, sameSha)
 
 /** `SCRIPT KILL`: unsupported (a script runs on one node; kill it there). */
 export const scriptKill = (): Command<never> =>
@@ -183,7 +183,7 @@ export const fcallRo = (fn: Arg, keys: ReadonlyArray<Arg> = [], args: ReadonlyAr
   scriptCall("FCALL_RO", fn, keys, args, READONLY)
 
 /** `FUNCTION LOAD [REPLACE] code` on every master: the library's name. */
-export const functionLoad = (code: Arg, options?: { readonly replace?: boolean }): Command<string> =>
+export const functionLoad = (code: Arg, options?: { readonly replace?: boolean }) =>
   fanout(
     "FUNCTION LOAD",
     options?.replace ? ["FUNCTION", "LOAD", "REPLACE", code] : ["FUNCTION", "LOAD", code],
@@ -194,18 +194,18 @@ export const functionLoad = (code: Arg, options?: { readonly replace?: boolean }
   )
 
 /** `FUNCTION DELETE library` on every master. */
-export const functionDelete = (library: Arg): Command<void> =>
+export const functionDelete = (library: Arg) =>
   fanout("FUNCTION DELETE", ["FUNCTION", "DELETE", library], 0, "masters", R.ok, merge.first)
 
 /** `FUNCTION FLUSH [ASYNC|SYNC]` on every master: deletes every library. */
-export const functionFlush = (mode?: FlushMode): Command<void> =>
+export const functionFlush = (mode?: FlushMode) =>
   fanout("FUNCTION FLUSH", mode === undefined ? ["FUNCTION", "FLUSH"] : ["FUNCTION", "FLUSH", mode], 0, "masters", R.ok, merge.first)
 
 /** `FUNCTION DUMP` (any master): the libraries as an opaque payload for `functionRestore` (a header only when there are none). */
 export const functionDump = (): Command<Uint8Array> => keyless("FUNCTION DUMP", ["FUNCTION", "DUMP"], BYTES, R.bytes)
 
 /** `FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]` on every master. */
-export const functionRestore = (payload: Arg, policy?: FunctionRestorePolicy): Command<void> =>
+export const functionRestore = (payload: Arg, policy?: FunctionRestorePolicy) =>
   fanout(
     "FUNCTION RESTORE",
     policy === undefined ? ["FUNCTION", "RESTORE", payload] : ["FUNCTION", "RESTORE", payload, policy],

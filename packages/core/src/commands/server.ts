@@ -517,7 +517,7 @@ export const aclCat = (category?: string): Command<ReadonlyArray<string>> =>
   keyless("ACL CAT", category === undefined ? ["ACL", "CAT"] : ["ACL", "CAT", category], 0, strings)
 
 /** `ACL DELUSER username...` on every node: how many users were deleted (the most any node deleted). */
-export const aclDeluser = (...usernames: ReadonlyArray<string>): Command<number> =>
+export const aclDeluser = (...usernames: ReadonlyArray<string>) =>
   fanout("ACL DELUSER", ["ACL", "DELUSER", ...usernames], 0, "nodes", R.integer, merge.max)
 
 /** `ACL DRYRUN username command arg...`: none when the user may run it, else the reason it may not. */
@@ -539,23 +539,23 @@ export const aclHelp = (): Command<ReadonlyArray<string>> => keyless("ACL HELP",
 export const aclList = (): Command<ReadonlyArray<string>> => keyless("ACL LIST", ["ACL", "LIST"], 0, strings)
 
 /** `ACL LOAD` on every node: reload the ACL file (fails when no `aclfile` is configured). */
-export const aclLoad = (): Command<void> => fanout("ACL LOAD", ["ACL", "LOAD"], 0, "nodes", R.ok, merge.first)
+export const aclLoad = () => fanout("ACL LOAD", ["ACL", "LOAD"], 0, "nodes", R.ok, merge.first)
 
 /**
  * `ACL LOG [count]` on every node: each node's recent ACL denials (newest first), by node address.
  * Denials are logged where they happen, so every node is asked.
  */
-export const aclLog = (count?: number): Command<ByNode<ReadonlyArray<AclLogEntry>>> =>
+export const aclLog = (count?: number) =>
   fanout("ACL LOG", count === undefined ? ["ACL", "LOG"] : ["ACL", "LOG", count], 0, "nodes", (v) => R.arrayOf(v, aclLogEntry), merge.byNode)
 
 /** `ACL LOG RESET` on every node. */
-export const aclLogReset = (): Command<void> => fanout("ACL LOG", ["ACL", "LOG", "RESET"], 0, "nodes", R.ok, merge.first)
+export const aclLogReset = () => fanout("ACL LOG", ["ACL", "LOG", "RESET"], 0, "nodes", R.ok, merge.first)
 
 /** `ACL SAVE` on every node: write the ACL file (fails when no `aclfile` is configured). */
-export const aclSave = (): Command<void> => fanout("ACL SAVE", ["ACL", "SAVE"], 0, "nodes", R.ok, merge.first)
+export const aclSave = () => fanout("ACL SAVE", ["ACL", "SAVE"], 0, "nodes", R.ok, merge.first)
 
 /** `ACL SETUSER username rule...` on every node (`"on"`, `">password"`, `"~keys:*"`, `"+@read"`...). */
-export const aclSetuser = (username: string, ...rules: ReadonlyArray<string>): Command<void> =>
+export const aclSetuser = (username: string, ...rules: ReadonlyArray<string>) =>
   fanout("ACL SETUSER", ["ACL", "SETUSER", username, ...rules], 0, "nodes", R.ok, merge.first)
 
 /** `ACL USERS`: the user names. */
@@ -618,14 +618,14 @@ export const configGet = (...parameters: ReadonlyArray<string>): Command<Readonl
   keyless("CONFIG GET", ["CONFIG", "GET", ...parameters], 0, R.record)
 
 /** `CONFIG SET parameter value ...` on every node (all or nothing on each node). */
-export const configSet = (parameters: Readonly<Record<string, string | number>>): Command<void> =>
+export const configSet = (parameters: Readonly<Record<string, string | number>>) =>
   fanout("CONFIG SET", ["CONFIG", "SET", ...Object.entries(parameters).flat()], 0, "nodes", R.ok, merge.first)
 
 /** `CONFIG RESETSTAT` on every node: reset the INFO statistics. */
-export const configResetstat = (): Command<void> => fanout("CONFIG RESETSTAT", ["CONFIG", "RESETSTAT"], 0, "nodes", R.ok, merge.first)
+export const configResetstat = () => fanout("CONFIG RESETSTAT", ["CONFIG", "RESETSTAT"], 0, "nodes", R.ok, merge.first)
 
 /** `CONFIG REWRITE` on every node: write the running config to each node's config file (fails without one). */
-export const configRewrite = (): Command<void> => fanout("CONFIG REWRITE", ["CONFIG", "REWRITE"], 0, "nodes", R.ok, merge.first)
+export const configRewrite = () => fanout("CONFIG REWRITE", ["CONFIG", "REWRITE"], 0, "nodes", R.ok, merge.first)
 
 /** `CONFIG HELP`: the subcommands' help lines. */
 export const configHelp = (): Command<ReadonlyArray<string>> => keyless("CONFIG HELP", ["CONFIG", "HELP"], 0, strings)
@@ -634,31 +634,31 @@ export const configHelp = (): Command<ReadonlyArray<string>> => keyless("CONFIG 
 // Keyspace and persistence
 
 /** `DBSIZE` on every master, added up: the number of keys in the cluster. */
-export const dbsize = (): Command<number> => fanout("DBSIZE", ["DBSIZE"], READONLY, "masters", R.integer, merge.sum)
+export const dbsize = () => fanout("DBSIZE", ["DBSIZE"], READONLY, "masters", R.integer, merge.sum)
 
 /** `FLUSHALL [ASYNC|SYNC]` on every master: removes every key of the cluster. */
-export const flushall = (mode?: "ASYNC" | "SYNC"): Command<void> =>
+export const flushall = (mode?: "ASYNC" | "SYNC") =>
   fanout("FLUSHALL", mode === undefined ? ["FLUSHALL"] : ["FLUSHALL", mode], 0, "masters", R.ok, merge.first)
 
 /** `FLUSHDB [ASYNC|SYNC]` on every master (database 0 is the only one). */
-export const flushdb = (mode?: "ASYNC" | "SYNC"): Command<void> =>
+export const flushdb = (mode?: "ASYNC" | "SYNC") =>
   fanout("FLUSHDB", mode === undefined ? ["FLUSHDB"] : ["FLUSHDB", mode], 0, "masters", R.ok, merge.first)
 
 /** `SAVE` on every node: a synchronous snapshot (blocks each node while it writes). */
-export const save = (): Command<void> => fanout("SAVE", ["SAVE"], 0, "nodes", R.ok, merge.first)
+export const save = () => fanout("SAVE", ["SAVE"], 0, "nodes", R.ok, merge.first)
 
 /**
  * `BGSAVE [SCHEDULE]` on every node: the first node's status ("Background saving started", or
  * "... scheduled" with `schedule` while a rewrite runs).
  */
-export const bgsave = (options?: { readonly schedule?: boolean }): Command<string> =>
+export const bgsave = (options?: { readonly schedule?: boolean }) =>
   fanout("BGSAVE", options?.schedule ? ["BGSAVE", "SCHEDULE"] : ["BGSAVE"], 0, "nodes", R.string, merge.first)
 
 /** `BGREWRITEAOF` on every node: the first node's status ("Background append only file rewriting started"/"scheduled"). */
-export const bgrewriteaof = (): Command<string> => fanout("BGREWRITEAOF", ["BGREWRITEAOF"], 0, "nodes", R.string, merge.first)
+export const bgrewriteaof = () => fanout("BGREWRITEAOF", ["BGREWRITEAOF"], 0, "nodes", R.string, merge.first)
 
 /** `LASTSAVE` on every node: each node's last successful save, Unix seconds, by node address. */
-export const lastsave = (): Command<ByNode<number>> => fanout("LASTSAVE", ["LASTSAVE"], 0, "nodes", R.integer, merge.byNode)
+export const lastsave = () => fanout("LASTSAVE", ["LASTSAVE"], 0, "nodes", R.integer, merge.byNode)
 
 // ---------------------------------------------------------------------------------------------
 // INFO, ROLE, TIME, LOLWUT
@@ -667,7 +667,7 @@ export const lastsave = (): Command<ByNode<number>> => fanout("LASTSAVE", ["LAST
  * `INFO [section...]` on every node (masters and replicas): each node's fields (`redis_version`,
  * `used_memory`...), by node address. `redis.executeOn(node, Command.info())` gives one node's record.
  */
-export const info = (...sections: ReadonlyArray<string>): Command<ByNode<Readonly<Record<string, string>>>> =>
+export const info = (...sections: ReadonlyArray<string>) =>
   fanout("INFO", ["INFO", ...sections], 0, "nodes", R.infoLines, merge.byNode)
 
 /** `ROLE` of any master (`executeOn` for a given node): master with its replicas, replica with its master, or sentinel. */
@@ -686,7 +686,7 @@ export const lolwut = (version?: number): Command<string> =>
 // LATENCY: every node (request_policy:all_nodes)
 
 /** `LATENCY DOCTOR` on every node: each node's latency report, by node address. */
-export const latencyDoctor = (): Command<ByNode<string>> =>
+export const latencyDoctor = () =>
   fanout("LATENCY DOCTOR", ["LATENCY", "DOCTOR"], 0, "nodes", R.string, merge.byNode)
 
 /**
@@ -694,24 +694,24 @@ export const latencyDoctor = (): Command<ByNode<string>> =>
  * without samples of the event answers with an error (which fails the whole command): use
  * `redis.executeOn(node, Command.latencyGraph(event))` for the node that has them.
  */
-export const latencyGraph = (event: string): Command<ByNode<string>> =>
+export const latencyGraph = (event: string) =>
   fanout("LATENCY GRAPH", ["LATENCY", "GRAPH", event], 0, "nodes", R.string, merge.byNode)
 
 /** `LATENCY HISTOGRAM [command...]` on every node: per-command latency histograms, by node address. */
-export const latencyHistogram = (...commands: ReadonlyArray<string>): Command<ByNode<Readonly<Record<string, LatencyHistogram>>>> =>
+export const latencyHistogram = (...commands: ReadonlyArray<string>) =>
   fanout("LATENCY HISTOGRAM", ["LATENCY", "HISTOGRAM", ...commands], 0, "nodes", latencyHistograms, merge.byNode)
 
 /** `LATENCY HISTORY event` on every node: `[unix seconds, latency ms]` samples, by node address. */
-export const latencyHistory = (event: string): Command<ByNode<ReadonlyArray<readonly [number, number]>>> =>
+export const latencyHistory = (event: string) =>
   fanout("LATENCY HISTORY", ["LATENCY", "HISTORY", event], 0, "nodes", (v) => R.arrayOf(v, latencySample), merge.byNode)
 
 /** `LATENCY LATEST` on every node: the latest spike of each event, by node address. */
-export const latencyLatest = (): Command<ByNode<ReadonlyArray<LatencyLatest>>> =>
+export const latencyLatest = () =>
   fanout("LATENCY LATEST", ["LATENCY", "LATEST"], 0, "nodes", (v) => R.arrayOf(v, latestEntry), merge.byNode)
 
 
 /** `LATENCY RESET [event...]` on every node: how many event series were reset, added over the nodes. */
-export const latencyReset = (...events: ReadonlyArray<string>): Command<number> =>
+export const latencyReset = (...events: ReadonlyArray<string>) =>
   fanout("LATENCY RESET", ["LATENCY", "RESET", ...events], 0, "nodes", R.integer, merge.sum)
 
 /** `LATENCY HELP`: the subcommands' help lines. */
@@ -721,18 +721,18 @@ export const latencyHelp = (): Command<ReadonlyArray<string>> => keyless("LATENC
 // MEMORY: every master (request_policy:all_shards); USAGE by key
 
 /** `MEMORY DOCTOR` on every master: each master's memory report, by node address. */
-export const memoryDoctor = (): Command<ByNode<string>> =>
+export const memoryDoctor = () =>
   fanout("MEMORY DOCTOR", ["MEMORY", "DOCTOR"], 0, "masters", R.string, merge.byNode)
 
 /** `MEMORY MALLOC-STATS` on every master: each allocator report, by node address. */
-export const memoryMallocStats = (): Command<ByNode<string>> =>
+export const memoryMallocStats = () =>
   fanout("MEMORY MALLOC-STATS", ["MEMORY", "MALLOC-STATS"], 0, "masters", R.string, merge.byNode)
 
 /** `MEMORY PURGE` on every master: ask the allocator to release memory. */
-export const memoryPurge = (): Command<void> => fanout("MEMORY PURGE", ["MEMORY", "PURGE"], 0, "masters", R.ok, merge.first)
+export const memoryPurge = () => fanout("MEMORY PURGE", ["MEMORY", "PURGE"], 0, "masters", R.ok, merge.first)
 
 /** `MEMORY STATS` on every master: each master's memory figures (`peak.allocated`, `dataset.bytes`...), by node address. */
-export const memoryStats = (): Command<ByNode<MemoryStats>> =>
+export const memoryStats = () =>
   fanout("MEMORY STATS", ["MEMORY", "STATS"], 0, "masters", memoryStatsReply, merge.byNode)
 
 
@@ -751,11 +751,11 @@ export const moduleList = (): Command<ReadonlyArray<ModuleInfo>> =>
   keyless("MODULE LIST", ["MODULE", "LIST"], 0, (v) => R.arrayOf(v, moduleInfo))
 
 /** `MODULE LOAD path [arg...]` on every node. */
-export const moduleLoad = (path: string, ...args: ReadonlyArray<Arg | number>): Command<void> =>
+export const moduleLoad = (path: string, ...args: ReadonlyArray<Arg | number>) =>
   fanout("MODULE LOAD", ["MODULE", "LOAD", path, ...args], 0, "nodes", R.ok, merge.first)
 
 /** `MODULE LOADEX path [CONFIG name value ...] [ARGS arg...]` on every node. */
-export const moduleLoadex = (path: string, options?: ModuleLoadexOptions): Command<void> => {
+export const moduleLoadex = (path: string, options?: ModuleLoadexOptions) => {
   const args: Array<Resp.RespArg> = ["MODULE", "LOADEX", path]
   for (const [name, value] of Object.entries(options?.configs ?? {})) args.push("CONFIG", name, value)
   if (options?.args !== undefined && options.args.length > 0) args.push("ARGS", ...options.args)
@@ -763,7 +763,7 @@ export const moduleLoadex = (path: string, options?: ModuleLoadexOptions): Comma
 }
 
 /** `MODULE UNLOAD name` on every node. */
-export const moduleUnload = (name: string): Command<void> =>
+export const moduleUnload = (name: string) =>
   fanout("MODULE UNLOAD", ["MODULE", "UNLOAD", name], 0, "nodes", R.ok, merge.first)
 
 /** `MODULE HELP`: the subcommands' help lines. */
@@ -773,14 +773,14 @@ export const moduleHelp = (): Command<ReadonlyArray<string>> => keyless("MODULE 
 // SLOWLOG: every node (request_policy:all_nodes)
 
 /** `SLOWLOG GET [count]` on every node: each node's slowest recent commands (newest first; ids per node), by node address. */
-export const slowlogGet = (count?: number): Command<ByNode<ReadonlyArray<SlowlogEntry>>> =>
+export const slowlogGet = (count?: number) =>
   fanout("SLOWLOG GET", count === undefined ? ["SLOWLOG", "GET"] : ["SLOWLOG", "GET", count], 0, "nodes", (v) => R.arrayOf(v, slowlogEntry), merge.byNode)
 
 /** `SLOWLOG LEN` on every node, added up. */
-export const slowlogLen = (): Command<number> => fanout("SLOWLOG LEN", ["SLOWLOG", "LEN"], 0, "nodes", R.integer, merge.sum)
+export const slowlogLen = () => fanout("SLOWLOG LEN", ["SLOWLOG", "LEN"], 0, "nodes", R.integer, merge.sum)
 
 /** `SLOWLOG RESET` on every node. */
-export const slowlogReset = (): Command<void> => fanout("SLOWLOG RESET", ["SLOWLOG", "RESET"], 0, "nodes", R.ok, merge.first)
+export const slowlogReset = () => fanout("SLOWLOG RESET", ["SLOWLOG", "RESET"], 0, "nodes", R.ok, merge.first)
 
 /** `SLOWLOG HELP`: the subcommands' help lines. */
 export const slowlogHelp = (): Command<ReadonlyArray<string>> => keyless("SLOWLOG HELP", ["SLOWLOG", "HELP"], 0, strings)

@@ -135,6 +135,17 @@ export class Command<out A> {
   }
 }
 
+declare const PerNode: unique symbol
+
+/**
+ * A command sent to every master or every node (`DBSIZE`, `INFO`, `KEYS`...): `A` is the merged
+ * result `execute` gives, `P` one node's reply, which `executeOn` gives.
+ */
+export interface FanOutCommand<out A, out P> extends Command<A> {
+  /** Type-level only: the per-node reply type. */
+  readonly [PerNode]: P
+}
+
 /** The result type of a command. */
 export type CommandResult<C> = C extends Command<infer A> ? A : never
 
@@ -251,11 +262,11 @@ export const fanout = <B, A>(
   target: "masters" | "nodes",
   decode: Decoder<B>,
   merge: (replies: ReadonlyArray<NodeReply<B>>) => A | ReplyShape
-): Command<A> =>
+): FanOutCommand<A, B> =>
   new Command<A>(name, args, [], flags, noDirectReply, target, undefined, {
     decode,
     merge: merge as (replies: ReadonlyArray<NodeReply<unknown>>) => A | ReplyShape
-  })
+  }) as FanOutCommand<A, B>
 
 /** A command meant for one chosen node: `executeOn` runs it, `execute` refuses it. */
 export const onNode = <A>(name: string, args: ReadonlyArray<Resp.RespArg>, flags: number, decode: Decoder<A>): Command<A> =>

@@ -97,6 +97,11 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("cluster comman
       expect(parts.map((p) => p.value).sort()).toEqual([0, 0, 5])
       const owner = yield* fixture.masterOf(slot)
       expect(yield* redis.executeOn(owner, Command.clusterCountkeysinslot(slot))).toBe(5)
+      // A command for every node gives, through executeOn, that node's reply, typed as such.
+      const myId: string = yield* redis.executeOn(owner, Command.clusterMyid())
+      const everyId: Readonly<Record<string, string>> = yield* redis.clusterMyid()
+      expect(everyId[`${owner.host}:${owner.port}`]).toBe(myId)
+      expect(myId).toMatch(/^[0-9a-f]{40}$/)
       const empty = Slot.slot("{nothing-here}")
       expect(yield* redis.clusterCountkeysinslot(empty)).toBe(0)
       expect(yield* redis.clusterGetkeysinslot(empty, 10)).toEqual([])
