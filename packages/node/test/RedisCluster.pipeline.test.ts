@@ -23,7 +23,7 @@ const keyIn = (slot: number, prefix: string, n = 1): Array<string> => {
   return keys
 }
 
-describe("pipelines", () => {
+describe("pipelines", { timeout: 90_000 }, () => {
   it.scopedLive("10k commands over every master, each result in its place; mixed types keep their types", () =>
     withClient((redis) =>
       Effect.gen(function*() {
@@ -138,9 +138,9 @@ describe("pipelines", () => {
           expect(value).toBeLessThanOrEqual(succeeded + (unknown.get(key) ?? 0))
         })
       }), { commandTimeout: "10 seconds" }), 60_000)
-}, { timeout: 90_000 })
+})
 
-describe("transactions", () => {
+describe("transactions", { timeout: 90_000 }, () => {
   it.scopedLive("MULTI/EXEC on the slot owner with typed results; cross-slot refused; EXECABORT and runtime errors carry the index", () =>
     withClient((redis) =>
       Effect.gen(function*() {
@@ -227,4 +227,4 @@ describe("transactions", () => {
         // Outside the watch, everything follows the move.
         expect(yield* redis.get("{wm}k")).toEqual(Option.some("1"))
       })), 60_000)
-}, { timeout: 90_000 })
+})
