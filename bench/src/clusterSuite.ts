@@ -10,7 +10,7 @@
 import { RedisClusterFixture } from "@keyslot/test-utils"
 import { Effect } from "effect"
 import type { Contender, Settings, WorkloadResult } from "./harness.js"
-import { formatSummary, measure } from "./harness.js"
+import { formatSummary, measure, openOrLeaveOut } from "./harness.js"
 import * as KeyslotCluster from "./keyslotCluster.js"
 import { effectBatches, effectBursts, effectWorkers, type LoopStyle, noIoCommand, promiseBursts, promiseWorkers } from "./loops.js"
 import * as Peers from "./peers.js"
@@ -43,25 +43,11 @@ export const run = (options: ClusterSuiteOptions, log: (line: string) => void) =
       })
       log(`pre-populated ${keys.length} keys`)
       const nr = yield* Peers.nodeRedisCluster(startupNodes)
-      const glide = yield* Peers.glideCluster(startupNodes).pipe(
-        Effect.timeout("20 seconds"),
-        Effect.catchAllCause((cause) => Effect.sync(() => {
-          log(`valkey-glide could not be opened, left out: ${String(cause).split("\n")[0]}`)
-          return undefined
-        }))
-      )
+      const glide = yield* openOrLeaveOut("valkey-glide", Peers.glideCluster(startupNodes), log)
 
       const why = KeyslotCluster.unavailable()
       if (why !== undefined) log(`keyslot RedisCluster left out: ${why}`)
-      const ks = why !== undefined ? undefined : yield* KeyslotCluster.open(startupNodes).pipe(
-        Effect.timeout("20 seconds"),
-        Effect.catchAllCause((cause) =>
-          Effect.sync(() => {
-            log(`keyslot RedisCluster could not be opened, left out: ${String(cause).split("\n")[0]}`)
-            return undefined
-          })
-        )
-      )
+      const ks = why !== undefined ? undefined : yield* openOrLeaveOut("keyslot RedisCluster", KeyslotCluster.open(startupNodes), log)
 
       const peers: Array<[string, Peers.PeerClient]> = [["ioredis", io], ["ioredis+ap", ioAp], ["node-redis", nr]]
       if (glide !== undefined) peers.push(["valkey-glide", glide])

@@ -225,3 +225,18 @@ export const formatSummary = (
     table(["workload", ...names], cpuBody)
   }`
 }
+
+/**
+ * Opens a client for a suite, or logs why it could not be opened (within 20 s) and gives
+ * `undefined`: the suite then runs without it.
+ */
+export const openOrLeaveOut = <A, E, R>(name: string, open: Effect.Effect<A, E, R>, log: (line: string) => void) =>
+  open.pipe(
+    Effect.timeout("20 seconds"),
+    Effect.catchAllCause((cause) =>
+      Effect.sync(() => {
+        log(`${name} could not be opened, left out: ${String(cause).split("\n")[0]}`)
+        return undefined
+      })
+    )
+  )

@@ -18,6 +18,12 @@ export interface PeerClient {
   readonly set: (key: string, value: string) => Promise<unknown>
 }
 
+/** The workloads' view of any client with `get` and `set`. */
+const asPeer = (client: { get(key: string): Promise<unknown>; set(key: string, value: string): Promise<unknown> }): PeerClient => ({
+  get: (k) => client.get(k),
+  set: (k, v) => client.set(k, v)
+})
+
 const scoped = <C>(open: () => Promise<C>, close: (c: C) => Promise<unknown> | void) =>
   Effect.acquireRelease(
     Effect.promise(open),
@@ -49,7 +55,7 @@ export const ioredis = (address: Address, autoPipelining: boolean) =>
       await client.quit()
       client.disconnect()
     }
-  ).pipe(Effect.map((client): PeerClient => ({ get: (k) => client.get(k), set: (k, v) => client.set(k, v) })))
+  ).pipe(Effect.map(asPeer))
 
 /** One node-redis connection (it pipelines whatever is issued in the same tick by itself). */
 export const nodeRedis = (address: Address) =>
@@ -61,10 +67,10 @@ export const nodeRedis = (address: Address) =>
       return client
     },
     (client) => client.close()
-  ).pipe(Effect.map((client): PeerClient => ({ get: (k) => client.get(k), set: (k, v) => client.set(k, v) })))
+  ).pipe(Effect.map(asPeer))
 
-/** ioredis `Cluster`. */
-export const ioredisCluster = (startupNodes: ReadonlyArray<Address>, autoPipelining: boolean) =>
+/** An ioredis `Cluster` itself (the pipeline suite drives its per-node pipelines). */
+export const openIoredisCluster = (startupNodes: ReadonlyArray<Address>, autoPipelining: boolean) =>
   scoped(
     async () => {
       const client = new Cluster(startupNodes.map((n) => ({ host: n.host, port: n.port })), {
@@ -78,10 +84,14 @@ export const ioredisCluster = (startupNodes: ReadonlyArray<Address>, autoPipelin
       await client.quit()
       client.disconnect()
     }
-  ).pipe(Effect.map((client): PeerClient => ({ get: (k) => client.get(k), set: (k, v) => client.set(k, v) })))
+  )
 
-/** node-redis `createCluster`. */
-export const nodeRedisCluster = (startupNodes: ReadonlyArray<Address>) =>
+/** ioredis `Cluster`. */
+export const ioredisCluster = (startupNodes: ReadonlyArray<Address>, autoPipelining: boolean) =>
+  Effect.map(openIoredisCluster(startupNodes, autoPipelining), asPeer)
+
+/** A node-redis `createCluster` client itself. */
+export const openNodeRedisCluster = (startupNodes: ReadonlyArray<Address>) =>
   scoped(
     async () => {
       const client = createCluster({ rootNodes: startupNodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })) })
@@ -90,18 +100,24 @@ export const nodeRedisCluster = (startupNodes: ReadonlyArray<Address>) =>
       return client
     },
     (client) => client.close()
-  ).pipe(Effect.map((client): PeerClient => ({ get: (k) => client.get(k), set: (k, v) => client.set(k, v) })))
+  )
+
+/** node-redis `createCluster`. */
+export const nodeRedisCluster = (startupNodes: ReadonlyArray<Address>) => Effect.map(openNodeRedisCluster(startupNodes), asPeer)
+
+/** A valkey-glide `GlideClusterClient` itself, with the given request timeout (its default is 250 ms). */
+export const openGlideCluster = (startupNodes: ReadonlyArray<Address>, requestTimeout: number) =>
+  scoped(
+    () =>
+      GlideClusterClient.createClient({
+        addresses: startupNodes.map((n) => ({ host: n.host, port: n.port })),
+        requestTimeout
+      }),
+    (client) => client.close()
+  )
 
 /**
  * valkey-glide `GlideClusterClient`. Its default request timeout (250 ms) is raised so that a
  * burst of 1000 on a loaded 2-core machine measures throughput rather than timeouts.
  */
-export const glideCluster = (startupNodes: ReadonlyArray<Address>) =>
-  scoped(
-    () =>
-      GlideClusterClient.createClient({
-        addresses: startupNodes.map((n) => ({ host: n.host, port: n.port })),
-        requestTimeout: 5000
-      }),
-    (client) => client.close()
-  ).pipe(Effect.map((client): PeerClient => ({ get: (k) => client.get(k), set: (k, v) => client.set(k, v) })))
+export const glideCluster = (startupNodes: ReadonlyArray<Address>) => Effect.map(openGlideCluster(startupNodes, 5000), asPeer)

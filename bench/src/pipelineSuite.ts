@@ -16,16 +16,15 @@
  */
 import { Command } from "@keyslot/core"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { ClusterBatch, GlideClusterClient } from "@valkey/valkey-glide"
+import { ClusterBatch } from "@valkey/valkey-glide"
 import { Effect } from "effect"
 import { Cluster } from "ioredis"
 import type { Redis } from "ioredis"
 import { createRequire } from "node:module"
-import { createCluster } from "redis"
 import type { Contender, Settings, Stop, WorkloadResult } from "./harness.js"
-import { formatSummary, measure } from "./harness.js"
+import { formatSummary, measure, openOrLeaveOut } from "./harness.js"
 import * as KeyslotCluster from "./keyslotCluster.js"
-import type { Address } from "./peers.js"
+import * as Peers from "./peers.js"
 import { effectBatches } from "./loops.js"
 
 export interface PipelineSuiteOptions extends Settings {
@@ -38,56 +37,6 @@ const VALUE = "v".repeat(32)
 // ioredis's own slot function (a dependency of ioredis, not of the bench).
 const requireFromIoredis = createRequire(createRequire(import.meta.url).resolve("ioredis"))
 const calculateSlot = requireFromIoredis("cluster-key-slot") as (key: string) => number
-
-const scoped = <C>(open: () => Promise<C>, close: (c: C) => Promise<unknown> | void) =>
-  Effect.acquireRelease(
-    Effect.promise(open),
-    (c) =>
-      Effect.promise(async () => {
-        try {
-          await close(c)
-        } catch {
-          // already closed
-        }
-      })
-  )
-
-const ioredisCluster = (startupNodes: ReadonlyArray<Address>, autoPipelining: boolean) =>
-  scoped(
-    async () => {
-      const client = new Cluster(startupNodes.map((n) => ({ host: n.host, port: n.port })), {
-        lazyConnect: true,
-        enableAutoPipelining: autoPipelining
-      })
-      await client.connect()
-      return client
-    },
-    async (client) => {
-      await client.quit()
-      client.disconnect()
-    }
-  )
-
-const nodeRedisCluster = (startupNodes: ReadonlyArray<Address>) =>
-  scoped(
-    async () => {
-      const client = createCluster({ rootNodes: startupNodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })) })
-      client.on("error", () => {})
-      await client.connect()
-      return client
-    },
-    (client) => client.close()
-  )
-
-const glideCluster = (startupNodes: ReadonlyArray<Address>) =>
-  scoped(
-    () =>
-      GlideClusterClient.createClient({
-        addresses: startupNodes.map((n) => ({ host: n.host, port: n.port })),
-        requestTimeout: 10_000
-      }),
-    (client) => client.close()
-  )
 
 /** Pipelines of `size` commands, one after another until `stop`; `one` builds and sends one. */
 const promisePipelines = (size: number, one: () => Promise<unknown>) => (stop: Stop) =>
@@ -148,8 +97,8 @@ export const run = (options: PipelineSuiteOptions, log: (line: string) => void) 
         return out
       }
 
-      const io = yield* ioredisCluster(startupNodes, false)
-      const ioAp = yield* ioredisCluster(startupNodes, true)
+      const io = yield* Peers.openIoredisCluster(startupNodes, false)
+      const ioAp = yield* Peers.openIoredisCluster(startupNodes, true)
       yield* Effect.promise(async () => {
         for (let i = 0; i < keys.length; i += 1000) await Promise.all(keys.slice(i, i + 1000).map((k) => ioAp.set(k, VALUE)))
       })
@@ -157,28 +106,12 @@ export const run = (options: PipelineSuiteOptions, log: (line: string) => void) 
       // host:port of every master, as `cluster.slots` names them.
       const byAddress = new Map<string, Redis>()
       for (const node of io.nodes("master")) byAddress.set(`${node.options.host}:${node.options.port}`, node)
-      const nr = yield* nodeRedisCluster(startupNodes)
-      const glide = yield* glideCluster(startupNodes).pipe(
-        Effect.timeout("20 seconds"),
-        Effect.catchAllCause((cause) =>
-          Effect.sync(() => {
-            log(`valkey-glide could not be opened, left out: ${String(cause).split("\n")[0]}`)
-            return undefined
-          })
-        )
-      )
+      const nr = yield* Peers.openNodeRedisCluster(startupNodes)
+      const glide = yield* openOrLeaveOut("valkey-glide", Peers.openGlideCluster(startupNodes, 10_000), log)
 
       const why = KeyslotCluster.unavailable()
       if (why !== undefined) log(`keyslot RedisCluster left out: ${why}`)
-      const ks = why !== undefined ? undefined : yield* KeyslotCluster.open(startupNodes).pipe(
-        Effect.timeout("20 seconds"),
-        Effect.catchAllCause((cause) =>
-          Effect.sync(() => {
-            log(`keyslot RedisCluster could not be opened, left out: ${String(cause).split("\n")[0]}`)
-            return undefined
-          })
-        )
-      )
+      const ks = why !== undefined ? undefined : yield* openOrLeaveOut("keyslot RedisCluster", KeyslotCluster.open(startupNodes), log)
       const pipeline = ks?.pipeline
       if (ks !== undefined && pipeline === undefined) log("keyslot RedisCluster has no pipeline, left out")
 
