@@ -153,8 +153,8 @@ export interface XpendingEntry {
   readonly deliveryCount: number
 }
 
-/** `XINFO STREAM`. */
-export interface XinfoStream {
+/** The fields `XINFO STREAM` and `XINFO STREAM ... FULL` share. */
+export interface XinfoStreamHead {
   readonly length: number
   readonly radixTreeKeys: number
   readonly radixTreeNodes: number
@@ -163,6 +163,10 @@ export interface XinfoStream {
   readonly entriesAdded: number
   /** Present on servers that report it. */
   readonly recordedFirstEntryId?: string
+}
+
+/** `XINFO STREAM`. */
+export interface XinfoStream extends XinfoStreamHead {
   /** Number of consumer groups. */
   readonly groups: number
   readonly firstEntry: Option.Option<StreamEntry>
@@ -190,14 +194,7 @@ export interface XinfoStreamFullGroup {
 }
 
 /** `XINFO STREAM ... FULL`. */
-export interface XinfoStreamFull {
-  readonly length: number
-  readonly radixTreeKeys: number
-  readonly radixTreeNodes: number
-  readonly lastGeneratedId: string
-  readonly maxDeletedEntryId: string
-  readonly entriesAdded: number
-  readonly recordedFirstEntryId?: string
+export interface XinfoStreamFull extends XinfoStreamHead {
   readonly entries: ReadonlyArray<StreamEntry>
   readonly groups: ReadonlyArray<XinfoStreamFullGroup>
 }
@@ -342,7 +339,7 @@ const xpendingEntry = tuple(4, "[id, consumer, idle, deliveries]", (items): Xpen
 })
 
 /** The fields `XINFO STREAM` and `XINFO STREAM ... FULL` share, in reply order. */
-const streamHead = (f: Fields) => ({
+const streamHead = (f: Fields): XinfoStreamHead => ({
   length: f.req("length", R.integer),
   radixTreeKeys: f.req("radix-tree-keys", R.integer),
   radixTreeNodes: f.req("radix-tree-nodes", R.integer),
