@@ -3,6 +3,7 @@ import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
 import { Array as Arr, Effect, Layer, Option } from "effect"
+import * as Cluster from "./helpers/cluster.js"
 import * as Load from "./helpers/load.js"
 
 /** Keys whose slots belong to the master on `port` (per the fixture's view). */
@@ -115,13 +116,14 @@ describe("RedisCluster under failover", () => {
       yield* fixture.waitHealthy()
       const promotedAt = Date.now()
       // A refresh that began before the promotion may still see the old map; the next command
-      // that times out (within commandTimeout) brings a fresh one.
-      yield* Effect.sleep("4 seconds")
+      // that times out (within commandTimeout) brings a fresh one. Judged on the commands started
+      // 2.5 s or more after the promotion, once there are enough of them.
+      const late = (os: ReadonlyArray<Load.Outcome>) => os.filter((o) => o.startedAt > promotedAt + 2_500)
+      yield* Cluster.waitUntil("30 commands started 2.5 s after the promotion", Effect.map(workload.outcomes, (os) => late(os).length > 30), 15_000)
       const outcomes = yield* workload.stop
       yield* fixture.resumeNode(victim.port)
-      const late = outcomes.filter((o) => o.startedAt > promotedAt + 2_500)
-      expect(late.length).toBeGreaterThan(20)
-      expect(late.every((o) => o.error === undefined), Load.describeErrors(late)).toBe(true)
+      expect(late(outcomes).length).toBeGreaterThan(20)
+      expect(late(outcomes).every((o) => o.error === undefined), Load.describeErrors(late(outcomes))).toBe(true)
       // While the master was frozen its commands ended by the deadline, typed.
       for (const o of outcomes) if (o.error !== undefined) expect(o.error._tag).toBe("TimeoutError")
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
