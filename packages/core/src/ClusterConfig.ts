@@ -10,7 +10,20 @@
  *
  * @since 0.1.0
  */
-import { Config, ConfigError as EffectConfigError, Duration, Effect, Either, Equal, ParseResult, Redacted, Schedule, Schema } from "effect"
+import {
+  Config,
+  Duration,
+  Effect,
+  Equal,
+  Option,
+  Redacted,
+  Result,
+  Schedule,
+  Schema,
+  SchemaGetter,
+  SchemaIssue,
+  SchemaParser
+} from "effect"
 import type { Array as Arr } from "effect"
 import { ConfigError } from "./ClusterError.js"
 import type { Endpoint, TlsOptions } from "./Connector.js"
@@ -67,9 +80,9 @@ export interface RetrySchedules {
 
 /**
  * The options of a cluster client, as users write them. Everything but `startupNodes` is optional;
- * an option set to `undefined` counts as absent. Durations are `Duration.DurationInput`s (a
- * `Duration`, a number of milliseconds, or a string such as `"5 seconds"`); negative or `NaN`
- * durations are refused.
+ * an option set to `undefined` counts as absent. Durations are `Duration.Input`s (a
+ * `Duration`, a number of milliseconds, a string such as `"5 seconds"`, or units such as
+ * `{ seconds: 5 }`); negative or `NaN` durations are refused.
  */
 export interface RedisClusterConfig {
   /**
@@ -118,13 +131,13 @@ export interface RedisClusterConfig {
    */
   readonly refreshAfterMoved?: number | undefined
   /** Period of the background topology refresh; `0` (or an infinite duration) turns it off. Default: 30 seconds. */
-  readonly topologyRefreshInterval?: Duration.DurationInput | undefined
+  readonly topologyRefreshInterval?: Duration.Input | undefined
   /** Least time between two topology refreshes (rate limit of adaptive refreshes); `0` disables the limit. Default: 100 ms. */
-  readonly minRefreshInterval?: Duration.DurationInput | undefined
+  readonly minRefreshInterval?: Duration.Input | undefined
   /** Deadline for opening a connection (TCP, TLS and handshake); `0` means none. Default: 10 seconds. */
-  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly connectTimeout?: Duration.Input | undefined
   /** Deadline of each command, counted from the moment it is issued; `0` means none. Default: 10 seconds. */
-  readonly commandTimeout?: Duration.DurationInput | undefined
+  readonly commandTimeout?: Duration.Input | undefined
   /**
    * Bound on dedicated connections per node for blocking commands (`BLPOP`, `XREAD BLOCK`, `WAIT`...),
    * redis-py-cluster's blocking pool `max_connections`. At least 1. Default: `50`.
@@ -134,7 +147,7 @@ export interface RedisClusterConfig {
    * How long a blocking command waits for a free dedicated connection before failing; `0` means
    * wait without limit. Default: 20 seconds.
    */
-  readonly blockingPoolTimeout?: Duration.DurationInput | undefined
+  readonly blockingPoolTimeout?: Duration.Input | undefined
   /** Retries of a command after `-CLUSTERDOWN`/`-MASTERDOWN`, each after a refresh. Default: `3`. */
   readonly clusterDownRetryAttempts?: number | undefined
   /** Database number. A cluster only has database 0; any other value is refused. Default: `0`. */
@@ -250,175 +263,195 @@ const show = (u: unknown): string => {
   }
 }
 
-/** A leaf schema whose every failure reads `must be <expected>, got <value>`. */
-const leaf = <A, I>(schema: Schema.Schema<A, I>, expected: string, echo = true): Schema.Schema<A, I> =>
-  schema.annotations({
-    message: (issue) => ({
-      message: echo ? `must be ${expected}, got ${show(issue.actual)}` : `must be ${expected}`,
-      override: true
-    })
-  })
+/**
+ * A schema accepting what `is` accepts and failing with `reason(value)` otherwise. Every leaf of
+ * the options is one, so that each failure reads as one sentence about the offending value (Schema
+ * v4's message annotations are static strings, and could not name the value).
+ */
+const guarded = <A>(is: (u: unknown) => u is A, reason: (u: unknown) => string) =>
+  Schema.declareConstructor<A>()(
+    [],
+    () => (u) => is(u) ? Effect.succeed(u) : Effect.fail(new SchemaIssue.InvalidValue({ message: reason(u) }))
+  )
 
-/** An optional key; `undefined` values never reach the schema (see `withoutUndefined`). */
-const optional = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { exact: true })
+/** A leaf schema whose every failure reads `must be <expected>, got <value>`. */
+const leaf = <A>(is: (u: unknown) => u is A, expected: string, echo = true) =>
+  guarded(is, (u) => echo ? `must be ${expected}, got ${show(u)}` : `must be ${expected}`)
 
 const hasNoSpace = (s: string) => s.length > 0 && !/\s/.test(s)
+const isNoSpaceString = Schema.is(Schema.String.check(Schema.makeFilter(hasNoSpace)))
 
-const Host = leaf(Schema.String.pipe(Schema.filter(hasNoSpace)), "a non-empty host name or IP address")
-const Port = leaf(Schema.Number.pipe(Schema.int(), Schema.between(1, 65535)), "an integer port in 1..65535")
-const NonNegativeInt = leaf(Schema.Number.pipe(Schema.int(), Schema.greaterThanOrEqualTo(0)), "a non-negative integer")
-const PositiveInt = leaf(Schema.Number.pipe(Schema.int(), Schema.greaterThanOrEqualTo(1)), "an integer of at least 1")
-const Bool = leaf(Schema.Boolean, "true or false")
+const Host = leaf(isNoSpaceString, "a non-empty host name or IP address")
+const Port = leaf(Schema.is(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))), "an integer port in 1..65535")
+const NonNegativeInt = leaf(Schema.is(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))), "a non-negative integer")
+const PositiveInt = leaf(Schema.is(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))), "an integer of at least 1")
+const Bool = leaf(Schema.is(Schema.Boolean), "true or false")
 
-const EndpointSchema = Schema.Struct({ host: Host, port: Port }).annotations({
-  message: () => "must be an object { host, port }",
-  // seeds often come from richer objects (fixtures, discovery results): extra keys are fine here
-  parseOptions: { onExcessProperty: "ignore" }
-})
+// seeds often come from richer objects (fixtures, discovery results): extra keys are fine here, so
+// a rest signature covers them (Schema v4 has no per-schema parse options)
+const EndpointSchema = Schema.StructWithRest(
+  Schema.Struct({ host: Host, port: Port }),
+  [Schema.Record(Schema.String, Schema.Unknown)]
+).annotate({ message: "must be an object { host, port }" })
 
-const StartupNodes = Schema.Array(EndpointSchema).annotations({
-  message: () => "must be an array of { host, port } seed nodes"
-}).pipe(Schema.minItems(1, { message: () => "must list at least one seed node (an empty list cannot reach a cluster)" }))
+const StartupNodes = Schema.Array(EndpointSchema).annotate({
+  message: "must be an array of { host, port } seed nodes"
+}).check(Schema.isMinLength(1, { message: "must list at least one seed node (an empty list cannot reach a cluster)" }))
 
-const Username = leaf(Schema.String.pipe(Schema.filter(hasNoSpace)), "a non-empty user name without spaces")
+const Username = leaf(isNoSpaceString, "a non-empty user name without spaces")
 
-const isPassword = (u: unknown): u is Redacted.Redacted<string> => {
-  if (!Redacted.isRedacted(u)) return false
-  const value = Redacted.value(u)
-  return typeof value === "string" && value.length > 0
-}
 const Password = leaf(
-  Schema.declare(isPassword),
+  Schema.is(Schema.Redacted(Schema.NonEmptyString)),
   "a non-empty Redacted string (Redacted.make(\"...\")), so that the secret never reaches a log",
   false
 )
 
 const ClientName = leaf(
-  Schema.String.pipe(Schema.pattern(/^[!-~]+$/)),
+  Schema.is(Schema.String.check(Schema.isPattern(/^[!-~]+$/))),
   "a non-empty name of printable ASCII characters without spaces"
 )
 
-const Pem = Schema.Union(Schema.String, Schema.Uint8ArrayFromSelf)
+const Pem = Schema.Union([Schema.String, Schema.Uint8Array])
 const TlsObject = Schema.Struct({
-  ca: optional(leaf(Schema.Union(Pem, Schema.Array(Pem)), "PEM text, bytes, or a list of them", false)),
-  cert: optional(leaf(Pem, "PEM text or bytes", false)),
-  key: optional(leaf(Pem, "PEM text or bytes", false)),
-  servername: optional(Host),
-  rejectUnauthorized: optional(Bool)
-}).annotations({ message: () => "must be true, false, or TLS options { ca, cert, key, servername, rejectUnauthorized }" })
+  ca: Schema.optionalKey(leaf(Schema.is(Schema.Union([Pem, Schema.Array(Pem)])), "PEM text, bytes, or a list of them", false)),
+  cert: Schema.optionalKey(leaf(Schema.is(Pem), "PEM text or bytes", false)),
+  key: Schema.optionalKey(leaf(Schema.is(Pem), "PEM text or bytes", false)),
+  servername: Schema.optionalKey(Host),
+  rejectUnauthorized: Schema.optionalKey(Bool)
+}).annotate({ message: "must be true, false, or TLS options { ca, cert, key, servername, rejectUnauthorized }" })
 
-const isTlsSetting = (u: unknown): u is boolean | TlsOptions =>
-  typeof u === "boolean" || (typeof u === "object" && u !== null)
+const decodeTlsObject = SchemaParser.decodeUnknownEffect(TlsObject)
+const TlsSetting = Schema.declareConstructor<boolean | TlsOptions>()(
+  [],
+  () => (u, _, options) => typeof u === "boolean" ? Effect.succeed(u) : decodeTlsObject(u, options)
+)
 
-const TlsSetting = Schema.transformOrFail(Schema.Unknown, Schema.declare(isTlsSetting), {
-  strict: true,
-  decode: (u, options) => typeof u === "boolean" ? ParseResult.succeed(u) : ParseResult.decodeUnknown(TlsObject)(u, options),
-  encode: ParseResult.succeed
-})
-
-const Protocol = leaf(Schema.Literal(2, 3), "2 or 3")
+const Protocol = leaf(Schema.is(Schema.Literals([2, 3])), "2 or 3")
 const ReadFromSchema = leaf(
-  Schema.Literal("master", "replica", "replicaPreferred", "any", "nearest"),
+  Schema.is(Schema.Literals(["master", "replica", "replicaPreferred", "any", "nearest"])),
   `one of ${readFromValues.map((v) => `"${v}"`).join(", ")}`
 )
-const Db = Schema.Literal(0).annotations({
-  message: (issue) => ({
-    message: `must be 0, got ${show(issue.actual)}: selecting a database is not possible in cluster mode (a cluster has only database 0)`,
-    override: true
-  })
+const Db = guarded(
+  Schema.is(Schema.Literal(0)),
+  (u) => `must be 0, got ${show(u)}: selecting a database is not possible in cluster mode (a cluster has only database 0)`
+)
+
+const RemapSide = Schema.Struct({ host: Schema.optionalKey(Host), port: Schema.optionalKey(Port) }).annotate({
+  message: "must be an object { host?, port? }"
+}).check(
+  Schema.makeFilter((side) => side.host !== undefined || side.port !== undefined || "must give a host, a port, or both")
+)
+
+const RemapRule = Schema.Struct({ from: RemapSide, to: RemapSide }).annotate({
+  message: "must be a rule { from: { host?, port? }, to: { host?, port? } }"
 })
 
-const RemapSide = Schema.Struct({ host: optional(Host), port: optional(Port) }).annotations({
-  message: () => "must be an object { host?, port? }"
-}).pipe(Schema.filter((side) => side.host !== undefined || side.port !== undefined || "must give a host, a port, or both"))
-
-const RemapRule = Schema.Struct({ from: RemapSide, to: RemapSide }).annotations({
-  message: () => "must be a rule { from: { host?, port? }, to: { host?, port? } }"
-})
-
-const RemapTable = Schema.Array(RemapRule).annotations({
-  message: () => "must be a list of { from, to } rules or a function (endpoint) => endpoint"
+const RemapTable = Schema.Array(RemapRule).annotate({
+  message: "must be a list of { from, to } rules or a function (endpoint) => endpoint"
 })
 
 const isRemapFunction = (u: unknown): u is (endpoint: Endpoint) => Endpoint => typeof u === "function"
-const isHostPortRemap = (u: unknown): u is HostPortRemap => isRemapFunction(u) || Array.isArray(u)
 
-const HostPortRemapSchema = Schema.transformOrFail(Schema.Unknown, Schema.declare(isHostPortRemap), {
-  strict: true,
-  decode: (u, options) => isRemapFunction(u) ? ParseResult.succeed(u) : ParseResult.decodeUnknown(RemapTable)(u, options),
-  encode: ParseResult.succeed
-})
+const decodeRemapTable = SchemaParser.decodeUnknownEffect(RemapTable)
+const HostPortRemapSchema = Schema.declareConstructor<HostPortRemap>()(
+  [],
+  () => (u, _, options) => isRemapFunction(u) ? Effect.succeed(u) : decodeRemapTable(u, options)
+)
 
 const ScheduleSchema = leaf(
-  Schema.declare((u): u is Schedule.Schedule<unknown, unknown> => Schedule.isSchedule(u)),
+  (u): u is Schedule.Schedule<unknown, unknown> => Schedule.isSchedule(u),
   "a Schedule"
 )
 const RetrySchema = Schema.Struct({
-  tryAgain: optional(ScheduleSchema),
-  clusterDown: optional(ScheduleSchema),
-  loading: optional(ScheduleSchema),
-  reconnect: optional(ScheduleSchema)
-}).annotations({ message: () => "must be an object of Schedules { tryAgain?, clusterDown?, loading?, reconnect? }" })
+  tryAgain: Schema.optionalKey(ScheduleSchema),
+  clusterDown: Schema.optionalKey(ScheduleSchema),
+  loading: Schema.optionalKey(ScheduleSchema),
+  reconnect: Schema.optionalKey(ScheduleSchema)
+}).annotate({ message: "must be an object of Schedules { tryAgain?, clusterDown?, loading?, reconnect? }" })
 
 const DURATION_HINT = "a non-negative duration (milliseconds, a Duration, or a string such as \"5 seconds\")"
 
+const decodeDurationString = Schema.decodeUnknownOption(Schema.DurationFromString)
+
+const DURATION_OBJECT_KEYS: ReadonlySet<string> = new Set<keyof Duration.DurationObject>([
+  "weeks",
+  "days",
+  "hours",
+  "minutes",
+  "seconds",
+  "milliseconds",
+  "microseconds",
+  "nanoseconds"
+])
+
+/** A `Duration.DurationObject` with at least one unit, every key a unit and every value a non-negative number. */
+const isDurationObject = (u: unknown): u is Duration.DurationObject => {
+  if (!isPlainObject(u)) return false
+  const entries = Object.entries(u)
+  return entries.length > 0 &&
+    entries.every(([k, v]) => DURATION_OBJECT_KEYS.has(k) && typeof v === "number" && !Number.isNaN(v) && v >= 0)
+}
+
 /**
- * A `DurationInput` to milliseconds, or the reason it is not acceptable. Effect's `Duration.decode`
- * silently turns negative and `NaN` inputs into zero; here they are refused.
+ * A `Duration.Input` to milliseconds, or the reason it is not acceptable. Effect turns `NaN` inputs
+ * into zero and keeps negative ones as negative durations; here both are refused.
  */
 const durationMillis = (u: unknown, allowInfinite: boolean): number | string => {
   const bad = `must be ${DURATION_HINT}, got ${show(u)}`
-  let millis: number
+  let duration: Duration.Duration
   if (typeof u === "number") {
     if (Number.isNaN(u) || u < 0) return bad
-    millis = u
+    duration = Duration.millis(u)
   } else if (typeof u === "bigint") {
     if (u < BigInt(0)) return bad
-    millis = Duration.toMillis(Duration.nanos(u))
+    duration = Duration.nanos(u)
   } else if (Array.isArray(u)) {
     if (u.length !== 2 || !u.every((n) => typeof n === "number" && !Number.isNaN(n) && n >= 0)) return bad
-    millis = Duration.toMillis(Duration.decode([u[0], u[1]]))
+    duration = Duration.fromInputUnsafe([u[0], u[1]])
   } else if (typeof u === "string") {
     if (u.trim().startsWith("-")) return bad
-    const decoded = Duration.decodeUnknown(u)
-    if (decoded._tag === "None") return bad
-    millis = Duration.toMillis(decoded.value)
+    const decoded = decodeDurationString(u)
+    if (Option.isNone(decoded)) return bad
+    duration = decoded.value
   } else if (Duration.isDuration(u)) {
-    millis = Duration.toMillis(u)
+    duration = u
+  } else if (isDurationObject(u)) {
+    duration = Duration.fromInputUnsafe(u)
   } else {
     return bad
   }
+  const millis = Duration.toMillis(duration)
+  if (Number.isNaN(millis) || millis < 0) return bad
   if (!Number.isFinite(millis)) return allowInfinite ? 0 : `must be finite, got ${show(u)}`
   return millis
 }
 
 /** A duration option decoded to milliseconds; an infinite duration becomes `0` ("none") or is refused. */
 const DurationMillis = (allowInfinite: boolean) =>
-  Schema.transformOrFail(Schema.Unknown, Schema.Number, {
-    strict: true,
-    decode: (u, _, ast) => {
+  Schema.Unknown.pipe(Schema.decodeTo(Schema.Number, {
+    decode: SchemaGetter.transformEffect((u: unknown) => {
       const result = durationMillis(u, allowInfinite)
-      return typeof result === "number" ? ParseResult.succeed(result) : ParseResult.fail(new ParseResult.Type(ast, u, result))
-    },
-    encode: ParseResult.succeed
-  })
+      return typeof result === "number" ? Effect.succeed(result) : Effect.fail(new SchemaIssue.InvalidValue({ message: result }))
+    }),
+    encode: SchemaGetter.passthroughSubtype()
+  }))
 
 // explicit `undefined`s are removed before decoding (see `withoutUndefined`), so optional keys are exact
-const withDefault = <A, I>(schema: Schema.Schema<A, I>, value: A) =>
-  Schema.optionalWith(schema, { exact: true, default: () => value })
+const withDefault = <S extends Schema.Constraint>(schema: S, value: S["Type"]) =>
+  Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))(schema)
 
 /** The schema of every option; unknown keys are refused by the decode options. */
 const ConfigSchema = Schema.Struct({
   startupNodes: StartupNodes,
-  username: optional(Username),
-  password: optional(Password),
-  tls: optional(TlsSetting),
-  clientName: optional(ClientName),
+  username: Schema.optionalKey(Username),
+  password: Schema.optionalKey(Password),
+  tls: Schema.optionalKey(TlsSetting),
+  clientName: Schema.optionalKey(ClientName),
   protocol: withDefault(Protocol, defaults.protocol),
   readFrom: withDefault(ReadFromSchema, defaults.readFrom),
   skipFullCoverageCheck: withDefault(Bool, defaults.skipFullCoverageCheck),
   followCluster: withDefault(Bool, defaults.followCluster),
-  hostPortRemap: optional(HostPortRemapSchema),
+  hostPortRemap: Schema.optionalKey(HostPortRemapSchema),
   maxRedirects: withDefault(NonNegativeInt, defaults.maxRedirects),
   refreshAfterMoved: withDefault(NonNegativeInt, defaults.refreshAfterMoved),
   topologyRefreshInterval: withDefault(DurationMillis(true), defaults.topologyRefreshIntervalMillis),
@@ -429,12 +462,12 @@ const ConfigSchema = Schema.Struct({
   blockingPoolTimeout: withDefault(DurationMillis(true), defaults.blockingPoolTimeoutMillis),
   clusterDownRetryAttempts: withDefault(NonNegativeInt, defaults.clusterDownRetryAttempts),
   db: withDefault(Db, defaults.db),
-  retry: optional(RetrySchema),
+  retry: Schema.optionalKey(RetrySchema),
   tracing: withDefault(Bool, defaults.tracing),
   metrics: withDefault(Bool, defaults.metrics)
-}).annotations({ message: () => "must be an object of options with at least startupNodes" })
+}).annotate({ message: "must be an object of options with at least startupNodes" })
 
-const decodeConfig = Schema.decodeUnknownEither(ConfigSchema, { errors: "all", onExcessProperty: "error" })
+const decodeConfig = SchemaParser.decodeUnknownResult(ConfigSchema, { errors: "all", onExcessProperty: "error" })
 
 const isPlainObject = (u: unknown): u is Record<string, unknown> => {
   if (typeof u !== "object" || u === null) return false
@@ -457,7 +490,7 @@ const withoutUndefined = (u: unknown): unknown => {
 }
 
 // -----------------------------------------------------------------------------------------------
-// ParseError → ConfigError
+// SchemaIssue → ConfigError
 // -----------------------------------------------------------------------------------------------
 
 /** The keys each object of the options accepts, by the name of the key holding that object. */
@@ -522,30 +555,68 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
   return out === "" ? "config" : out
 }
 
-const issueReason = (issue: ParseResult.ArrayFormatterIssue): string => {
+interface Problem {
+  readonly path: ReadonlyArray<PropertyKey>
+  readonly reason: string
+}
+
+const messageOf = (annotations: Schema.Annotations.Annotations | undefined): string | undefined =>
+  typeof annotations?.message === "string" ? annotations.message : undefined
+
+/** Every problem an issue reports, in order, each at its path and in our words. */
+const collectProblems = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyKey>, out: Array<Problem>): void => {
   switch (issue._tag) {
-    case "Missing":
-      return "is required"
-    case "Unexpected": {
-      const key = issue.path[issue.path.length - 1]
-      const parent = issue.path.slice(0, -1).filter((s): s is string => typeof s === "string")
-      const candidates = knownKeys[parent[parent.length - 1] ?? ""] ?? []
-      return unknownKeyReason(String(key), candidates)
+    case "Pointer":
+      return collectProblems(issue.issue, [...path, ...issue.path], out)
+    case "Encoding":
+      return collectProblems(issue.issue, path, out)
+    case "Composite":
+    case "AnyOf": {
+      if (issue.issues.length === 0) {
+        out.push({ path, reason: messageOf(issue.ast.annotations) ?? "is invalid" })
+      }
+      for (const inner of issue.issues) collectProblems(inner, path, out)
+      return
     }
-    default:
-      return issue.message
+    case "Filter": {
+      const message = messageOf(issue.filter.annotations)
+      if (message === undefined) return collectProblems(issue.issue, path, out)
+      out.push({ path, reason: message })
+      return
+    }
+    case "MissingKey":
+      out.push({ path, reason: "is required" })
+      return
+    case "UnexpectedKey": {
+      const key = path[path.length - 1]
+      const parent = path.slice(0, -1).filter((s): s is string => typeof s === "string")
+      const candidates = knownKeys[parent[parent.length - 1] ?? ""] ?? []
+      out.push({ path, reason: unknownKeyReason(String(key), candidates) })
+      return
+    }
+    case "InvalidType":
+      out.push({ path, reason: messageOf(issue.ast.annotations) ?? SchemaIssue.defaultLeafHook(issue) })
+      return
+    case "InvalidValue":
+    case "Forbidden":
+      out.push({ path, reason: messageOf(issue.annotations) ?? SchemaIssue.defaultLeafHook(issue) })
+      return
+    case "OneOf":
+      out.push({ path, reason: SchemaIssue.defaultLeafHook(issue) })
+      return
   }
 }
 
-const toConfigError = (error: ParseResult.ParseError): ConfigError => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const [first, ...rest] = issues
+const toConfigError = (issue: SchemaIssue.Issue): ConfigError => {
+  const problems: Array<Problem> = []
+  collectProblems(issue, [], problems)
+  const [first, ...rest] = problems
   if (first === undefined) return new ConfigError({ field: "config", reason: "is invalid" })
-  const more = rest.slice(0, 3).map((i) => `${formatPath(i.path)}: ${issueReason(i)}`)
+  const more = rest.slice(0, 3).map((p) => `${formatPath(p.path)}: ${p.reason}`)
   const suffix = rest.length === 0
     ? ""
     : ` (also ${more.join("; ")}${rest.length > more.length ? `; and ${rest.length - more.length} more` : ""})`
-  return new ConfigError({ field: formatPath(first.path), reason: issueReason(first) + suffix })
+  return new ConfigError({ field: formatPath(first.path), reason: first.reason + suffix })
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -590,13 +661,13 @@ const normaliseTls = (tls: boolean | TlsOptions | undefined): TlsOptions | undef
 }
 
 /** Synchronous core of `resolve` (also used by `fromUrl` and `urlConfig`). */
-const resolveEither = (config: RedisClusterConfig): Either.Either<ResolvedConfig, ConfigError> =>
-  Either.gen(function*() {
+const resolveResult = (config: RedisClusterConfig): Result.Result<ResolvedConfig, ConfigError> =>
+  Result.gen(function*() {
     const input: unknown = config
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
-      return yield* Either.left(new ConfigError({ field: "config", reason: `must be an object of options, got ${show(input)}` }))
+      return yield* Result.fail(new ConfigError({ field: "config", reason: `must be an object of options, got ${show(input)}` }))
     }
-    const c = yield* Either.mapLeft(decodeConfig(withoutUndefined(input)), toConfigError)
+    const c = yield* Result.mapError(decodeConfig(withoutUndefined(input)), toConfigError)
     const seen = new Set<string>()
     const nodes: Array<Endpoint> = []
     for (const node of c.startupNodes) {
@@ -608,7 +679,7 @@ const resolveEither = (config: RedisClusterConfig): Either.Either<ResolvedConfig
     }
     const [head, ...tail] = nodes
     if (head === undefined) {
-      return yield* Either.left(new ConfigError({ field: "startupNodes", reason: "must list at least one seed node" }))
+      return yield* Result.fail(new ConfigError({ field: "startupNodes", reason: "must list at least one seed node" }))
     }
     const remap = c.hostPortRemap
     return {
@@ -650,11 +721,8 @@ const resolveEither = (config: RedisClusterConfig): Either.Either<ResolvedConfig
  * listed in the reason). Unknown keys are refused, with a hint when they look like a known option
  * (`readfrom` → "did you mean readFrom?"); extra keys on seed node objects are ignored.
  */
-export const resolve: (config: RedisClusterConfig) => Effect.Effect<ResolvedConfig, ConfigError> = Effect.fnUntraced(
-  function*(config: RedisClusterConfig) {
-    return yield* resolveEither(config)
-  }
-)
+export const resolve = (config: RedisClusterConfig): Effect.Effect<ResolvedConfig, ConfigError> =>
+  Effect.suspend(() => Effect.fromResult(resolveResult(config)))
 
 // -----------------------------------------------------------------------------------------------
 // fromUrl
@@ -670,14 +738,14 @@ class UrlOptions {
   readonly tls: { tls?: boolean; tlsRejectUnauthorized?: boolean; tlsServername?: string } = {}
 
   /** Records `field = value`; setting a field twice to different values is an error. */
-  set<K extends Settable>(field: K, value: NonNullable<RedisClusterConfig[K]>, source: string): Either.Either<void, ConfigError> {
+  set<K extends Settable>(field: K, value: NonNullable<RedisClusterConfig[K]>, source: string): Result.Result<void, ConfigError> {
     const previous = this.values[field]
     if (previous !== undefined && !Equal.equals(previous, value)) {
-      return Either.left(new ConfigError({ field, reason: `is set twice in the URL, differently (by ${this.sources.get(field)} and by ${source})` }))
+      return Result.fail(new ConfigError({ field, reason: `is set twice in the URL, differently (by ${this.sources.get(field)} and by ${source})` }))
     }
     this.values[field] = value
     this.sources.set(field, source)
-    return Either.void
+    return Result.succeed(undefined)
   }
 
   /** Records a TLS setting, with the same rule. */
@@ -686,49 +754,49 @@ class UrlOptions {
     value: NonNullable<UrlOptions["tls"][K]>,
     field: string,
     source: string
-  ): Either.Either<void, ConfigError> {
+  ): Result.Result<void, ConfigError> {
     const previous = this.tls[key]
     if (previous !== undefined && previous !== value) {
-      return Either.left(new ConfigError({ field, reason: `is set twice in the URL, differently (by ${this.sources.get(key)} and by ${source})` }))
+      return Result.fail(new ConfigError({ field, reason: `is set twice in the URL, differently (by ${this.sources.get(key)} and by ${source})` }))
     }
     this.tls[key] = value
     this.sources.set(key, source)
-    return Either.void
+    return Result.succeed(undefined)
   }
 }
 
-const urlError = (reason: string) => Either.left(new ConfigError({ field: "url", reason }))
+const urlError = (reason: string) => Result.fail(new ConfigError({ field: "url", reason }))
 
 const BOOLEANS: Record<string, boolean> = { true: true, false: false, "1": true, "0": false, yes: true, no: false }
 
-const parseBoolean = (value: string, option: string, field: string): Either.Either<boolean, ConfigError> => {
+const parseBoolean = (value: string, option: string, field: string): Result.Result<boolean, ConfigError> => {
   const b = BOOLEANS[value.toLowerCase()]
   return b === undefined
-    ? Either.left(new ConfigError({ field, reason: `query option ${option} must be true/false/1/0/yes/no, got ${show(value)}` }))
-    : Either.right(b)
+    ? Result.fail(new ConfigError({ field, reason: `query option ${option} must be true/false/1/0/yes/no, got ${show(value)}` }))
+    : Result.succeed(b)
 }
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i
 
-const parseNumber = (value: string, option: string, field: string): Either.Either<number, ConfigError> =>
+const parseNumber = (value: string, option: string, field: string): Result.Result<number, ConfigError> =>
   NUMBER.test(value.trim())
-    ? Either.right(Number(value))
-    : Either.left(new ConfigError({ field, reason: `query option ${option} must be a number, got ${show(value)}` }))
+    ? Result.succeed(Number(value))
+    : Result.fail(new ConfigError({ field, reason: `query option ${option} must be a number, got ${show(value)}` }))
 
-const parseDuration = (value: string, option: string, field: string): Either.Either<Duration.DurationInput, ConfigError> => {
+const parseDuration = (value: string, option: string, field: string): Result.Result<Duration.Input, ConfigError> => {
   const text = value.trim()
-  if (NUMBER.test(text) && !text.startsWith("-")) return Either.right(Number(text))
-  const decoded = text.startsWith("-") ? undefined : Duration.decodeUnknown(text)
-  return decoded !== undefined && decoded._tag === "Some"
-    ? Either.right(decoded.value)
-    : Either.left(new ConfigError({ field, reason: `query option ${option} must be ${DURATION_HINT}, got ${show(value)}` }))
+  if (NUMBER.test(text) && !text.startsWith("-")) return Result.succeed(Number(text))
+  const decoded = text.startsWith("-") ? Option.none() : decodeDurationString(text)
+  return Option.isSome(decoded)
+    ? Result.succeed(decoded.value)
+    : Result.fail(new ConfigError({ field, reason: `query option ${option} must be ${DURATION_HINT}, got ${show(value)}` }))
 }
 
-const parseSeconds = (value: string, option: string, field: string): Either.Either<number, ConfigError> => {
+const parseSeconds = (value: string, option: string, field: string): Result.Result<number, ConfigError> => {
   const text = value.trim()
   return NUMBER.test(text) && !text.startsWith("-")
-    ? Either.right(Number(text) * 1000)
-    : Either.left(new ConfigError({ field, reason: `query option ${option} must be a non-negative number of seconds, got ${show(value)}` }))
+    ? Result.succeed(Number(text) * 1000)
+    : Result.fail(new ConfigError({ field, reason: `query option ${option} must be a non-negative number of seconds, got ${show(value)}` }))
 }
 
 const isReadFrom = (value: string): value is ReadFrom => readFromValues.some((v) => v === value)
@@ -765,13 +833,13 @@ const parseHostPort = (text: string, allowEmptyHost: boolean): HostPort | string
 }
 
 /** `from>to,from>to`: each side `host`, `host:port`, `:port` or `[v6]:port`. */
-const parseRemapRules = (value: string, option: string): Either.Either<ReadonlyArray<HostPortRemapRule>, ConfigError> => {
+const parseRemapRules = (value: string, option: string): Result.Result<ReadonlyArray<HostPortRemapRule>, ConfigError> => {
   const rules: Array<HostPortRemapRule> = []
   const entries = value.split(",").map((e) => e.trim()).filter((e) => e !== "")
   for (const entry of entries) {
     const parts = entry.split(">")
     const fail = (why: string) =>
-      Either.left(new ConfigError({ field: "hostPortRemap", reason: `query option ${option}: rule ${show(entry)} ${why} (expected from>to, e.g. 10.0.0.1:7000>127.0.0.1:17000)` }))
+      Result.fail(new ConfigError({ field: "hostPortRemap", reason: `query option ${option}: rule ${show(entry)} ${why} (expected from>to, e.g. 10.0.0.1:7000>127.0.0.1:17000)` }))
     if (parts.length !== 2) return fail("is not of the form from>to")
     const from = parseHostPort(parts[0]!.trim(), true)
     const to = parseHostPort(parts[1]!.trim(), true)
@@ -784,48 +852,48 @@ const parseRemapRules = (value: string, option: string): Either.Either<ReadonlyA
     rules.push({ from: side(from), to: side(to) })
   }
   if (rules.length === 0) {
-    return Either.left(new ConfigError({ field: "hostPortRemap", reason: `query option ${option} names no rule` }))
+    return Result.fail(new ConfigError({ field: "hostPortRemap", reason: `query option ${option} names no rule` }))
   }
-  return Either.right(rules)
+  return Result.succeed(rules)
 }
 
-type Apply = (options: UrlOptions, value: string, option: string) => Either.Either<void, ConfigError>
+type Apply = (options: UrlOptions, value: string, option: string) => Result.Result<void, ConfigError>
 
 const str = (field: "username" | "clientName"): Apply => (o, v, option) => o.set(field, v, option)
 const bool = (field: "skipFullCoverageCheck" | "followCluster" | "tracing" | "metrics"): Apply => (o, v, option) =>
-  Either.flatMap(parseBoolean(v, option, field), (b) => o.set(field, b, option))
+  Result.flatMap(parseBoolean(v, option, field), (b) => o.set(field, b, option))
 const num = (
   field: "maxRedirects" | "refreshAfterMoved" | "maxBlockingConnectionsPerNode" | "clusterDownRetryAttempts" | "db"
 ): Apply =>
-(o, v, option) => Either.flatMap(parseNumber(v, option, field), (n) => o.set(field, n, option))
+(o, v, option) => Result.flatMap(parseNumber(v, option, field), (n) => o.set(field, n, option))
 const dur = (
   field: "topologyRefreshInterval" | "minRefreshInterval" | "connectTimeout" | "commandTimeout" | "blockingPoolTimeout"
 ): Apply =>
-(o, v, option) => Either.flatMap(parseDuration(v, option, field), (d) => o.set(field, d, option))
+(o, v, option) => Result.flatMap(parseDuration(v, option, field), (d) => o.set(field, d, option))
 const seconds = (field: "connectTimeout" | "commandTimeout"): Apply => (o, v, option) =>
-  Either.flatMap(parseSeconds(v, option, field), (ms) => o.set(field, ms, option))
+  Result.flatMap(parseSeconds(v, option, field), (ms) => o.set(field, ms, option))
 const replicaReads: Apply = (o, v, option) =>
-  Either.flatMap(parseBoolean(v, option, "readFrom"), (b) => o.set("readFrom", b ? "replica" : "master", option))
+  Result.flatMap(parseBoolean(v, option, "readFrom"), (b) => o.set("readFrom", b ? "replica" : "master", option))
 
 /** Every query option: the camelCase names of `RedisClusterConfig`, then redis-py-cluster's names. */
 const queryOptions: Record<string, Apply> = {
   username: str("username"),
   password: (o, v, option) =>
     v === ""
-      ? Either.left(new ConfigError({ field: "password", reason: `query option ${option} is empty` }))
+      ? Result.fail(new ConfigError({ field: "password", reason: `query option ${option} is empty` }))
       : o.set("password", Redacted.make(v), option),
   clientName: str("clientName"),
   protocol: (o, v, option) =>
     v === "2" || v === "3"
       ? o.set("protocol", v === "2" ? 2 : 3, option)
-      : Either.left(new ConfigError({ field: "protocol", reason: `query option ${option} must be 2 or 3, got ${show(v)}` })),
+      : Result.fail(new ConfigError({ field: "protocol", reason: `query option ${option} must be 2 or 3, got ${show(v)}` })),
   readFrom: (o, v, option) =>
     isReadFrom(v)
       ? o.set("readFrom", v, option)
-      : Either.left(new ConfigError({ field: "readFrom", reason: `query option ${option} must be one of ${readFromValues.join(", ")}, got ${show(v)}` })),
+      : Result.fail(new ConfigError({ field: "readFrom", reason: `query option ${option} must be one of ${readFromValues.join(", ")}, got ${show(v)}` })),
   skipFullCoverageCheck: bool("skipFullCoverageCheck"),
   followCluster: bool("followCluster"),
-  hostPortRemap: (o, v, option) => Either.flatMap(parseRemapRules(v, option), (rules) => o.set("hostPortRemap", rules, option)),
+  hostPortRemap: (o, v, option) => Result.flatMap(parseRemapRules(v, option), (rules) => o.set("hostPortRemap", rules, option)),
   maxRedirects: num("maxRedirects"),
   refreshAfterMoved: num("refreshAfterMoved"),
   topologyRefreshInterval: dur("topologyRefreshInterval"),
@@ -836,9 +904,9 @@ const queryOptions: Record<string, Apply> = {
   blockingPoolTimeout: dur("blockingPoolTimeout"),
   clusterDownRetryAttempts: num("clusterDownRetryAttempts"),
   db: num("db"),
-  tls: (o, v, option) => Either.flatMap(parseBoolean(v, option, "tls"), (b) => o.setTls("tls", b, "tls", option)),
+  tls: (o, v, option) => Result.flatMap(parseBoolean(v, option, "tls"), (b) => o.setTls("tls", b, "tls", option)),
   tlsRejectUnauthorized: (o, v, option) =>
-    Either.flatMap(
+    Result.flatMap(
       parseBoolean(v, option, "tls.rejectUnauthorized"),
       (b) => o.setTls("tlsRejectUnauthorized", b, "tls.rejectUnauthorized", option)
     ),
@@ -856,7 +924,7 @@ const queryOptions: Record<string, Apply> = {
   // a flag there (count max_connections per node); keyslot's bound is always per node, so a flag is
   // accepted and changes nothing, and a number sets the bound
   max_connections_per_node: (o, v, option) =>
-    BOOLEANS[v.toLowerCase()] !== undefined ? Either.void : num("maxBlockingConnectionsPerNode")(o, v, option),
+    BOOLEANS[v.toLowerCase()] !== undefined ? Result.succeed(undefined) : num("maxBlockingConnectionsPerNode")(o, v, option),
   socket_connect_timeout: seconds("connectTimeout"),
   socket_timeout: seconds("commandTimeout"),
   client_name: str("clientName")
@@ -874,8 +942,8 @@ const CREDENTIALS_HINT =
   "if the user name or password contains '/', '?', '#' or '@', percent-encode it (%2F, %3F, %23, %40)"
 
 /** Parses a URL into options (not yet validated by `resolve`). Never throws. */
-const parseUrl = (url: string): Either.Either<RedisClusterConfig, ConfigError> =>
-  Either.gen(function*() {
+const parseUrl = (url: string): Result.Result<RedisClusterConfig, ConfigError> =>
+  Result.gen(function*() {
     if (typeof url !== "string") return yield* urlError(`must be a string, got ${show(url)}`)
     const text = url.trim()
     if (text === "") return yield* urlError("is empty")
@@ -962,7 +1030,7 @@ const parseUrl = (url: string): Either.Either<RedisClusterConfig, ConfigError> =
     const { tlsRejectUnauthorized, tlsServername } = options.tls
     const refined = tlsRejectUnauthorized !== undefined || tlsServername !== undefined
     if (refined && options.tls.tls !== true) {
-      return yield* Either.left(
+      return yield* Result.fail(
         new ConfigError({
           field: tlsServername !== undefined ? "tls.servername" : "tls.rejectUnauthorized",
           reason: "TLS settings need TLS: use rediss:// or tls=true"
@@ -998,14 +1066,14 @@ const mergeOverrides = (base: RedisClusterConfig, overrides: Partial<RedisCluste
   return merged
 }
 
-const fromUrlEither = (
+const fromUrlResult = (
   url: string,
   overrides: Partial<RedisClusterConfig> | undefined
-): Either.Either<RedisClusterConfig, ConfigError> =>
-  Either.gen(function*() {
+): Result.Result<RedisClusterConfig, ConfigError> =>
+  Result.gen(function*() {
     const parsed = yield* parseUrl(url)
     const config = overrides === undefined ? parsed : mergeOverrides(parsed, overrides)
-    yield* resolveEither(config)
+    yield* resolveResult(config)
     return config
   })
 
@@ -1035,10 +1103,8 @@ const fromUrlEither = (
  * (field `url` for a malformed URL, an unknown query option or a `unix://` URL; otherwise the
  * option's field); never throws, and never echoes the password.
  */
-export const fromUrl: (url: string, overrides?: Partial<RedisClusterConfig>) => Effect.Effect<RedisClusterConfig, ConfigError> =
-  Effect.fnUntraced(function*(url: string, overrides?: Partial<RedisClusterConfig>) {
-    return yield* fromUrlEither(url, overrides)
-  })
+export const fromUrl = (url: string, overrides?: Partial<RedisClusterConfig>): Effect.Effect<RedisClusterConfig, ConfigError> =>
+  Effect.suspend(() => Effect.fromResult(fromUrlResult(url, overrides)))
 
 // -----------------------------------------------------------------------------------------------
 // Config
@@ -1046,8 +1112,9 @@ export const fromUrl: (url: string, overrides?: Partial<RedisClusterConfig>) => 
 
 /**
  * A `Config` of the options read from one (redacted) URL setting, `REDIS_CLUSTER_URL` by default,
- * parsed with `fromUrl` (with `overrides` applied). An invalid URL becomes a `ConfigError.InvalidData`
- * naming the offending field, for `layerConfig`.
+ * parsed with `fromUrl` (with `overrides` applied). An invalid URL fails with a `Config.ConfigError`
+ * whose `SchemaError` points at the setting and names the offending field, for `layerConfig`; a
+ * missing setting is absence, which `Config.withDefault` / `Config.option` recover from.
  *
  * @example
  * ```ts
@@ -1059,12 +1126,18 @@ export const urlConfig = (
   name = "REDIS_CLUSTER_URL",
   overrides?: Partial<RedisClusterConfig>
 ): Config.Config<RedisClusterConfig> =>
-  Config.redacted(name).pipe(
-    Config.mapOrFail((url) =>
-      Either.mapLeft(
-        fromUrlEither(Redacted.value(url), overrides),
-        (error) => EffectConfigError.InvalidData([name], `${error.field}: ${error.reason}`)
-      )
+  Config.Redacted(name).pipe(
+    Config.mapEffect((url) =>
+      Effect.fromResult(Result.mapError(
+        fromUrlResult(Redacted.value(url), overrides),
+        // no input on the issue: the URL may hold the password
+        (error) =>
+          new Config.ConfigError(
+            new Schema.SchemaError(
+              new SchemaIssue.Pointer([name], new SchemaIssue.InvalidValue({ message: `${error.field}: ${error.reason}` }))
+            )
+          )
+      ))
     )
   )
 

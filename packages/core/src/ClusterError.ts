@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Data } from "effect"
+import { Schema } from "effect"
 
 /** Where an error happened: the node (when known) and the command (when known). */
 export interface ErrorContext {
@@ -24,116 +24,156 @@ const where = (ctx: ErrorContext): string => {
 }
 
 /** `-MOVED slot host:port`: the slot is served by another node for good. */
-export class MovedError extends Data.TaggedError("MovedError")<{
-  readonly slot: number
-  readonly host: string
-  readonly port: number
-  readonly command?: string | undefined
-  readonly index?: number | undefined
-}> {
+export class MovedError extends Schema.TaggedError<MovedError>()("MovedError", {
+  slot: Schema.Number,
+  host: Schema.String,
+  port: Schema.Number,
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number)
+}) {
   override get message(): string {
     return `MOVED: slot ${this.slot} is served by ${this.host}:${this.port}${where({ command: this.command, index: this.index })}`
   }
 }
 
 /** `-ASK slot host:port`: the slot is migrating; ask the target once, with ASKING. */
-export class AskError extends Data.TaggedError("AskError")<{
-  readonly slot: number
-  readonly host: string
-  readonly port: number
-  readonly command?: string | undefined
-  readonly index?: number | undefined
-}> {
+export class AskError extends Schema.TaggedError<AskError>()("AskError", {
+  slot: Schema.Number,
+  host: Schema.String,
+  port: Schema.Number,
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number)
+}) {
   override get message(): string {
     return `ASK: slot ${this.slot} is being imported by ${this.host}:${this.port}${where({ command: this.command, index: this.index })}`
   }
 }
 
 /** `-TRYAGAIN`: a multi-key command hit a slot whose keys are split by a migration. */
-export class TryAgainError extends Data.TaggedError("TryAgainError")<ErrorContext & { readonly reply: string }> {
+export class TryAgainError extends Schema.TaggedError<TryAgainError>()("TryAgainError", {
+  host: Schema.optional(Schema.String),
+  port: Schema.optional(Schema.Number),
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number),
+  reply: Schema.String
+}) {
   override get message(): string {
     return `TRYAGAIN: ${this.reply}${where(this)}`
   }
 }
 
 /** `-CLUSTERDOWN`: the cluster cannot serve the request (slots uncovered, no quorum). */
-export class ClusterDownError extends Data.TaggedError("ClusterDownError")<ErrorContext & { readonly reply: string }> {
+export class ClusterDownError extends Schema.TaggedError<ClusterDownError>()("ClusterDownError", {
+  host: Schema.optional(Schema.String),
+  port: Schema.optional(Schema.Number),
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number),
+  reply: Schema.String
+}) {
   override get message(): string {
     return `CLUSTERDOWN: ${this.reply}${where(this)}`
   }
 }
 
 /** `-MASTERDOWN`: the master of a replica is unreachable and the replica refuses stale reads. */
-export class MasterDownError extends Data.TaggedError("MasterDownError")<ErrorContext & { readonly reply: string }> {
+export class MasterDownError extends Schema.TaggedError<MasterDownError>()("MasterDownError", {
+  host: Schema.optional(Schema.String),
+  port: Schema.optional(Schema.Number),
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number),
+  reply: Schema.String
+}) {
   override get message(): string {
     return `MASTERDOWN: ${this.reply}${where(this)}`
   }
 }
 
 /** `-LOADING`: the node is loading its dataset into memory. */
-export class LoadingError extends Data.TaggedError("LoadingError")<ErrorContext & { readonly reply: string }> {
+export class LoadingError extends Schema.TaggedError<LoadingError>()("LoadingError", {
+  host: Schema.optional(Schema.String),
+  port: Schema.optional(Schema.Number),
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number),
+  reply: Schema.String
+}) {
   override get message(): string {
     return `LOADING: ${this.reply}${where(this)}`
   }
 }
 
 /** `-READONLY`: a write reached a replica (typically a just-demoted master). */
-export class ReadOnlyError extends Data.TaggedError("ReadOnlyError")<ErrorContext & { readonly reply: string }> {
+export class ReadOnlyError extends Schema.TaggedError<ReadOnlyError>()("ReadOnlyError", {
+  host: Schema.optional(Schema.String),
+  port: Schema.optional(Schema.Number),
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number),
+  reply: Schema.String
+}) {
   override get message(): string {
     return `READONLY: ${this.reply}${where(this)}`
   }
 }
 
 /** The keys of one atomic command (or transaction) hash to different slots; nothing was sent. */
-export class CrossSlotError extends Data.TaggedError("CrossSlotError")<{
-  readonly command?: string | undefined
-  readonly index?: number | undefined
-  readonly slots: ReadonlyArray<number>
-}> {
+export class CrossSlotError extends Schema.TaggedError<CrossSlotError>()("CrossSlotError", {
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number),
+  slots: Schema.Array(Schema.Number)
+}) {
   override get message(): string {
     return `CROSSSLOT: keys hash to different slots (${this.slots.join(", ")})${where({ command: this.command, index: this.index })}`
   }
 }
 
 /** No node serves the slot, even after a topology refresh. */
-export class SlotNotCoveredError extends Data.TaggedError("SlotNotCoveredError")<{
-  readonly slot: number
-  readonly command?: string | undefined
-  readonly index?: number | undefined
-}> {
+export class SlotNotCoveredError extends Schema.TaggedError<SlotNotCoveredError>()("SlotNotCoveredError", {
+  slot: Schema.Number,
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number)
+}) {
   override get message(): string {
     return `slot ${this.slot} is not served by any node${where({ command: this.command, index: this.index })}`
   }
 }
 
 /** A socket could not be opened, failed, or was lost. */
-export class ConnectionError extends Data.TaggedError("ConnectionError")<{
-  readonly host: string
-  readonly port: number
-  readonly command?: string | undefined
-  readonly index?: number | undefined
+export class ConnectionError extends Schema.TaggedError<ConnectionError>()("ConnectionError", {
+  host: Schema.String,
+  port: Schema.Number,
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number),
   /** `true` when the command had been written before the connection dropped: it may have run. */
-  readonly written?: boolean | undefined
-  readonly reason: string
-  readonly cause?: unknown
-}> {
+  written: Schema.optional(Schema.Boolean),
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {
   override get message(): string {
     return `connection to ${this.host}:${this.port} failed: ${this.reason}${where({ command: this.command, index: this.index })}`
   }
 }
 
 /** A command's deadline (`commandTimeout` or `connectTimeout`) passed. */
-export class TimeoutError extends Data.TaggedError("TimeoutError")<ErrorContext & { readonly timeoutMillis: number }> {
+export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutError", {
+  host: Schema.optional(Schema.String),
+  port: Schema.optional(Schema.Number),
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number),
+  timeoutMillis: Schema.Number
+}) {
   override get message(): string {
     return `timed out after ${this.timeoutMillis} ms${where(this)}`
   }
 }
 
 /** Any other error reply (`-ERR`, `-WRONGTYPE`, `-NOSCRIPT`, ...). The connection stays open. */
-export class ReplyError extends Data.TaggedError("ReplyError")<ErrorContext & {
+export class ReplyError extends Schema.TaggedError<ReplyError>()("ReplyError", {
+  host: Schema.optional(Schema.String),
+  port: Schema.optional(Schema.Number),
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number),
   /** The full error line, e.g. `WRONGTYPE Operation against a key holding the wrong kind of value`. */
-  readonly reply: string
-}> {
+  reply: Schema.String
+}) {
   /** The error code: the first word of the reply (`ERR`, `WRONGTYPE`, `NOSCRIPT`, ...). */
   get code(): string {
     const space = this.reply.indexOf(" ")
@@ -145,40 +185,46 @@ export class ReplyError extends Data.TaggedError("ReplyError")<ErrorContext & {
 }
 
 /** The server sent bytes that are not valid RESP, or a reply of an unexpected shape. */
-export class ProtocolError extends Data.TaggedError("ProtocolError")<ErrorContext & { readonly reason: string }> {
+export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", {
+  host: Schema.optional(Schema.String),
+  port: Schema.optional(Schema.Number),
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number),
+  reason: Schema.String
+}) {
   override get message(): string {
     return `protocol error: ${this.reason}${where(this)}`
   }
 }
 
 /** More than `maxRedirects` MOVED/ASK hops for one command. */
-export class RedirectLimitError extends Data.TaggedError("RedirectLimitError")<{
-  readonly command?: string | undefined
-  readonly index?: number | undefined
-  readonly redirects: number
-  readonly last?: MovedError | AskError | undefined
-}> {
+export class RedirectLimitError extends Schema.TaggedError<RedirectLimitError>()("RedirectLimitError", {
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number),
+  redirects: Schema.Number,
+  last: Schema.optional(Schema.Union([MovedError, AskError]))
+}) {
   override get message(): string {
     return `gave up after ${this.redirects} redirects${where({ command: this.command, index: this.index })}`
   }
 }
 
 /** An invalid option or URL; `field` names the offending option. */
-export class ConfigError extends Data.TaggedError("ConfigError")<{
-  readonly field: string
-  readonly reason: string
-}> {
+export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
+  field: Schema.String,
+  reason: Schema.String
+}) {
   override get message(): string {
     return `invalid configuration: ${this.field}: ${this.reason}`
   }
 }
 
 /** The command cannot run on a cluster client (`MOVE`, `SWAPDB`, `SELECT 1`, ...). */
-export class UnsupportedCommandError extends Data.TaggedError("UnsupportedCommandError")<{
-  readonly command: string
-  readonly index?: number | undefined
-  readonly reason: string
-}> {
+export class UnsupportedCommandError extends Schema.TaggedError<UnsupportedCommandError>()("UnsupportedCommandError", {
+  command: Schema.String,
+  index: Schema.optional(Schema.Number),
+  reason: Schema.String
+}) {
   override get message(): string {
     return `${this.command} is not supported by a cluster client: ${this.reason}${where({ index: this.index })}`
   }
@@ -188,11 +234,11 @@ export class UnsupportedCommandError extends Data.TaggedError("UnsupportedComman
  * Optimistic locking gave up: a watched key kept changing (`reason: "conflict"`, after the retry
  * schedule), or the keys' slot moved to another node while watching (`"slot-moved"`).
  */
-export class WatchError extends Data.TaggedError("WatchError")<{
-  readonly keys: ReadonlyArray<string>
-  readonly reason: "conflict" | "slot-moved"
-  readonly attempts: number
-}> {
+export class WatchError extends Schema.TaggedError<WatchError>()("WatchError", {
+  keys: Schema.Array(Schema.String),
+  reason: Schema.Literals(["conflict", "slot-moved"]),
+  attempts: Schema.Number
+}) {
   override get message(): string {
     return this.reason === "conflict"
       ? `watched keys changed ${this.attempts} time(s) in a row: ${this.keys.join(", ")}`
@@ -293,13 +339,13 @@ export const fromReply = (line: string, ctx: ErrorContext): ReplyFailure => {
  * A pub/sub stream with the `"fail"` overflow strategy received a message while its buffer held
  * `bufferSize` undelivered ones: the consumer is slower than the publishers.
  */
-export class SubscriptionOverflowError extends Data.TaggedError("SubscriptionOverflowError")<{
+export class SubscriptionOverflowError extends Schema.TaggedError<SubscriptionOverflowError>()("SubscriptionOverflowError", {
   /** `channel` (SUBSCRIBE), `pattern` (PSUBSCRIBE) or `shard` (SSUBSCRIBE). */
-  readonly kind: "channel" | "pattern" | "shard"
+  kind: Schema.Literals(["channel", "pattern", "shard"]),
   /** The channels or patterns of the stream. */
-  readonly names: ReadonlyArray<string>
-  readonly bufferSize: number
-}> {
+  names: Schema.Array(Schema.String),
+  bufferSize: Schema.Number
+}) {
   override get message(): string {
     return `the ${this.kind} subscription to ${this.names.join(", ")} overflowed its buffer of ${this.bufferSize} messages (strategy "fail"): the consumer is slower than the publishers`
   }

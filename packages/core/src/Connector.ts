@@ -57,5 +57,10 @@ export interface ConnectorService {
   readonly connect: (endpoint: Endpoint, options: ConnectOptions) => Effect.Effect<Transport, ConnectionError, Scope.Scope>
 }
 
-/** The `Connector` service tag. */
-export class Connector extends Context.Tag("@keyslot/core/Connector")<Connector, ConnectorService>() {}
+/**
+ * The `Connector` service: how byte streams to nodes are opened.
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class Connector extends Context.Service<Connector, ConnectorService>()("@keyslot/core/Connector") {}

@@ -39,9 +39,9 @@ export type ConnectError =
 export interface NodeConnectionOptions extends Endpoint {
   readonly tls?: boolean | TlsOptions | undefined
   /** Deadline for socket open plus handshake. Default 10 seconds. */
-  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly connectTimeout?: Duration.Input | undefined
   /** Deadline of each command, from the moment it is queued. Default: none. */
-  readonly commandTimeout?: Duration.DurationInput | undefined
+  readonly commandTimeout?: Duration.Input | undefined
   /** RESP version: 3 (default; falls back to 2 when the server refuses HELLO 3) or 2. */
   readonly protocol?: 2 | 3 | undefined
   readonly username?: string | undefined
@@ -256,6 +256,8 @@ class Machine {
       } else {
         resume(Exit.succeed(value))
       }
+      // Effect 4 runs the resumed fiber right here: it may have closed this connection.
+      if (this.dead !== undefined) return
     }
   }
 
@@ -311,6 +313,7 @@ class Machine {
       } else {
         resume(Exit.succeed(value))
       }
+      if (this.dead !== undefined) return
     }
   }
 
@@ -383,20 +386,20 @@ class Machine {
   }
 }
 
-const toMillis = (d: Duration.DurationInput | undefined): number =>
-  d === undefined ? 0 : Duration.toMillis(Duration.decode(d))
+const toMillis = (d: Duration.Input | undefined): number =>
+  d === undefined ? 0 : Duration.toMillis(Duration.fromInputUnsafe(d))
 
 // No canceler: returning one makes Effect wrap every command in interruption bookkeeping that
 // doubled the cost per command at 1000 in flight (bench/README.md). An interrupted caller's
 // reply still arrives in order and Effect drops the late resume; the price is that a command
 // interrupted before the flush is written anyway, as in every Node client.
 const send = (machine: Machine, args: ReadonlyArray<Resp.RespArg>, bytes: boolean, timeoutMillis: number | undefined, asking: boolean) =>
-  Effect.async<Resp.RespValue, CommandError>((resume) => {
+  Effect.callback<Resp.RespValue, CommandError>((resume) => {
     machine.enqueue(args, bytes, timeoutMillis, asking, resume)
   })
 
 const sendBatch = (machine: Machine, requests: ReadonlyArray<BatchRequest>, timeoutMillis: number | undefined) =>
-  Effect.async<ReadonlyArray<Exit.Exit<Resp.RespValue, CommandError>>>((resume) => {
+  Effect.callback<ReadonlyArray<Exit.Exit<Resp.RespValue, CommandError>>>((resume) => {
     const n = requests.length
     const results = new Array<Exit.Exit<Resp.RespValue, CommandError>>(n)
     if (n === 0) return resume(Effect.succeed(results))
@@ -422,7 +425,9 @@ const sendNoReply = (
   Effect.sync(() => {
     const kind = kindOf(commandName(args).toLowerCase())
     const pending = machine.enqueue(args, false, 0, false, (exit) => {
-      if (onError !== undefined && Exit.isFailure(exit) && exit.cause._tag === "Fail") onError(exit.cause.error)
+      if (onError === undefined || Exit.isSuccess(exit)) return
+      const reason = exit.cause.reasons[0]
+      if (reason !== undefined && reason._tag === "Fail") onError(reason.error)
     })
     if (pending !== undefined) machine.expecting.set(pending, { kind, left: Math.max(1, args.length - 1) })
   })
@@ -490,9 +495,10 @@ export const make = (options: NodeConnectionOptions): Effect.Effect<NodeConnecti
       return machine
     })
     const machine = yield* open.pipe(
-      Effect.timeoutFail({
+      Effect.timeoutOrElse({
         duration: Duration.millis(connectTimeout),
-        onTimeout: () => new ClusterError.TimeoutError({ host: options.host, port: options.port, command: "CONNECT", timeoutMillis: connectTimeout })
+        orElse: () =>
+          Effect.fail(new ClusterError.TimeoutError({ host: options.host, port: options.port, command: "CONNECT", timeoutMillis: connectTimeout }))
       })
     )
     const connection: NodeConnection = {
@@ -502,10 +508,10 @@ export const make = (options: NodeConnectionOptions): Effect.Effect<NodeConnecti
       sendBatch: (requests, timeoutMillis) => sendBatch(machine, requests, timeoutMillis),
       sendNoReply: options.subscriber === true
         ? (args, onError) => sendNoReply(machine, args, onError)
-        : () => Effect.dieMessage("NodeConnection.sendNoReply needs a connection opened with subscriber: true"),
+        : () => Effect.die(new Error("NodeConnection.sendNoReply needs a connection opened with subscriber: true")),
       isOpen: () => machine.dead === undefined,
       pending: () => machine.pendingCount(),
-      closed: Effect.async<ClusterError.ConnectionError | ClusterError.ProtocolError>((resume) => {
+      closed: Effect.callback<ClusterError.ConnectionError | ClusterError.ProtocolError>((resume) => {
         if (machine.dead !== undefined) return resume(Effect.succeed(machine.dead))
         const waiter = (e: ClusterError.ConnectionError | ClusterError.ProtocolError) => resume(Effect.succeed(e))
         machine.deathWaiters.push(waiter)

@@ -57,7 +57,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Exit, Fiber, Metric, PubSub as EffectPubSub, Scope, Stream } from "effect"
+import { Duration, Effect, Exit, Fiber, Metric, PubSub as EffectPubSub, Result, Scope, Stream } from "effect"
 import type { Context } from "effect"
 import type { ReadFrom } from "./ClusterConfig.js"
 import * as ClusterError from "./ClusterError.js"
@@ -299,19 +299,19 @@ export interface PubSubOptions {
   readonly connection: Omit<NodeConnection.NodeConnectionOptions, "host" | "port">
   readonly readFrom: ReadFrom
   /** Health-check `PING` period on each subscriber connection. Default 1 second. */
-  readonly pingInterval?: Duration.DurationInput | undefined
+  readonly pingInterval?: Duration.Input | undefined
   /** A `PING` unanswered this long closes the connection (and resubscribes elsewhere). Default 2 seconds. */
-  readonly pingTimeout?: Duration.DurationInput | undefined
+  readonly pingTimeout?: Duration.Input | undefined
   /** A subscription not re-established within this fails its streams. Default 30 seconds. */
-  readonly resubscribeTimeout?: Duration.DurationInput | undefined
+  readonly resubscribeTimeout?: Duration.Input | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
 // Internals
 // ---------------------------------------------------------------------------------------------
 
-const millis = (d: Duration.DurationInput | undefined, fallback: number): number =>
-  d === undefined ? fallback : Duration.toMillis(Duration.decode(d))
+const millis = (d: Duration.Input | undefined, fallback: number): number =>
+  d === undefined ? fallback : Duration.toMillis(Duration.fromInputUnsafe(d))
 
 const EMPTY = new Uint8Array(0)
 
@@ -384,14 +384,16 @@ class Listener {
     this.ready = true
     const waiter = this.waiter
     this.waiter = undefined
-    if (waiter !== undefined) waiter(Effect.void)
+    // Effect 4 resumes a fiber synchronously: the subscriber's code must not run inside the
+    // socket's data handler that confirmed the subscription.
+    if (waiter !== undefined) queueMicrotask(() => waiter(Effect.void))
   }
 
   /** Resolves once every channel was confirmed; fails with the stream's failure. */
   readonly awaitReady: Effect.Effect<void, Err> = Effect.suspend(() => {
     if (this.failure !== undefined) return Effect.fail(this.failure)
     if (this.ready) return Effect.void
-    return Effect.async<void, Err>((resume) => {
+    return Effect.callback<void, Err>((resume) => {
       this.waiter = resume
       return Effect.sync(() => {
         this.waiter = undefined
@@ -471,7 +473,7 @@ class Session {
   dead = false
   /** Pushes received so far (the health check skips its PING while they flow). */
   seen = 0
-  fiber: Fiber.RuntimeFiber<void> | undefined = undefined
+  fiber: Fiber.Fiber<void> | undefined = undefined
   toSubscribe: Array<Entry> = []
   toUnsubscribe: Array<{ readonly kind: Kind; readonly name: string }> = []
   /** The entries the last messages named: a burst on one channel skips the map lookup. */
@@ -649,31 +651,33 @@ class Hub {
   closed = false
   private signal: (() => void) | undefined = undefined
   readonly picker: NodePicker
-  readonly droppedMetrics = new Map<string, Metric.Metric.Counter<number>>()
-  readonly gapMetrics: Record<Kind, Metric.Metric.Counter<number>>
-  readonly resubscribeMetrics: Record<Kind, Metric.Metric.Counter<number>>
+  readonly droppedMetrics = new Map<string, Metric.Counter<number>>()
+  readonly gapMetrics: Record<Kind, Metric.Counter<number>>
+  readonly resubscribeMetrics: Record<Kind, Metric.Counter<number>>
 
   constructor(
     readonly topology: ClusterTopologyService,
     readonly options: PubSubOptions,
     readonly events: EffectPubSub.PubSub<SubscriptionEvent>,
-    readonly resubscribeTimeout: number
+    readonly resubscribeTimeout: number,
+    /** Where the pub/sub metrics are recorded (the client's metric registry). */
+    readonly context: Context.Context<never>
   ) {
     this.picker = new NodePicker(options.readFrom)
-    const byKind = (m: Metric.Metric.Counter<number>): Record<Kind, Metric.Metric.Counter<number>> => ({
-      channel: Metric.tagged(m, "kind", "channel"),
-      pattern: Metric.tagged(m, "kind", "pattern"),
-      shard: Metric.tagged(m, "kind", "shard")
+    const byKind = (m: Metric.Counter<number>): Record<Kind, Metric.Counter<number>> => ({
+      channel: Metric.withAttributes(m, { kind: "channel" }),
+      pattern: Metric.withAttributes(m, { kind: "pattern" }),
+      shard: Metric.withAttributes(m, { kind: "shard" })
     })
     this.gapMetrics = byKind(metrics.gaps)
     this.resubscribeMetrics = byKind(metrics.resubscriptions)
   }
 
-  droppedMetric(kind: Kind, strategy: OverflowStrategy): Metric.Metric.Counter<number> {
+  droppedMetric(kind: Kind, strategy: OverflowStrategy): Metric.Counter<number> {
     const key = `${kind}/${strategy}`
     let m = this.droppedMetrics.get(key)
     if (m === undefined) {
-      m = Metric.tagged(Metric.tagged(metrics.dropped, "kind", kind), "strategy", strategy)
+      m = Metric.withAttributes(metrics.dropped, { kind, strategy })
       this.droppedMetrics.set(key, m)
     }
     return m
@@ -696,7 +700,7 @@ class Hub {
 
   /** Waits for `wake`/`poke` or until `deadline` (epoch millis; 0 = none). */
   waitSignal(deadline: number): Effect.Effect<void> {
-    return Effect.async<void>((resume) => {
+    return Effect.callback<void>((resume) => {
       if (this.dirty || this.notes.length > 0) return resume(Effect.void)
       let timer: ReturnType<typeof setTimeout> | undefined
       if (deadline > 0) {
@@ -708,7 +712,9 @@ class Hub {
       }
       this.signal = () => {
         if (timer !== undefined) clearTimeout(timer)
-        resume(Effect.void)
+        // Resuming runs the coordinator at once (Effect 4); `wake` is called from data handlers
+        // and from the middle of the hub's own bookkeeping, so the pass starts on a microtask.
+        queueMicrotask(() => resume(Effect.void))
       }
       return Effect.sync(() => {
         if (timer !== undefined) clearTimeout(timer)
@@ -757,7 +763,7 @@ class Hub {
     listener.inbox.fail(error)
     const waiter = listener.waiter
     listener.waiter = undefined
-    if (waiter !== undefined) waiter(Effect.fail(error))
+    if (waiter !== undefined) queueMicrotask(() => waiter(Effect.fail(error)))
     this.removeListener(listener)
   }
 
@@ -778,7 +784,7 @@ class Hub {
     const resubscribed = entry.everConfirmed
     if (resubscribed) {
       entry.resubscriptions++
-      this.resubscribeMetrics[entry.kind].unsafeUpdate(1, [])
+      this.resubscribeMetrics[entry.kind].updateUnsafe(1, this.context)
     }
     entry.everConfirmed = true
     entry.lostAt = undefined
@@ -793,7 +799,7 @@ class Hub {
     if (entry.confirmed) {
       entry.confirmed = false
       entry.lostAt = Date.now()
-      this.gapMetrics[entry.kind].unsafeUpdate(1, [])
+      this.gapMetrics[entry.kind].updateUnsafe(1, this.context)
       this.note({ tag: "Lost", kind: entry.kind, name: entry.name, node: session.address, reason })
     } else if (entry.lostAt === undefined) {
       entry.lostAt = Date.now()
@@ -921,7 +927,7 @@ const flushNotes = (hub: Hub): Effect.Effect<void> =>
           line = `pub/sub: ${first.kind} ${list} failed: ${first.error?.message ?? ""}`
           break
       }
-      hub.events.unsafeOffer(event)
+      EffectPubSub.publishUnsafe(hub.events, event)
       return Effect.logDebug(line).pipe(Effect.annotateLogs({ "pubsub.kind": first.kind, "pubsub.node": first.node }))
     }, { discard: true })
   })
@@ -945,7 +951,7 @@ const makeCoordinator = (
           port: session.node.port,
           subscriber: true,
           onPush: (push) => session.onPush(push)
-        }).pipe(Scope.extend(sessionScope), Effect.provide(context))
+        }).pipe(Scope.provide(sessionScope), Effect.provide(context))
         if (session.dead) return
         session.connection = connection
         session.toSubscribe = session.all()
@@ -958,14 +964,14 @@ const makeCoordinator = (
             const before = session.seen
             yield* Effect.sleep(pingInterval)
             if (session.seen !== before) continue
-            const result = yield* Effect.either(connection.send(["PING"], true, pingTimeout))
-            if (result._tag === "Left" && !(result.left._tag === "TimeoutError" && session.seen !== before)) return result.left
+            const result = yield* Effect.result(connection.send(["PING"], true, pingTimeout))
+            if (Result.isFailure(result) && !(result.failure._tag === "TimeoutError" && session.seen !== before)) return result.failure
           }
         })
         const reason = yield* Effect.raceFirst(connection.closed, ping)
         hub.sessionDied(session, reason)
       }).pipe(
-        Effect.catchAll((error) => Effect.sync(() => hub.sessionDied(session, error))),
+        Effect.catch((error) => Effect.sync(() => hub.sessionDied(session, error))),
         Effect.ensuring(Scope.close(sessionScope, Exit.void))
       )
     })
@@ -989,7 +995,7 @@ const makeCoordinator = (
       if (hub.classic === session) hub.classic = undefined
       if (hub.shardSessions.get(session.address) === session) hub.shardSessions.delete(session.address)
       const fiber = session.fiber
-      return fiber === undefined ? Effect.void : Fiber.interruptFork(fiber)
+      return fiber === undefined ? Effect.void : Effect.sync(() => fiber.interruptUnsafe())
     })
 
   const pickClassicNode = (snapshot: TopologySnapshot, now: number): ClusterNode | undefined => {
@@ -1122,7 +1128,7 @@ const makeCoordinator = (
 
     // Idle connections close; the others send what was queued.
     for (const session of Array.from(hub.shardSessions.values())) {
-      if (session.size === 0) yield* Effect.zipRight(session.flush(), stopSession(session, "no subscriptions left"))
+      if (session.size === 0) yield* Effect.andThen(session.flush(), stopSession(session, "no subscriptions left"))
       else yield* session.flush()
     }
     if (hub.classic !== undefined) yield* hub.classic.flush()
@@ -1145,7 +1151,7 @@ const makeCoordinator = (
       yield* flushNotes(hub)
       return next
     }).pipe(
-      Effect.catchAllCause((cause) =>
+      Effect.catchCause((cause) =>
         Effect.as(Effect.logError("pub/sub coordinator pass failed; retrying", cause), Date.now() + 100)
       )
     )
@@ -1204,7 +1210,7 @@ export const make = (
     const events = yield* EffectPubSub.sliding<SubscriptionEvent>(4096)
     // `subscriptionEvents` streams end with the client.
     yield* Effect.addFinalizer(() => EffectPubSub.shutdown(events))
-    const hub = new Hub(topology, options, events, millis(options.resubscribeTimeout, 30_000))
+    const hub = new Hub(topology, options, events, millis(options.resubscribeTimeout, 30_000), context)
     const closedError = () => new ClusterError.ConnectionError({ host: "", port: 0, reason: "the client was closed" })
     // Streams end with the client; a subscription still waiting for its confirmation fails.
     yield* Effect.addFinalizer(() =>
@@ -1235,7 +1241,7 @@ export const make = (
               valid.bufferSize,
               valid.strategy,
               Math.min(valid.bufferSize, 1024),
-              () => dropped.unsafeUpdate(1, []),
+              () => dropped.updateUnsafe(1, hub.context),
               onOverflow
             )
             listener = new Listener(kind, valid.names, bytes, inbox)
@@ -1250,7 +1256,7 @@ export const make = (
           (listener) => Effect.sync(() => hub.removeListener(listener))
         )
         yield* listener.awaitReady
-        return Stream.repeatEffectChunkOption(listener.inbox.pull)
+        return Stream.fromPull(Effect.succeed(listener.inbox.pull))
       })
 
     const scoped = <A extends AnyMessage>(kind: Kind, bytes: boolean) => (...args: NamesAndOptions) => {
@@ -1258,7 +1264,7 @@ export const make = (
       return listen(kind, bytes, names, options) as Effect.Effect<Stream.Stream<A, Err>, Err, Scope.Scope>
     }
     const streamed = <A extends AnyMessage>(kind: Kind, bytes: boolean) => (...args: NamesAndOptions) =>
-      Stream.unwrapScoped(scoped<A>(kind, bytes)(...args))
+      Stream.unwrap(scoped<A>(kind, bytes)(...args))
 
     const state = Effect.sync((): PubSubState => {
       const sessions = [...(hub.classic === undefined ? [] : [hub.classic]), ...hub.shardSessions.values()]

@@ -6,8 +6,7 @@
  * @since 0.1.0
  */
 import { Config, Context, Effect, Layer } from "effect"
-import type { Either, Schedule, Stream } from "effect"
-import type { ConfigError } from "effect"
+import type { Result, Schedule, Stream } from "effect"
 import type { Scope } from "effect"
 import * as ClusterConfig from "./ClusterConfig.js"
 import type * as ClusterError from "./ClusterError.js"
@@ -46,7 +45,7 @@ export type Results<T extends ReadonlyArray<Command.Command<unknown>>> = { -read
 
 /** Every command's outcome in a batch, by position. */
 export type Settled<T extends ReadonlyArray<Command.Command<unknown>>> = {
-  -readonly [K in keyof T]: Either.Either<CommandResult<T[K]>, ClusterError.RedisClusterError>
+  -readonly [K in keyof T]: Result.Result<CommandResult<T[K]>, ClusterError.RedisClusterError>
 }
 
 /** What `watch`'s body works with: the watching connection. */
@@ -57,8 +56,13 @@ export interface WatchTransaction {
   readonly transaction: <const T extends ReadonlyArray<Command.Command<unknown>>>(commands: T) => Effect.Effect<Results<T>, ClusterError.RedisClusterError>
 }
 
-/** The cluster client: one method per command, plus what is not a single command. */
-export interface RedisCluster
+/**
+ * The cluster client: one method per command, plus what is not a single command.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RedisClusterService
   extends ClientMethods, PubSub.PubSubMethods, Omit<CommandMethods, keyof ClientMethods | keyof PubSub.PubSubMethods>
 {}
 
@@ -76,7 +80,7 @@ export interface ClientMethods {
    * Blocking and unsupported commands are refused before anything is sent.
    */
   readonly pipeline: <const T extends ReadonlyArray<Command.Command<unknown>>>(commands: T) => Effect.Effect<Results<T>, ClusterError.RedisClusterError>
-  /** `pipeline` giving every command's outcome as an `Either` instead of failing. */
+  /** `pipeline` giving every command's outcome as a `Result` instead of failing. */
   readonly pipelineSettled: <const T extends ReadonlyArray<Command.Command<unknown>>>(commands: T) => Effect.Effect<Settled<T>, ClusterError.RedisClusterError>
   /**
    * `MULTI` … `EXEC` on the node that owns the commands' one slot (`CrossSlotError` before
@@ -135,8 +139,13 @@ export interface ClientMethods {
   readonly topology: Topology.ClusterTopologyService
 }
 
-/** The `RedisCluster` tag. */
-export const RedisCluster: Context.Tag<RedisCluster, RedisCluster> = Context.GenericTag<RedisCluster>("@keyslot/core/RedisCluster")
+/**
+ * The `RedisCluster` service: `yield* RedisCluster` gives the client.
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class RedisCluster extends Context.Service<RedisCluster, RedisClusterService>()("@keyslot/core/RedisCluster") {}
 
 /**
  * The metrics recorded when `metrics: true`: `commands` (tag `command`), `errors` (tag `error`),
@@ -150,7 +159,7 @@ export const fromUrl: (
   overrides?: Partial<RedisClusterConfig>
 ) => Effect.Effect<RedisClusterConfig, ClusterError.ConfigError> = ClusterConfig.fromUrl
 
-const commandMethods = (execute: RedisCluster["execute"]): CommandMethods => {
+const commandMethods = (execute: RedisClusterService["execute"]): CommandMethods => {
   const methods: Record<string, (...args: ReadonlyArray<unknown>) => unknown> = {}
   for (const [name, constructor] of Object.entries(Commands)) {
     if (typeof constructor !== "function") continue
@@ -164,6 +173,7 @@ const commandMethods = (execute: RedisCluster["execute"]): CommandMethods => {
 const build = (config: RedisClusterConfig) =>
   Effect.gen(function*() {
     const resolved = yield* ClusterConfig.resolve(config)
+    const count = resolved.metrics ? Observe.counters(yield* Effect.context<never>()) : undefined
     const connection: Pool.PoolConnectionOptions = {
       tls: resolved.tls,
       connectTimeout: resolved.connectTimeoutMillis,
@@ -192,7 +202,7 @@ const build = (config: RedisClusterConfig) =>
       measureLatency: resolved.readFrom === "nearest",
       retireGraceMillis: resolved.commandTimeoutMillis === 0 ? 30_000 : resolved.commandTimeoutMillis,
       refreshAfterMoved: resolved.refreshAfterMoved,
-      onRefresh: resolved.metrics ? Observe.countRefresh : undefined
+      onRefresh: count?.refresh
     })
     const retry = RetryPolicy.resolve(resolved.clusterDownRetryAttempts, resolved.retry)
     const batch = Batch.make(pool, topology, {
@@ -200,14 +210,14 @@ const build = (config: RedisClusterConfig) =>
       maxRedirects: resolved.maxRedirects,
       commandTimeoutMillis: resolved.commandTimeoutMillis,
       retry,
-      onRedirect: resolved.metrics ? Observe.countRedirect : undefined
+      onRedirect: count?.redirect
     })
     const executor = Executor.make(pool, blocking, topology, batch.run, {
       readFrom: resolved.readFrom,
       maxRedirects: resolved.maxRedirects,
       commandTimeoutMillis: resolved.commandTimeoutMillis,
       retry,
-      onRedirect: resolved.metrics ? Observe.countRedirect : undefined
+      onRedirect: count?.redirect
     })
     const execute = Observe.instrument(executor.execute, resolved)
     const scans = Scan.make({
@@ -218,21 +228,21 @@ const build = (config: RedisClusterConfig) =>
     })
     // Pub/sub streams (they replace the unsupported `subscribe`-family command methods).
     const pubsub = yield* PubSub.make(topology, { connection, readFrom: resolved.readFrom })
-    const service: RedisCluster = {
+    const service: RedisClusterService = {
       ...commandMethods(execute),
       ...pubsub,
       ...scans,
       // The tuple types are checked at the method signature; the engine works on unknowns.
-      pipeline: batch.pipeline as RedisCluster["pipeline"],
-      pipelineSettled: batch.settle as RedisCluster["pipelineSettled"],
-      transaction: batch.transaction as RedisCluster["transaction"],
+      pipeline: batch.pipeline as RedisClusterService["pipeline"],
+      pipelineSettled: batch.settle as RedisClusterService["pipelineSettled"],
+      transaction: batch.transaction as RedisClusterService["transaction"],
       watch: Watch.make({
         blocking,
         topology,
         commandTimeoutMillis: resolved.commandTimeoutMillis,
         transactionSlot: batch.transactionSlot,
         execOn: batch.execOn
-      }) as RedisCluster["watch"],
+      }) as RedisClusterService["watch"],
       execute,
       executeOn: executor.executeOn,
       perNode: executor.perNode,
@@ -246,14 +256,14 @@ const build = (config: RedisClusterConfig) =>
  * A cluster client living in the current scope: the cluster is discovered before this succeeds;
  * every connection closes with the scope.
  */
-export const make = (config: RedisClusterConfig): Effect.Effect<RedisCluster, ClusterError.RedisClusterError, Scope.Scope | Connector> =>
+export const make = (config: RedisClusterConfig): Effect.Effect<RedisClusterService, ClusterError.RedisClusterError, Scope.Scope | Connector> =>
   Effect.map(build(config), (built) => built.service)
 
 /** Provides `RedisCluster` and `ClusterTopology`; needs a `Connector` (see `@keyslot/node`). */
 export const layer = (
   config: RedisClusterConfig
 ): Layer.Layer<RedisCluster | Topology.ClusterTopology, ClusterError.RedisClusterError, Connector> =>
-  Layer.scopedContext(
+  Layer.effectContext(
     Effect.map(build(config), ({ service, topology }) =>
       Context.make(RedisCluster, service).pipe(Context.add(Topology.ClusterTopology, topology))
     )
@@ -261,6 +271,6 @@ export const layer = (
 
 /** `layer` from Effect `Config` (environment variables, a ConfigProvider...). */
 export const layerConfig = (
-  config: Config.Config.Wrap<RedisClusterConfig>
-): Layer.Layer<RedisCluster | Topology.ClusterTopology, ClusterError.RedisClusterError | ConfigError.ConfigError, Connector> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
+  config: Config.Wrap<RedisClusterConfig>
+): Layer.Layer<RedisCluster | Topology.ClusterTopology, ClusterError.RedisClusterError | Config.ConfigError, Connector> =>
+  Layer.unwrap(Effect.map(Config.unwrap(config), layer))

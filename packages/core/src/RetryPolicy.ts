@@ -23,12 +23,8 @@ export interface RetryPolicies {
 }
 
 /** Exponential backoff from `base`, each delay at most `cap`, jittered, at most `times` retries. */
-export const backoff = (base: Duration.DurationInput, cap: Duration.DurationInput, times: number): RetrySchedule =>
-  Schedule.exponential(base, 2).pipe(
-    Schedule.union(Schedule.spaced(cap)),
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(times))
-  )
+export const backoff = (base: Duration.Input, cap: Duration.Input, times: number): RetrySchedule =>
+  Schedule.max([Schedule.jittered(Schedule.min([Schedule.exponential(base, 2), Schedule.spaced(cap)])), Schedule.recurs(times)])
 
 /**
  * The defaults: TRYAGAIN every ~10–200 ms (a migration finishes quickly), CLUSTERDOWN

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Deferred, Duration, Effect, Either, Exit, Option, Runtime, Schedule, Stream, SubscriptionRef } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Option, Result, Schedule, Stream, SubscriptionRef } from "effect"
 import type { Scope } from "effect"
 import * as ClusterError from "./ClusterError.js"
 import type { Endpoint } from "./Connector.js"
@@ -92,7 +92,7 @@ export interface ClusterTopologyService {
 }
 
 /** The `ClusterTopology` tag. */
-export class ClusterTopology extends Context.Tag("@keyslot/core/ClusterTopology")<ClusterTopology, ClusterTopologyService>() {}
+export class ClusterTopology extends Context.Service<ClusterTopology, ClusterTopologyService>()("@keyslot/core/ClusterTopology") {}
 
 /** What the topology needs from the client's configuration. */
 export interface TopologyOptions {
@@ -252,7 +252,7 @@ export const make = (
     let inflight: Deferred.Deferred<TopologySnapshot, ClusterError.RedisClusterError> | undefined
     const ref = yield* SubscriptionRef.make(snapshot)
     const scope = yield* Effect.scope
-    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const runFork = Effect.runForkWith(yield* Effect.context<never>())
 
     const candidates = (): Array<Endpoint> => {
       const known = shuffle(Array.from(snapshot.nodes.values()).filter((n) => n.health !== "failed"))
@@ -283,19 +283,19 @@ export const make = (
      */
     const askAll = (batch: ReadonlyArray<Endpoint>, quorum: number) =>
       Effect.gen(function*() {
-        const answers: Array<Either.Either<Discovery.View, ClusterError.RedisClusterError>> = []
+        const answers: Array<Result.Result<Discovery.View, ClusterError.RedisClusterError>> = []
         const enough = yield* Deferred.make<void>()
         let views = 0
         const ask = (endpoint: Endpoint) =>
-          Effect.either(Effect.flatMap(pool.get(endpoint), (c) => askNode(c, options))).pipe(
+          Effect.result(Effect.flatMap(pool.get(endpoint), (c) => askNode(c, options))).pipe(
             Effect.flatMap((answer) => {
               answers.push(answer)
-              return Either.isRight(answer) && ++views === quorum ? Deferred.succeed(enough, undefined) : Effect.void
+              return Result.isSuccess(answer) && ++views === quorum ? Deferred.succeed(enough, undefined) : Effect.void
             })
           )
         yield* Effect.raceFirst(
           Effect.forEach(batch, ask, { concurrency: "unbounded", discard: true }),
-          Effect.zipRight(Deferred.await(enough), Effect.sleep(Duration.millis(STRAGGLER_GRACE_MILLIS)))
+          Effect.andThen(Deferred.await(enough), Effect.sleep(Duration.millis(STRAGGLER_GRACE_MILLIS)))
         )
         return answers.slice()
       })
@@ -311,8 +311,8 @@ export const make = (
         i += batch.length
         const results = yield* askAll(batch, Math.min(batch.length, Math.floor(consensus / 2) + 1))
         for (const r of results) {
-          if (r._tag === "Right") views.push(r.right)
-          else errors.push(r.left)
+          if (Result.isSuccess(r)) views.push(r.success)
+          else errors.push(r.failure)
         }
       }
       const chosen = Discovery.chooseView(views)
@@ -345,22 +345,22 @@ export const make = (
         const wake = yield* Deferred.make<void>()
         hurry = wake
         const task = Effect.raceFirst(Effect.sleep(Duration.millis(Math.max(0, wait))), Deferred.await(wake)).pipe(
-          Effect.zipRight(Effect.sync(() => {
+          Effect.andThen(Effect.sync(() => {
             hurry = undefined
           })),
-          Effect.zipRight(Effect.sync(() => {
+          Effect.andThen(Effect.sync(() => {
             lastStart = Date.now()
             // Counted from this start: failing refreshes must not make every MOVED urgent.
             movedSinceRefresh = 0
           })),
-          Effect.zipRight(discover),
+          Effect.andThen(discover),
           Effect.exit,
           Effect.flatMap((exit) =>
             Effect.sync(() => {
               refreshes++
               inflight = undefined
               options.onRefresh?.(reason, exit._tag === "Success")
-            }).pipe(Effect.zipRight(Deferred.done(deferred, exit)))
+            }).pipe(Effect.andThen(Deferred.done(deferred, exit)))
           )
         )
         // In the topology's scope: a caller interrupted while waiting does not cancel the refresh.
@@ -382,7 +382,7 @@ export const make = (
       if (reason === "timeout" && Date.now() - lastStart < TIMEOUT_REFRESH_SPACING_MILLIS) return
       if (inflight === undefined) runFork(Effect.asVoid(runRefresh(reason, urgent)))
       // An urgent request cuts short the rate-limit wait of the refresh already queued.
-      else if (urgent && hurry !== undefined) Deferred.unsafeDone(hurry, Exit.void)
+      else if (urgent && hurry !== undefined) Deferred.doneUnsafe(hurry, Exit.void)
     }
 
     // Publishes whatever map is current when it runs, so a patch never overtakes a newer refresh.
@@ -440,7 +440,7 @@ export const make = (
     yield* Effect.addFinalizer(() => {
       closed = true
       const d = inflight
-      return d === undefined ? Effect.void : Effect.asVoid(Effect.fiberIdWith((id) => Deferred.interruptWith(d, id)))
+      return d === undefined ? Effect.void : Effect.asVoid(Deferred.interrupt(d))
     })
 
     return {
@@ -459,7 +459,7 @@ export const make = (
         }
         return options.remap({ host, port })
       },
-      changes: ref.changes,
+      changes: SubscriptionRef.changes(ref),
       refreshCount: () => refreshes
     }
   })

@@ -1,13 +1,13 @@
 /**
- * keyslot's `Connector` for Node.js: TCP and TLS sockets, read through `@effect/platform-node`'s
- * `NodeSocket`.
+ * keyslot's `Connector` for Node.js: TCP and TLS sockets, read through Effect's `NodeSocket`
+ * (`@effect/platform-node-shared`, the socket module `@effect/platform-node` re-exports).
  *
  * @since 0.1.0
  */
-import * as NodeSocket from "@effect/platform-node/NodeSocket"
-import type * as Socket from "@effect/platform/Socket"
+import * as NodeSocket from "@effect/platform-node-shared/NodeSocket"
 import { ClusterError, Connector } from "@keyslot/core"
 import { Duration, Effect, Layer } from "effect"
+import type * as Socket from "effect/socket/Socket"
 import * as Net from "node:net"
 import * as Tls from "node:tls"
 
@@ -20,9 +20,23 @@ const describe = (cause: unknown): string => {
 }
 
 const socketErrorReason = (error: Socket.SocketError): string => {
-  if (error.reason === "Close") return error.code === 1000 ? "connection closed by the server" : `connection lost (close code ${error.code})`
-  return `${error.reason.toLowerCase()} failed: ${describe(error.cause)}`
+  const reason = error.reason
+  switch (reason._tag) {
+    case "SocketCloseError":
+      return reason.code === 1000 ? "connection closed by the server" : `connection lost (close code ${reason.code})`
+    case "SocketReadError":
+      return `read failed: ${describe(reason.cause)}`
+    case "SocketWriteError":
+      return `write failed: ${describe(reason.cause)}`
+    case "SocketOpenError":
+      return `open failed: ${describe(reason.cause)}`
+    case "SocketUpgradeError":
+      return `TLS upgrade failed: ${describe(reason.cause)}`
+  }
 }
+
+/** The peer ended the stream cleanly: `run` succeeds rather than fails. */
+const isCleanClose = (error: Socket.SocketError): boolean => error.reason._tag === "SocketCloseError" && error.reason.code === 1000
 
 const tlsOptions = (endpoint: Connector.Endpoint, tls: Connector.TlsOptions | true): Tls.ConnectionOptions => {
   const o: Tls.ConnectionOptions = { host: endpoint.host, port: endpoint.port }
@@ -41,7 +55,7 @@ const tlsOptions = (endpoint: Connector.Endpoint, tls: Connector.TlsOptions | tr
 /** Opens the socket and waits for it to be connected (TLS: handshake done). */
 const openSocket = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions) =>
   Effect.acquireRelease(
-    Effect.async<Net.Socket, ClusterError.ConnectionError>((resume) => {
+    Effect.callback<Net.Socket, ClusterError.ConnectionError>((resume) => {
       const tls = options.tls
       const socket = tls === undefined || tls === false
         ? Net.createConnection({ host: endpoint.host, port: endpoint.port, noDelay: true })
@@ -66,15 +80,15 @@ const connect = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions
   Effect.gen(function*() {
     const timeout = options.connectTimeout
     const raw = yield* openSocket(endpoint, options).pipe(
-      timeout === undefined ? (e) => e : Effect.timeoutFail({
+      timeout === undefined ? (e) => e : Effect.timeoutOrElse({
         duration: timeout,
-        onTimeout: () =>
-          new ClusterError.ConnectionError({ ...endpoint, reason: `connect timed out after ${Duration.toMillis(timeout)} ms` })
+        orElse: () =>
+          Effect.fail(new ClusterError.ConnectionError({ ...endpoint, reason: `connect timed out after ${Duration.toMillis(timeout)} ms` }))
       })
     )
     // Errors between open and `run` must not crash the process; `run` reports them.
     raw.on("error", () => {})
-    const socket = yield* NodeSocket.fromDuplex(Effect.succeed(raw))
+    const socket = yield* NodeSocket.fromDuplex(Effect.succeed(raw), { disableReconnects: true })
     const transport: Connector.Transport = {
       // Direct writes: the platform writer waits for each write's callback, and the connection
       // already coalesces a tick's commands into one buffer.
@@ -82,8 +96,17 @@ const connect = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions
         if (!raw.destroyed) raw.write(chunk)
       },
       run: (onData) =>
-        socket.run(onData).pipe(
-          Effect.mapError((error) => new ClusterError.ConnectionError({ ...endpoint, reason: socketErrorReason(error), cause: error }))
+        Effect.scoped(Effect.flatMap(socket.reader, (reader) =>
+          Effect.forever(Effect.map(reader.pull, (chunks) => {
+            // No encoding is ever set on the socket: every chunk is bytes.
+            for (const chunk of chunks) onData(chunk as Uint8Array)
+          }))
+        )).pipe(
+          Effect.catch((error) =>
+            isCleanClose(error)
+              ? Effect.void
+              : Effect.fail(new ClusterError.ConnectionError({ ...endpoint, reason: socketErrorReason(error), cause: error }))
+          )
         ),
       close: () => {
         raw.destroy()
@@ -92,8 +115,18 @@ const connect = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions
     return transport
   })
 
-/** The Node.js connector service. */
+/**
+ * The Node.js connector service.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make: Connector.ConnectorService = { connect }
 
-/** Provides `Connector` with Node.js TCP/TLS sockets. */
+/**
+ * Provides `Connector` with Node.js TCP/TLS sockets.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer: Layer.Layer<Connector.Connector> = Layer.succeed(Connector.Connector, make)

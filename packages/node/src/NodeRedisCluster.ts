@@ -6,7 +6,7 @@
  */
 import type { ClusterError, Topology } from "@keyslot/core"
 import { RedisCluster } from "@keyslot/core"
-import type { Config, ConfigError } from "effect"
+import type { Config } from "effect"
 import { Effect, Layer } from "effect"
 import * as NodeConnector from "./NodeConnector.js"
 
@@ -18,8 +18,8 @@ export const layer = (
 
 /** `RedisCluster.layerConfig` with Node sockets. */
 export const layerConfig = (
-  config: Config.Config.Wrap<RedisCluster.RedisClusterConfig>
-): Layer.Layer<RedisCluster.RedisCluster | Topology.ClusterTopology, ClusterError.RedisClusterError | ConfigError.ConfigError> =>
+  config: Config.Wrap<RedisCluster.RedisClusterConfig>
+): Layer.Layer<RedisCluster.RedisCluster | Topology.ClusterTopology, ClusterError.RedisClusterError | Config.ConfigError> =>
   RedisCluster.layerConfig(config).pipe(Layer.provide(NodeConnector.layer))
 
 /** A layer from a `redis://` / `rediss://` URL (options in the query string), with Node sockets. */
@@ -27,4 +27,4 @@ export const layerFromUrl = (
   url: string,
   overrides?: Partial<RedisCluster.RedisClusterConfig>
 ): Layer.Layer<RedisCluster.RedisCluster | Topology.ClusterTopology, ClusterError.RedisClusterError> =>
-  Layer.unwrapEffect(Effect.map(RedisCluster.fromUrl(url, overrides), layer))
+  Layer.unwrap(Effect.map(RedisCluster.fromUrl(url, overrides), layer))

@@ -217,14 +217,13 @@ export interface ClusterFixture {
 }
 
 /**
- * The service tag of a cluster fixture.
+ * The cluster fixture service.
  *
  * @since 0.1.0
  */
-export class RedisClusterFixture extends Context.Tag("@keyslot/test-utils/RedisClusterFixture")<
-  RedisClusterFixture,
-  ClusterFixture
->() {}
+export class RedisClusterFixture extends Context.Service<RedisClusterFixture, ClusterFixture>()(
+  "@keyslot/test-utils/RedisClusterFixture"
+) {}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -310,7 +309,7 @@ export const make = (options: Options = {}): Effect.Effect<ClusterFixture, Fixtu
         auth: password === undefined ? undefined : { password },
         prefix: "keyslot-cluster-",
         commandTimeoutMs: options.commandTimeout
-      }).pipe(Scope.extend(scope))
+      }).pipe(Scope.provide(scope))
       yield* server.start
       const id = asString(yield* server.command(["CLUSTER", "MYID"]).pipe(Effect.mapError(replyToFixture)))
       return { server, id } satisfies Node
@@ -371,7 +370,7 @@ export const make = (options: Options = {}): Effect.Effect<ClusterFixture, Fixtu
           for (const line of lines) lastSeen.set(line.id, line)
           return { node, info: parseInfo(asString(info)), view: lines, replication: parseInfo(asString(replication)) }
         }),
-        Effect.catchAll((error) => Effect.succeed(`${describe(node)} does not answer: ${error.message}`))
+        Effect.catch((error) => Effect.succeed(`${describe(node)} does not answer: ${error.message}`))
       )
 
     const signature = (line: NodeLine): string =>
@@ -450,7 +449,7 @@ export const make = (options: Options = {}): Effect.Effect<ClusterFixture, Fixtu
               const known = view.filter((l) => ids.has(l.id) && !l.flags.includes("handshake") && !l.flags.includes("noaddr"))
               if (known.length < ids.size) problems.push(`${describe(node)} knows ${known.length} of ${ids.size}`)
             }),
-            Effect.catchAll((error) => Effect.sync(() => problems.push(error.message)))
+            Effect.catch((error) => Effect.sync(() => problems.push(error.message)))
           ), { concurrency: "unbounded", discard: true })
         return problems
       }), timeoutMs, 10)
@@ -480,10 +479,10 @@ export const make = (options: Options = {}): Effect.Effect<ClusterFixture, Fixtu
           port: node.server.port,
           busPort: node.server.busPort ?? 0,
           role: line?.role ?? "master",
-          masterId: Option.fromNullable(line?.masterId),
+          masterId: Option.fromNullishOr(line?.masterId),
           slots: line?.slots ?? [],
           flags: (line?.flags ?? []).filter((f) => f !== "myself"),
-          pid: Option.fromNullable(node.server.pid),
+          pid: Option.fromNullishOr(node.server.pid),
           alive: node.server.isAlive,
           paused: node.server.isPaused
         }
@@ -558,7 +557,7 @@ export const make = (options: Options = {}): Effect.Effect<ClusterFixture, Fixtu
             const r = parseInfo(asString(reply))["role"]
             return r === "master" ? [] : [`${describe(node)} is still ${r}`]
           }),
-          Effect.catchAll((error) => Effect.succeed([error.message]))
+          Effect.catch((error) => Effect.succeed([error.message]))
         ), healthyTimeout, 10)
         yield* waitHealthy()
       })
@@ -699,7 +698,7 @@ export const make = (options: Options = {}): Effect.Effect<ClusterFixture, Fixtu
     const service: ClusterFixture = {
       startupNodes: built.map((n) => ({ host: HOST, port: n.server.port })),
       nodeTimeout,
-      announcedHostname: Option.fromNullable(hostname),
+      announcedHostname: Option.fromNullishOr(hostname),
       nodes: nodesNow,
       masters,
       replicas,
@@ -732,4 +731,4 @@ export const make = (options: Options = {}): Effect.Effect<ClusterFixture, Fixtu
  * @since 0.1.0
  */
 export const layer = (options: Options = {}): Layer.Layer<RedisClusterFixture, FixtureError> =>
-  Layer.scoped(RedisClusterFixture, make(options))
+  Layer.effect(RedisClusterFixture, make(options))

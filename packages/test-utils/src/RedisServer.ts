@@ -154,11 +154,11 @@ export interface RedisServerInstance {
 }
 
 /**
- * The service tag of a standalone server provided by `layer`.
+ * The service of a standalone server provided by `layer`.
  *
  * @since 0.1.0
  */
-export class RedisServer extends Context.Tag("@keyslot/test-utils/RedisServer")<RedisServer, RedisServerInstance>() {}
+export class RedisServer extends Context.Service<RedisServer, RedisServerInstance>()("@keyslot/test-utils/RedisServer") {}
 
 const aclArgs = (users: ReadonlyArray<AclUser>): Array<string> =>
   users.flatMap((user) => [
@@ -174,7 +174,7 @@ const toInstance = (server: ManagedServer): RedisServerInstance => ({
   port: server.port,
   dir: server.dir,
   url: `redis://${server.host}:${server.port}`,
-  pid: Effect.sync(() => Option.fromNullable(server.pid)),
+  pid: Effect.sync(() => Option.fromNullishOr(server.pid)),
   alive: Effect.sync(() => server.isAlive),
   kill: server.kill,
   stop: server.stop,
@@ -217,4 +217,4 @@ export const make = (options: Options = {}): Effect.Effect<RedisServerInstance, 
  * @since 0.1.0
  */
 export const layer = (options: Options = {}): Layer.Layer<RedisServer, FixtureError> =>
-  Layer.scoped(RedisServer, make(options))
+  Layer.effect(RedisServer, make(options))

@@ -137,14 +137,14 @@ layer(RedisClusterFixture.layer(), { timeout: 60_000 })("RedisClusterFixture (3 
       expect(moved._tag === "RedisReplyError" && moved.message).toBe(`MOVED ${slot} 127.0.0.1:${to.port}`)
       // every node agrees (waitHealthy compared the views)
       for (const node of yield* cluster.nodes) {
-        const reply = yield* Effect.either(cluster.command(node.port, "GET", "{mig}7"))
+        const reply = yield* Effect.result(cluster.command(node.port, "GET", "{mig}7"))
         if (node.port !== to.port) {
-          expect(reply._tag === "Left" && reply.left.message).toBe(`MOVED ${slot} 127.0.0.1:${to.port}`)
+          expect(reply._tag === "Failure" && reply.failure.message).toBe(`MOVED ${slot} 127.0.0.1:${to.port}`)
         }
       }
     }))
 
-  it.scoped("beginMigration holds a slot half-moved: ASK for missing keys, migrateKeys moves some, finishMigration the rest", () =>
+  it.effect("beginMigration holds a slot half-moved: ASK for missing keys, migrateKeys moves some, finishMigration the rest", () =>
     Effect.gen(function*() {
       const cluster = yield* Fixture
       const slot = yield* keySlot("{ask}present")

@@ -16,7 +16,7 @@ describe("RedisServer", () => {
   it.effect("starts, answers commands, restarts on the same port, pauses, is killed and cleaned up", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
-      const server = yield* RedisServer.make().pipe(Scope.extend(scope))
+      const server = yield* RedisServer.make().pipe(Scope.provide(scope))
       expect(server.host).toBe("127.0.0.1")
       expect(server.port).toBeGreaterThanOrEqual(20000)
       expect(server.port).toBeLessThanOrEqual(30999)
@@ -62,7 +62,7 @@ describe("RedisServer", () => {
       expect(Fs.existsSync(dir)).toBe(false)
     }))
 
-  it.scoped("authenticates with a password and with ACL users", () =>
+  it.effect("authenticates with a password and with ACL users", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer.make({
         password: "s3cret",

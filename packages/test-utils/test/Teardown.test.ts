@@ -43,7 +43,7 @@ describe("teardown", () => {
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const started = Date.now()
-      const cluster = yield* RedisClusterFixture.make().pipe(Scope.extend(scope))
+      const cluster = yield* RedisClusterFixture.make().pipe(Scope.provide(scope))
       const elapsed = Date.now() - started
       console.log(`3+3 cluster healthy in ${elapsed} ms`)
       expect(elapsed).toBeLessThan(10_000)
@@ -68,7 +68,7 @@ describe("teardown", () => {
 
   it.effect("an interrupted build leaves nothing behind", () =>
     Effect.gen(function*() {
-      const fiber = yield* Effect.fork(Effect.scoped(RedisClusterFixture.make()))
+      const fiber = yield* Effect.forkChild(Effect.scoped(RedisClusterFixture.make()))
       yield* eventually("some nodes to run", () => ownRedisServers().length >= 3)
       yield* Fiber.interrupt(fiber)
       expect(ownRedisServers()).toEqual([])

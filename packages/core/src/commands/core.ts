@@ -156,9 +156,14 @@ export const clusterShards = (): Command<Resp.RespValue> => keyless("CLUSTER SHA
 export const clusterKeyslot = (k: Arg): Command<number> =>
   keyless("CLUSTER KEYSLOT", ["CLUSTER", "KEYSLOT", k], READONLY, R.integer)
 
-/** `PUBLISH channel message`: how many clients received it (on the node that served it). */
+/**
+ * `PUBLISH channel message`: how many clients received it (on the node that served it). Any node
+ * accepts it; it is routed by the channel's slot so that one channel's messages all enter the
+ * cluster bus at one node and reach subscribers in the order they were published (sent through
+ * different nodes, they travel different bus links and can overtake each other).
+ */
 export const publish = (channel: Arg, message: Arg): Command<number> =>
-  keyless("PUBLISH", ["PUBLISH", channel, message], 0, R.integer)
+  key("PUBLISH", ["PUBLISH", channel, message], [channel], 0, R.integer)
 
 /** `SPUBLISH shardchannel message`: routed to the channel's slot owner. */
 export const spublish = (channel: Arg, message: Arg): Command<number> =>

@@ -14,7 +14,7 @@
  *
  * @internal
  */
-import { Effect, Either, Exit } from "effect"
+import { Effect, Exit, Result } from "effect"
 import * as ClusterError from "../ClusterError.js"
 import type { Endpoint } from "../Connector.js"
 import type * as NodeConnection from "../NodeConnection.js"
@@ -27,6 +27,7 @@ import { BLOCKING } from "./command.js"
 import { addressOf, getWithin } from "./pool.js"
 import type { ConnectionPool } from "./pool.js"
 import { ReplyShape } from "./reply.js"
+import { failureOf } from "./exit.js"
 import { Retries } from "./retry.js"
 import type { RetryKind } from "./retry.js"
 
@@ -116,16 +117,16 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
   const everyNode = (): ReadonlyArray<Endpoint> => servingShards().flatMap((s) => [s.master, ...s.readReplicas])
 
   /** Splits commands into parts; refuses what cannot be pipelined before anything is sent. */
-  const plan = (commands: ReadonlyArray<Command<unknown>>): Either.Either<ReadonlyArray<Entry>, Failure> => {
+  const plan = (commands: ReadonlyArray<Command<unknown>>): Result.Result<ReadonlyArray<Entry>, Failure> => {
     const entries: Array<Entry> = []
     for (let i = 0; i < commands.length; i++) {
       const command = commands[i]!
       if (command.route === "unsupported" || command.route === "node") {
         const reason = command.route === "node" ? "it acts on one particular node: send it with executeOn" : command.unsupportedReason ?? "not supported"
-        return Either.left(new ClusterError.UnsupportedCommandError({ command: command.name, index: i, reason }))
+        return Result.fail(new ClusterError.UnsupportedCommandError({ command: command.name, index: i, reason }))
       }
       if ((command.flags & BLOCKING) !== 0) {
-        return Either.left(new ClusterError.UnsupportedCommandError({ command: command.name, index: i, reason: "a blocking command would stall the shared connection; run it with execute" }))
+        return Result.fail(new ClusterError.UnsupportedCommandError({ command: command.name, index: i, reason: "a blocking command would stall the shared connection; run it with execute" }))
       }
       if (command.route === "masters" || command.route === "nodes") {
         const fanout = command.fanout!
@@ -148,7 +149,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       const slot = slotOf(command)
       if (slot instanceof MultiSlot) {
         const split = command.split
-        if (split === undefined) return Either.left(new ClusterError.CrossSlotError({ command: command.name, index: i, slots: slot.slots }))
+        if (split === undefined) return Result.fail(new ClusterError.CrossSlotError({ command: command.name, index: i, slots: slot.slots }))
         entries.push({
           command,
           parts: slot.groups.map((group, g) => {
@@ -161,7 +162,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       }
       entries.push({ command, parts: [new Part(command, slot, command.decode, undefined)], combine: (values) => values[0] })
     }
-    return Either.right(entries)
+    return Result.succeed(entries)
   }
 
   /** Where a part goes now: its forced target (after MOVED/ASK) or the slot map. */
@@ -180,15 +181,15 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
     Effect.gen(function*() {
       const budget = timeout ?? options.commandTimeoutMillis
       const deadline = Date.now() + budget
-      const connection = yield* Effect.either(openWithin(node, budget, parts[0]!.command.name))
-      if (Either.isLeft(connection)) {
-        for (const p of parts) p.result = Exit.fail(connection.left)
+      const connection = yield* Effect.result(openWithin(node, budget, parts[0]!.command.name))
+      if (Result.isFailure(connection)) {
+        for (const p of parts) p.result = Exit.fail(connection.failure)
         return
       }
       const left = budget === 0 ? timeout : Math.max(1, deadline - Date.now())
       for (let start = 0; start < parts.length; start += window) {
         const slice = parts.slice(start, start + window)
-        const exits = yield* connection.right.sendBatch(
+        const exits = yield* connection.success.sendBatch(
           slice.map((p) => ({ args: p.command.args, bytes: p.command.bytes, asking: p.asking })),
           left
         )
@@ -274,8 +275,8 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         let timedOut = false
         for (const p of pending) {
           const exit = p.result!
-          if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail") continue
-          const error = exit.cause.error
+          const error = failureOf(exit)
+          if (error === undefined) continue
           // A slot no node serves in our map: one refresh may find its new owner.
           if (error._tag === "SlotNotCoveredError") {
             if (!refreshedUncovered) {
@@ -320,14 +321,14 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         if (again.length === 0) break
         if (uncovered) {
           refreshedUncovered = true
-          yield* Effect.either(topology.refresh("uncovered-slot"))
+          yield* Effect.result(topology.refresh("uncovered-slot"))
         }
         if (refresh) topology.requestRefresh("connection-lost")
         // Wait as long as the slowest kind of transient failure asks; an exhausted schedule or the
         // deadline leaves those parts with their last error.
         let giveUp = false
         for (const [kind, error] of waits) {
-          if (kind === "clusterDown") yield* Effect.either(topology.refresh("cluster-down"))
+          if (kind === "clusterDown") yield* Effect.result(topology.refresh("cluster-down"))
           if (!(yield* retries.wait(kind, error))) giveUp = true
         }
         const left = retries.remaining()
@@ -338,27 +339,27 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
     })
 
   /** An entry's value from its parts' outcomes, or the first failed part's error. */
-  const outcome = (entry: Entry): Either.Either<unknown, Failure> => {
+  const outcome = (entry: Entry): Result.Result<unknown, Failure> => {
     const values: Array<unknown> = []
     for (const p of entry.parts) {
       const exit = p.result!
       if (Exit.isFailure(exit)) {
-        return Either.left(exit.cause._tag === "Fail" ? exit.cause.error : new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" }))
+        return Result.fail(failureOf(exit) ?? new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" }))
       }
       values.push(exit.value)
     }
     const combined = entry.combine(values, entry.parts)
-    return combined instanceof ReplyShape ? Either.left(shapeError(entry.command, undefined, combined)) : Either.right(combined)
+    return combined instanceof ReplyShape ? Result.fail(shapeError(entry.command, undefined, combined)) : Result.succeed(combined)
   }
 
   /** Every command's outcome, in input order. */
-  const settle = (commands: ReadonlyArray<Command<unknown>>): Effect.Effect<ReadonlyArray<Either.Either<unknown, Failure>>, Failure> =>
+  const settle = (commands: ReadonlyArray<Command<unknown>>): Effect.Effect<ReadonlyArray<Result.Result<unknown, Failure>>, Failure> =>
     Effect.gen(function*() {
       const planned = plan(commands)
-      if (Either.isLeft(planned)) return yield* Effect.fail(planned.left)
-      const entries = planned.right
+      if (Result.isFailure(planned)) return yield* Effect.fail(planned.failure)
+      const entries = planned.success
       yield* runParts(entries.flatMap((e) => e.parts))
-      return entries.map((entry, i) => Either.mapLeft(outcome(entry), (error) => ClusterError.atIndex(error, i)))
+      return entries.map((entry, i) => Result.mapError(outcome(entry), (error) => ClusterError.atIndex(error, i)))
     })
 
   /**
@@ -368,9 +369,9 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
   const run = <A>(command: Command<A>): Effect.Effect<A, Failure> =>
     Effect.suspend(() => {
       const planned = plan([command as Command<unknown>])
-      if (Either.isLeft(planned)) return Effect.fail(planned.left)
-      const entry = planned.right[0]!
-      return Effect.flatMap(runParts(entry.parts), () => outcome(entry) as Either.Either<A, Failure>)
+      if (Result.isFailure(planned)) return Effect.fail(planned.failure)
+      const entry = planned.success[0]!
+      return Effect.flatMap(runParts(entry.parts), () => Effect.fromResult(outcome(entry) as Result.Result<A, Failure>))
     })
 
   /** The results in order, or the first failed command's error (after every command finished). */
@@ -378,8 +379,8 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
     Effect.flatMap(settle(commands), (results) => {
       const values: Array<unknown> = []
       for (const r of results) {
-        if (Either.isLeft(r)) return Effect.fail(r.left)
-        values.push(r.right)
+        if (Result.isFailure(r)) return Effect.fail(r.failure)
+        values.push(r.success)
       }
       return Effect.succeed(values)
     })
@@ -427,7 +428,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
     commands: ReadonlyArray<Command<unknown>>,
     asking: boolean,
     timeout: number | undefined
-  ): Effect.Effect<Either.Either<ReadonlyArray<unknown> | null, Failure>> =>
+  ): Effect.Effect<Result.Result<ReadonlyArray<unknown> | null, Failure>> =>
     Effect.gen(function*() {
       const node = connection.endpoint
       const exits = yield* connection.sendBatch([
@@ -436,32 +437,32 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         { args: execArgs }
       ], timeout)
       const multi = exits[0]!
-      if (Exit.isFailure(multi)) return Either.left(failureOf(multi))
+      if (Exit.isFailure(multi)) return Result.fail(errorOf(multi))
       // A command refused while queueing (MOVED, ASK, syntax...) aborts the whole transaction.
       for (let i = 0; i < commands.length; i++) {
         const queued = exits[i + 1]!
-        if (Exit.isFailure(queued)) return Either.left(ClusterError.atIndex(failureOf(queued), i))
+        if (Exit.isFailure(queued)) return Result.fail(ClusterError.atIndex(errorOf(queued), i))
       }
       const exec = exits[exits.length - 1]!
-      if (Exit.isFailure(exec)) return Either.left(failureOf(exec))
+      if (Exit.isFailure(exec)) return Result.fail(errorOf(exec))
       const replies = exec.value
       // A watched key changed: nothing ran.
-      if (replies === null) return Either.right(null)
+      if (replies === null) return Result.succeed(null)
       if (!Array.isArray(replies) || replies.length !== commands.length) {
-        return Either.left(new ClusterError.ProtocolError({ ...node, command: "EXEC", reason: `expected ${commands.length} replies, got ${typeof replies}` }))
+        return Result.fail(new ClusterError.ProtocolError({ ...node, command: "EXEC", reason: `expected ${commands.length} replies, got ${typeof replies}` }))
       }
       const values: Array<unknown> = []
       for (let i = 0; i < commands.length; i++) {
         const reply = (replies as ReadonlyArray<Resp.RespValue>)[i]!
         const command = commands[i]!
         if (reply instanceof Resp.ErrorReply) {
-          return Either.left(ClusterError.atIndex(ClusterError.fromReply(reply.message, { ...node, command: command.name }), i))
+          return Result.fail(ClusterError.atIndex(ClusterError.fromReply(reply.message, { ...node, command: command.name }), i))
         }
         const value = command.decode(reply)
-        if (value instanceof ReplyShape) return Either.left(ClusterError.atIndex(shapeError(command, node, value), i))
+        if (value instanceof ReplyShape) return Result.fail(ClusterError.atIndex(shapeError(command, node, value), i))
         values.push(value)
       }
-      return Either.right(values)
+      return Result.succeed(values)
     })
 
   const transactOnce = (
@@ -469,23 +470,21 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
     node: Endpoint,
     asking: boolean,
     timeout: number | undefined
-  ): Effect.Effect<Either.Either<ReadonlyArray<unknown>, Failure>> =>
+  ): Effect.Effect<Result.Result<ReadonlyArray<unknown>, Failure>> =>
     Effect.gen(function*() {
       const budget = timeout ?? options.commandTimeoutMillis
       const deadline = Date.now() + budget
-      const connection = yield* Effect.either(openWithin(node, budget, "MULTI"))
-      if (Either.isLeft(connection)) return Either.left(connection.left)
-      const outcome = yield* execOn(connection.right, commands, asking, budget === 0 ? timeout : Math.max(1, deadline - Date.now()))
-      if (Either.isRight(outcome) && outcome.right === null) {
-        return Either.left(new ClusterError.ProtocolError({ ...node, command: "EXEC", reason: "nil EXEC reply without WATCH" }))
+      const connection = yield* Effect.result(openWithin(node, budget, "MULTI"))
+      if (Result.isFailure(connection)) return Result.fail(connection.failure)
+      const outcome = yield* execOn(connection.success, commands, asking, budget === 0 ? timeout : Math.max(1, deadline - Date.now()))
+      if (Result.isSuccess(outcome) && outcome.success === null) {
+        return Result.fail(new ClusterError.ProtocolError({ ...node, command: "EXEC", reason: "nil EXEC reply without WATCH" }))
       }
-      return outcome as Either.Either<ReadonlyArray<unknown>, Failure>
+      return outcome as Result.Result<ReadonlyArray<unknown>, Failure>
     })
 
-  const failureOf = (exit: Exit.Exit<unknown, NodeConnection.CommandError>): Failure =>
-    exit._tag === "Failure" && exit.cause._tag === "Fail"
-      ? exit.cause.error
-      : new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" })
+  const errorOf = (exit: Exit.Exit<unknown, NodeConnection.CommandError>): Failure =>
+    failureOf(exit) ?? new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" })
 
   /**
    * `MULTI` … `EXEC` on the node owning the commands' one slot. Retried whole after MOVED/ASK
@@ -514,8 +513,8 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         const remaining = retries.remaining()
         if (remaining !== undefined && remaining <= 0) return yield* Effect.fail(new ClusterError.TimeoutError({ ...node, command: "EXEC", timeoutMillis: timeout }))
         const outcome = yield* transactOnce(commands, node, asking, remaining)
-        if (Either.isRight(outcome)) return outcome.right
-        const error = outcome.left
+        if (Result.isSuccess(outcome)) return outcome.success
+        const error = outcome.failure
         // EXEC was written and its connection dropped: it may have run. Never again.
         if (error._tag === "ConnectionError" && error.written === true) return yield* Effect.fail(error)
         const kind = retryKind(error, false)
@@ -538,7 +537,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         }
         target = undefined
         asking = false
-        if (kind === "clusterDown" || kind === "reconnect") yield* Effect.either(topology.refresh(kind === "clusterDown" ? "cluster-down" : "connection-lost"))
+        if (kind === "clusterDown" || kind === "reconnect") yield* Effect.result(topology.refresh(kind === "clusterDown" ? "cluster-down" : "connection-lost"))
         if (!(yield* retries.wait(kind as RetryKind, error))) return yield* Effect.fail(error)
       }
     })

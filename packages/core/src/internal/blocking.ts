@@ -7,7 +7,7 @@
  *
  * @internal
  */
-import { Effect, Exit, Scope } from "effect"
+import { Cause, Effect, Exit, Scope } from "effect"
 import * as ClusterError from "../ClusterError.js"
 import type { Connector, Endpoint } from "../Connector.js"
 import * as NodeConnection from "../NodeConnection.js"
@@ -16,7 +16,7 @@ import type { PoolConnectionOptions } from "./pool.js"
 
 interface Idle {
   readonly connection: NodeConnection.NodeConnection
-  readonly scope: Scope.CloseableScope
+  readonly scope: Scope.Closeable
 }
 
 interface NodeSlots {
@@ -61,15 +61,15 @@ export const make = (
       if (waiter !== undefined) waiter()
     }
 
-    const discard = (s: NodeSlots, scope: Scope.CloseableScope) =>
-      Effect.zipRight(Scope.close(scope, Exit.void), Effect.sync(() => {
+    const discard = (s: NodeSlots, scope: Scope.Closeable) =>
+      Effect.andThen(Scope.close(scope, Exit.void), Effect.sync(() => {
         s.size--
         wake(s)
       }))
 
     /** Waits until the node has an idle connection or room for one. */
     const waitTurn = (s: NodeSlots, endpoint: Endpoint, command: string) =>
-      Effect.async<void, ClusterError.TimeoutError>((resume) => {
+      Effect.callback<void, ClusterError.TimeoutError>((resume) => {
         const waiter = () => {
           clearTimeout(timer)
           resume(Effect.void)
@@ -98,12 +98,12 @@ export const make = (
           s.size--
           Effect.runFork(Scope.close(item.scope, Exit.void))
         }
-        if (s.size >= max) return Effect.zipRight(waitTurn(s, endpoint, command), acquire(endpoint, command))
+        if (s.size >= max) return Effect.andThen(waitTurn(s, endpoint, command), acquire(endpoint, command))
         s.size++
         return Effect.gen(function*() {
-          const scope = yield* Scope.fork(parent, { _tag: "Sequential" })
+          const scope = yield* Scope.fork(parent, "sequential")
           const connection = yield* NodeConnection.make({ ...options, host: endpoint.host, port: endpoint.port }).pipe(
-            Scope.extend(scope),
+            Scope.provide(scope),
             Effect.provide(context),
             Effect.onError(() => discard(s, scope))
           )
@@ -124,7 +124,7 @@ export const make = (
               const s = slotsOf(addressOf(endpoint))
               const reusable = item.connection.isOpen() &&
                 item.connection.pending() === 0 &&
-                (Exit.isSuccess(exit) || exit.cause._tag === "Fail")
+                (Exit.isSuccess(exit) || !Cause.hasInterrupts(exit.cause) && !Cause.hasDies(exit.cause))
               if (!reusable) return discard(s, item.scope)
               return Effect.sync(() => {
                 s.idle.push(item)

@@ -131,7 +131,7 @@ export const make = (
       }
       st.refreshedUncovered = true
       return Effect.flatMap(
-        Effect.either(topology.refresh("uncovered-slot")),
+        Effect.result(topology.refresh("uncovered-slot")),
         () => dispatch(command, slot, st, startedAt)
       )
     }
@@ -184,12 +184,12 @@ export const make = (
         return retryLater("tryAgain", command, slot, error, state, startedAt)
       case "ClusterDownError":
       case "MasterDownError":
-        return retryLater("clusterDown", command, slot, error, state, startedAt, Effect.either(topology.refresh("cluster-down")))
+        return retryLater("clusterDown", command, slot, error, state, startedAt, Effect.result(topology.refresh("cluster-down")))
       case "LoadingError":
         return retryLater("loading", command, slot, error, state, startedAt)
       case "ReadOnlyError":
         // A write reached a demoted master: the topology is stale.
-        return retryLater("reconnect", command, slot, error, state, startedAt, Effect.either(topology.refresh("readonly")))
+        return retryLater("reconnect", command, slot, error, state, startedAt, Effect.result(topology.refresh("readonly")))
       case "ConnectionError": {
         // Written but unanswered: a write may have run, so only reads are sent again.
         if (error.written === true && !command.readOnly) return Effect.fail(error)

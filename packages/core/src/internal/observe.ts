@@ -5,7 +5,8 @@
  *
  * @internal
  */
-import { Effect, Metric, MetricBoundaries } from "effect"
+import { Effect, Metric } from "effect"
+import type { Context } from "effect"
 import type * as ClusterError from "../ClusterError.js"
 import type { Command } from "./command.js"
 
@@ -15,14 +16,30 @@ export const metrics = {
   errors: Metric.counter("keyslot_command_errors_total", { description: "Commands failed, by error tag" }),
   redirects: Metric.counter("keyslot_redirects_total", { description: "MOVED and ASK redirects followed" }),
   refreshes: Metric.counter("keyslot_topology_refreshes_total", { description: "Topology refreshes, by reason and outcome" }),
-  latency: Metric.histogram(
-    "keyslot_command_duration_ms",
-    MetricBoundaries.exponential({ start: 0.05, factor: 2, count: 16 }),
-    "Command latency in milliseconds, retries included"
-  )
+  latency: Metric.histogram("keyslot_command_duration_ms", {
+    description: "Command latency in milliseconds, retries included",
+    boundaries: Metric.exponentialBoundaries({ start: 0.05, factor: 2, count: 16 })
+  })
 }
 
 type Execute = <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
+
+/** A metric with one attribute set, built once per value (`withAttributes` allocates). */
+const byAttribute = <I, S>(metric: Metric.Metric<I, S>, key: string) => {
+  const cache = new Map<string, Metric.Metric<I, S>>()
+  return (value: string): Metric.Metric<I, S> => {
+    let m = cache.get(value)
+    if (m === undefined) {
+      m = Metric.withAttributes(metric, { [key]: value })
+      cache.set(value, m)
+    }
+    return m
+  }
+}
+
+const commandsOf = byAttribute(metrics.commands, "command")
+const errorsOf = byAttribute(metrics.errors, "error")
+const redirectsOf = byAttribute(metrics.redirects, "kind")
 
 /** Wraps `execute` with spans and/or metrics as configured. */
 export const instrument = (execute: Execute, options: { readonly tracing: boolean; readonly metrics: boolean }): Execute => {
@@ -34,10 +51,10 @@ export const instrument = (execute: Execute, options: { readonly tracing: boolea
       effect = Effect.suspend(() => {
         const started = performance.now()
         return inner.pipe(
-          Effect.tapError((e) => Metric.increment(Metric.tagged(metrics.errors, "error", e._tag))),
+          Effect.tapError((e) => Metric.update(errorsOf(e._tag), 1)),
           Effect.ensuring(Effect.suspend(() =>
-            Effect.zipRight(
-              Metric.increment(Metric.tagged(metrics.commands, "command", command.name)),
+            Effect.andThen(
+              Metric.update(commandsOf(command.name), 1),
               Metric.update(metrics.latency, performance.now() - started)
             )
           ))
@@ -58,12 +75,11 @@ export const instrument = (execute: Execute, options: { readonly tracing: boolea
   }
 }
 
-/** Records a redirect (metrics on). */
-export const countRedirect = (kind: "moved" | "ask"): void => {
-  Effect.runSync(Metric.increment(Metric.tagged(metrics.redirects, "kind", kind)))
-}
-
-/** Records a refresh (metrics on). */
-export const countRefresh = (reason: string, ok: boolean): void => {
-  Effect.runSync(Metric.increment(Metric.tagged(Metric.tagged(metrics.refreshes, "reason", reason), "outcome", ok ? "ok" : "failed")))
-}
+/** Synchronous counters for the engine's callbacks, recorded in the client's own metric registry. */
+export const counters = (context: Context.Context<never>) => ({
+  /** Records a redirect. */
+  redirect: (kind: "moved" | "ask"): void => redirectsOf(kind).updateUnsafe(1, context),
+  /** Records a refresh. */
+  refresh: (reason: string, ok: boolean): void =>
+    Metric.withAttributes(metrics.refreshes, { reason, outcome: ok ? "ok" : "failed" }).updateUnsafe(1, context)
+})

@@ -13,7 +13,7 @@ import * as NodeConnection from "../NodeConnection.js"
 export const addressOf = (e: Endpoint): string => `${e.host}:${e.port}`
 
 interface Entry {
-  readonly scope: Scope.CloseableScope
+  readonly scope: Scope.Closeable
   readonly ready: Deferred.Deferred<NodeConnection.NodeConnection, NodeConnection.ConnectError>
   connection: NodeConnection.NodeConnection | undefined
 }
@@ -48,7 +48,7 @@ export const getWithin = (
 ): Effect.Effect<NodeConnection.NodeConnection, NodeConnection.ConnectError | NodeConnection.CommandError> => {
   const open = pool.cached(addressOf(node))
   if (open !== undefined) return Effect.succeed(open)
-  return budgetMillis === 0 ? pool.get(node) : Effect.timeoutFail(pool.get(node), { duration: Duration.millis(budgetMillis), onTimeout })
+  return budgetMillis === 0 ? pool.get(node) : Effect.timeoutOrElse(pool.get(node), { duration: Duration.millis(budgetMillis), orElse: () => Effect.fail(onTimeout()) })
 }
 
 /** Options for every connection the pool opens (the endpoint excepted). */
@@ -75,18 +75,18 @@ export const make = (
 
     const open = (endpoint: Endpoint, address: string, entry: Entry) =>
       NodeConnection.make({ ...options, host: endpoint.host, port: endpoint.port }).pipe(
-        Scope.extend(entry.scope),
+        Scope.provide(entry.scope),
         Effect.tap((connection) =>
           Effect.sync(() => {
             entry.connection = connection
           }).pipe(
             // Forget it the moment it dies, so the next command opens a fresh one.
-            Effect.zipRight(Effect.forkIn(Effect.flatMap(connection.closed, () => drop(address, entry)), entry.scope))
+            Effect.andThen(Effect.forkIn(Effect.flatMap(connection.closed, () => drop(address, entry)), entry.scope))
           )
         ),
         Effect.exit,
         Effect.flatMap((exit) =>
-          Effect.zipRight(
+          Effect.andThen(
             Exit.isFailure(exit) ? drop(address, entry) : Effect.void,
             Deferred.done(entry.ready, exit)
           )
@@ -106,7 +106,7 @@ export const make = (
         }
         return Effect.gen(function*() {
           const entry: Entry = {
-            scope: yield* Scope.fork(parent, { _tag: "Sequential" }),
+            scope: yield* Scope.fork(parent, "sequential"),
             ready: yield* Deferred.make<NodeConnection.NodeConnection, NodeConnection.ConnectError>(),
             connection: undefined
           }
@@ -138,7 +138,7 @@ export const make = (
           const drain: Effect.Effect<void> = Effect.suspend(() => {
             const c = entry.connection
             if (c === undefined || !c.isOpen() || c.pending() === 0 || Date.now() >= deadline) return Scope.close(entry.scope, Exit.void)
-            return Effect.zipRight(Effect.sleep("20 millis"), drain)
+            return Effect.andThen(Effect.sleep("20 millis"), drain)
           })
           return Effect.asVoid(Effect.forkIn(drain, parent))
         })

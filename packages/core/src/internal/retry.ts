@@ -1,19 +1,26 @@
 /**
  * Stepping the retry `Schedule`s of one operation (a command, a pipeline, a transaction): one
- * driver per kind of failure, created on first use, each wait cut short by the operation's deadline.
+ * step function per kind of failure, created on first use, each wait cut short by the operation's
+ * deadline.
  *
  * @internal
  */
-import { Duration, Effect, Option, Schedule } from "effect"
-import type { ScheduleDriver } from "effect/Schedule"
+import { Duration, Effect, Schedule } from "effect"
+import type { Pull } from "effect"
 import type { RetryPolicies } from "../RetryPolicy.js"
 
 /** A kind of transient failure, each with its own schedule. */
 export type RetryKind = keyof RetryPolicies
 
+type Step = (input: unknown) => Pull.Pull<unknown, never, unknown>
+
+const isTrue = () => true
+const isFalse = () => false
+const proceed = { onSuccess: isTrue, onFailure: isFalse }
+
 /** The retry state of one operation. */
 export class Retries {
-  private readonly drivers: Partial<Record<RetryKind, ScheduleDriver<unknown, unknown, never>>> = {}
+  private readonly steps: Partial<Record<RetryKind, Step>> = {}
   /** `deadline` is a `Date.now()` time, 0 for none. */
   constructor(readonly policies: RetryPolicies, readonly deadline: number) {}
 
@@ -23,25 +30,22 @@ export class Retries {
   }
 
   /**
-   * Waits as the kind's schedule says. `false` when the schedule is exhausted or the deadline
-   * passes first: the caller then gives up with the error it has.
+   * Waits as the kind's schedule says. `false` when the schedule is exhausted (its step ends with
+   * `Cause.Done`) or the deadline passes first: the caller then gives up with the error it has.
    */
   wait(kind: RetryKind, error: unknown): Effect.Effect<boolean> {
     return Effect.suspend(() => {
-      let driver = this.drivers[kind]
-      const start = driver === undefined
-        ? Effect.tap(Schedule.driver(this.policies[kind]), (d) => {
-          this.drivers[kind] = d
-        })
-        : Effect.succeed(driver)
-      return Effect.flatMap(start, (d) => {
-        driver = d
+      const known = this.steps[kind]
+      const start: Effect.Effect<Step> = known === undefined
+        ? Effect.map(Schedule.toStepWithSleep(this.policies[kind]), (s): Step => (this.steps[kind] = s))
+        : Effect.succeed(known)
+      return Effect.flatMap(start, (step) => {
         const left = this.remaining()
         if (left !== undefined && left <= 0) return Effect.succeed(false)
-        const step = Effect.map(Effect.option(d.next(error)), Option.isSome)
+        const next = Effect.match(step(error), proceed)
         return left === undefined
-          ? step
-          : Effect.timeoutTo(step, { duration: Duration.millis(left), onSuccess: (ok) => ok, onTimeout: () => false })
+          ? next
+          : Effect.timeoutOrElse(next, { duration: Duration.millis(left), orElse: () => Effect.succeed(false) })
       })
     })
   }

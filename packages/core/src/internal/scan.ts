@@ -10,7 +10,7 @@
  *
  * @internal
  */
-import { Chunk, Effect, Option, Stream } from "effect"
+import { Effect, Option, Result, Stream } from "effect"
 import * as ClusterError from "../ClusterError.js"
 import type { Endpoint } from "../Connector.js"
 import type * as Resp from "../Resp.js"
@@ -101,12 +101,12 @@ export const make = (deps: ScanDeps) => {
         const master = masterFor(walk, at.node)
         if (master === undefined) return yield* Effect.fail(new ClusterError.SlotNotCoveredError({ slot: walk.slot, command: "SCAN" }))
         const cursor = at.node === undefined || at.node === master.address ? at.cursor : "0"
-        const result = yield* Effect.either(deps.executeOn(master, pageCommand("SCAN", scanArgs(["SCAN"], cursor, options), [])))
-        if (result._tag === "Right") return [master.address, result.right] as const
-        const error = result.left
+        const result = yield* Effect.result(deps.executeOn(master, pageCommand("SCAN", scanArgs(["SCAN"], cursor, options), [])))
+        if (Result.isSuccess(result)) return [master.address, result.success] as const
+        const error = result.failure
         if (!retryable(error)) return yield* Effect.fail(error)
         // The master may have died or been demoted: find who serves its slots now.
-        yield* Effect.either(deps.topology.refresh("connection-lost"))
+        yield* Effect.result(deps.topology.refresh("connection-lost"))
         if (!(yield* retries.wait("reconnect", error))) return yield* Effect.fail(error)
       }
     })
@@ -120,7 +120,7 @@ export const make = (deps: ScanDeps) => {
       if (a instanceof ReplyShape) return Effect.fail(new ClusterError.ProtocolError({ command, reason: a.reason }))
       out.push(a)
     }
-    return Effect.succeed(Chunk.fromIterable(out))
+    return Effect.succeed(out)
   }
 
   /** Every key of every master once (see the module's guarantee). */
@@ -135,7 +135,7 @@ export const make = (deps: ScanDeps) => {
       return Stream.flatMap(
         Stream.fromIterable(walks),
         (walk) =>
-          Stream.paginateChunkEffect(first, (at) =>
+          Stream.paginate(first, (at) =>
             Effect.flatMap(scanOn(walk, at, options), ([node, [next, items]]) =>
               Effect.map(decodeAll(items, textOf, "SCAN"), (keys) => [keys, next === "0" ? Option.none() : Option.some({ cursor: next, node })] as const)
             )),
@@ -145,7 +145,7 @@ export const make = (deps: ScanDeps) => {
 
   /** Walks one key's collection (`HSCAN`/`SSCAN`/`ZSCAN`) on its slot owner. */
   const keyScan = <A>(name: string, key: string | Uint8Array, options: KeyScanOptions | undefined, group: number, f: (items: ReadonlyArray<Resp.RespValue>) => A | ReplyShape) =>
-    Stream.paginateChunkEffect("0", (cursor) =>
+    Stream.paginate("0", (cursor) =>
       Effect.flatMap(deps.execute(pageCommand(name, scanArgs([name, key], cursor, options), [key])), ([next, items]) => {
         const out: Array<A> = []
         for (let i = 0; i + group <= items.length; i += group) {
@@ -153,7 +153,7 @@ export const make = (deps: ScanDeps) => {
           if (a instanceof ReplyShape) return Effect.fail(new ClusterError.ProtocolError({ command: name, reason: a.reason }))
           out.push(a)
         }
-        return Effect.succeed([Chunk.fromIterable(out), next === "0" ? Option.none() : Option.some(next)] as const)
+        return Effect.succeed([out, next === "0" ? Option.none() : Option.some(next)] as const)
       }))
 
   const pair = R.pairOf(R.string, R.string)

@@ -8,7 +8,8 @@
  *
  * @internal
  */
-import { Chunk, Effect, Option } from "effect"
+import { Cause, Effect } from "effect"
+import type { Array as Arr, Pull } from "effect"
 
 /** What happens when a message arrives and the buffer is full. */
 export type Strategy = "dropOldest" | "dropNewest" | "fail"
@@ -18,7 +19,9 @@ export class Inbox<A, E> {
   private items: Array<A | undefined>
   private head = 0
   private count = 0
-  private waiter: ((effect: Effect.Effect<Chunk.Chunk<A>, Option.Option<E>>) => void) | undefined = undefined
+  private waiter: ((effect: Pull.Pull<Arr.NonEmptyReadonlyArray<A>, E>) => void) | undefined = undefined
+  /** A wake-up is queued: the consumer takes the whole data event's messages in one chunk. */
+  private waking = false
   private failure: E | undefined = undefined
   private ended = false
   /** Messages pushed (delivered, buffered or dropped). */
@@ -74,12 +77,17 @@ export class Inbox<A, E> {
     const buffer = this.items
     buffer[(this.head + this.count) % buffer.length] = item
     this.count++
-    const waiter = this.waiter
-    if (waiter !== undefined) {
-      this.waiter = undefined
-      // The chunk is taken when the consumer runs: every message of this data event is in it.
-      waiter(this.pull)
+    // Resuming runs the consumer at once (Effect 4 resumes a fiber synchronously): waking it on a
+    // microtask lets every message of this data event into its chunk.
+    if (this.waiter !== undefined && !this.waking) {
+      this.waking = true
+      queueMicrotask(this.wakeNow)
     }
+  }
+
+  private readonly wakeNow = (): void => {
+    this.waking = false
+    this.wake()
   }
 
   /** Fails the stream at once; buffered messages are discarded. */
@@ -97,12 +105,12 @@ export class Inbox<A, E> {
     this.wake()
   }
 
-  /** The stream's pull: the buffered messages, or waits for one; `None` at the end. */
-  readonly pull: Effect.Effect<Chunk.Chunk<A>, Option.Option<E>> = Effect.suspend(() => {
+  /** The stream's pull: the buffered messages, or waits for one; `Cause.Done` at the end. */
+  readonly pull: Pull.Pull<Arr.NonEmptyReadonlyArray<A>, E> = Effect.suspend(() => {
     if (this.count > 0) return Effect.succeed(this.take())
-    if (this.failure !== undefined) return Effect.fail(Option.some(this.failure))
-    if (this.ended) return Effect.fail(Option.none())
-    return Effect.async<Chunk.Chunk<A>, Option.Option<E>>((resume) => {
+    if (this.failure !== undefined) return Effect.fail(this.failure)
+    if (this.ended) return Cause.done()
+    return Effect.callback<Arr.NonEmptyReadonlyArray<A>, E | Cause.Done>((resume) => {
       this.waiter = resume
       return Effect.sync(() => {
         this.waiter = undefined
@@ -118,7 +126,7 @@ export class Inbox<A, E> {
     }
   }
 
-  private take(): Chunk.Chunk<A> {
+  private take(): Arr.NonEmptyReadonlyArray<A> {
     const n = Math.min(this.count, this.maxChunk)
     const items = this.items
     const length = items.length
@@ -131,7 +139,7 @@ export class Inbox<A, E> {
     }
     this.head = head
     this.count -= n
-    return Chunk.unsafeFromArray(out)
+    return out as unknown as Arr.NonEmptyReadonlyArray<A>
   }
 
   private grow(): void {

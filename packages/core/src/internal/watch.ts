@@ -7,8 +7,9 @@
  *
  * @internal
  */
-import { Effect, Either, Schedule } from "effect"
+import { Effect, Result, Schedule } from "effect"
 import * as ClusterError from "../ClusterError.js"
+import { backoff } from "../RetryPolicy.js"
 import type * as NodeConnection from "../NodeConnection.js"
 import type { ClusterTopologyService } from "../Topology.js"
 import type { BlockingPool } from "./blocking.js"
@@ -38,15 +39,11 @@ export interface WatchDeps {
     commands: ReadonlyArray<Command<unknown>>,
     asking: boolean,
     timeout: number | undefined
-  ) => Effect.Effect<Either.Either<ReadonlyArray<unknown> | null, Failure>>
+  ) => Effect.Effect<Result.Result<ReadonlyArray<unknown> | null, Failure>>
 }
 
 /** The default: a conflict is retried 10 times with a short jittered backoff. */
-export const defaultWatchRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("5 millis", 2).pipe(
-  Schedule.union(Schedule.spaced("100 millis")),
-  Schedule.jittered,
-  Schedule.intersect(Schedule.recurs(10))
-)
+export const defaultWatchRetry: Schedule.Schedule<unknown, unknown> = backoff("5 millis", "100 millis", 10)
 
 /** Marks the conflicts this module raises, so a user's own WatchError is never retried. */
 const conflicts = new WeakSet<object>()
@@ -97,13 +94,13 @@ export const make = (deps: WatchDeps) =>
                 if (typeof own !== "number") return yield* Effect.fail(own)
                 const outcome = yield* deps.execOn(connection, commands, false, timeout)
                 finished = true
-                if (Either.isLeft(outcome)) return yield* Effect.fail(slotMoved(outcome.left))
-                if (outcome.right === null) {
+                if (Result.isFailure(outcome)) return yield* Effect.fail(slotMoved(outcome.failure))
+                if (outcome.success === null) {
                   const conflict = new ClusterError.WatchError({ keys: names, reason: "conflict", attempts })
                   conflicts.add(conflict)
                   return yield* Effect.fail(conflict)
                 }
-                return outcome.right
+                return outcome.success
               })
           }
           const result = yield* body(tx)

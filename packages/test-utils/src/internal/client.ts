@@ -36,7 +36,7 @@ export class AdminClient {
 
   /** Sends one command; an error reply fails with `RedisReplyError`. */
   command(args: ReadonlyArray<Arg>, timeoutMs: number = this.defaultTimeoutMs): Effect.Effect<Reply, FixtureError | RedisReplyError> {
-    return Effect.async<Reply, FixtureError | RedisReplyError>((resume) => {
+    return Effect.callback<Reply, FixtureError | RedisReplyError>((resume) => {
       let cancel: (() => void) | undefined
       let cancelled = false
       const waiter: Waiter = (error, connection) => {

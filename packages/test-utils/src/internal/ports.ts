@@ -15,7 +15,7 @@ const HIGH = 30_999
 const reserved = new Set<number>()
 
 const isFree = (port: number): Effect.Effect<boolean> =>
-  Effect.async<boolean>((resume) => {
+  Effect.callback<boolean>((resume) => {
     const server = Net.createServer()
     server.unref()
     server.once("error", () => resume(Effect.succeed(false)))

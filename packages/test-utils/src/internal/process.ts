@@ -352,7 +352,7 @@ export class ManagedServer {
   })
 
   private waitExit(running: Running, timeoutMs: number): Effect.Effect<boolean> {
-    return Effect.async<boolean>((resume) => {
+    return Effect.callback<boolean>((resume) => {
       if (running.exited) {
         resume(Effect.succeed(true))
         return
@@ -408,12 +408,12 @@ export class ManagedServer {
 
   /** Stops the process if running, then starts it again on the same ports and folder. */
   get restart(): Effect.Effect<void, FixtureError> {
-    return Effect.zipRight(this.stop, this.start)
+    return Effect.andThen(this.stop, this.start)
   }
 
   /** SIGSTOP; waits until the kernel reports the process stopped. */
   get pause(): Effect.Effect<void, FixtureError> {
-    return Effect.gen(this, function*() {
+    return Effect.gen({ self: this }, function*() {
       const running = this.running
       if (running === undefined || running.exited) {
         return yield* new FixtureError({ message: `cannot pause port ${this.ports?.port}: not running` })
@@ -444,7 +444,7 @@ export class ManagedServer {
 
   /** Teardown: SIGKILL, wait for the exit, remove the folder, release the ports. */
   get shutdown(): Effect.Effect<void> {
-    return Effect.gen(this, function*() {
+    return Effect.gen({ self: this }, function*() {
       if (this.shutDown) return
       this.shutDown = true
       this.destroyed = true

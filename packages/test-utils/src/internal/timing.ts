@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 
 /** Sleeps `ms` milliseconds of wall-clock time, interruptibly. @internal */
 export const sleep = (ms: number): Effect.Effect<void> =>
-  Effect.async<void>((resume) => {
+  Effect.callback<void>((resume) => {
     const timer = setTimeout(() => resume(Effect.void), ms)
     return Effect.sync(() => clearTimeout(timer))
   })
