@@ -140,7 +140,9 @@ class Pending {
     readonly bytes: boolean,
     readonly timeout: number,
     readonly deadline: number,
-    resume: Resume
+    resume: Resume,
+    /** `ASKING` goes right before it, written only with it (a stray ASKING would apply to the next command). */
+    readonly asking: boolean
   ) {
     this.resume = resume
   }
@@ -195,8 +197,7 @@ class Machine {
       return undefined
     }
     const timeout = timeoutMillis ?? this.defaultTimeout
-    if (asking) this.outbox.push(new Pending(askingArgs, false, 0, 0, ignoreReply))
-    const pending = new Pending(args, bytes, timeout, timeout > 0 ? Date.now() + timeout : 0, resume)
+    const pending = new Pending(args, bytes, timeout, timeout > 0 ? Date.now() + timeout : 0, resume, asking)
     this.outbox.push(pending)
     // Its period follows the connection's own timeout, not a retry's leftover few milliseconds.
     if (timeout > 0 && this.sweeper === undefined) this.startSweeper(this.defaultTimeout > 0 ? this.defaultTimeout : timeout)
@@ -218,6 +219,10 @@ class Machine {
     while ((pending = outbox.shift()) !== undefined) {
       // Interrupted or timed out before it was written: never sent, no reply to wait for.
       if (pending.resume === undefined) continue
+      if (pending.asking) {
+        this.writer.push(askingArgs)
+        this.inflight.push(new Pending(askingArgs, false, 0, 0, ignoreReply, false))
+      }
       this.writer.push(pending.args)
       pending.written = true
       this.inflight.push(pending)
@@ -389,13 +394,18 @@ class Machine {
 const toMillis = (d: Duration.Input | undefined): number =>
   d === undefined ? 0 : Duration.toMillis(Duration.fromInputUnsafe(d))
 
-// No canceler: returning one makes Effect wrap every command in interruption bookkeeping that
-// doubled the cost per command at 1000 in flight (bench/README.md). An interrupted caller's
-// reply still arrives in order and Effect drops the late resume; the price is that a command
-// interrupted before the flush is written anyway, as in every Node client.
+// The canceler drops an interrupted command that was not written yet: it is never sent (on
+// Effect 3 a canceler doubled the cost per command, so interrupted commands were written anyway;
+// on Effect 4 it costs ~0.1-0.3 us, bench/README.md). A written one's reply goes by in order.
 const send = (machine: Machine, args: ReadonlyArray<Resp.RespArg>, bytes: boolean, timeoutMillis: number | undefined, asking: boolean) =>
   Effect.callback<Resp.RespValue, CommandError>((resume) => {
-    machine.enqueue(args, bytes, timeoutMillis, asking, resume)
+    const pending = machine.enqueue(args, bytes, timeoutMillis, asking, resume)
+    if (pending !== undefined) return cancelOf(pending)
+  })
+
+const cancelOf = (pending: Pending): Effect.Effect<void> =>
+  Effect.sync(() => {
+    pending.resume = undefined
   })
 
 const sendBatch = (machine: Machine, requests: ReadonlyArray<BatchRequest>, timeoutMillis: number | undefined) =>
