@@ -68,7 +68,7 @@ export const run = (options: ClusterSuiteOptions, log: (line: string) => void) =
           keyslot: (ks) =>
             effectWorkers(options.primaryStyle, options.workers, () => {
               const k = randomKey()
-              return Effect.zipRight(ks.set(k, VALUE), ks.get(k))
+              return Effect.andThen(ks.set(k, VALUE), ks.get(k))
             }, 2),
           peer: (c) =>
             promiseWorkers(options.workers, async () => {

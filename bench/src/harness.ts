@@ -112,7 +112,7 @@ export const measure = (
             }
           })
         ),
-        Effect.catchAllCause((cause) => Effect.sync(() => errors.set(c.name, describeCause(cause)))),
+        Effect.catchCause((cause) => Effect.sync(() => errors.set(c.name, describeCause(cause)))),
         Effect.asVoid
       )
     for (const c of contenders) {
@@ -233,9 +233,9 @@ export const formatSummary = (
 export const openOrLeaveOut = <A, E, R>(name: string, open: Effect.Effect<A, E, R>, log: (line: string) => void) =>
   open.pipe(
     Effect.timeout("20 seconds"),
-    Effect.catchAllCause((cause) =>
+    Effect.catchCause((cause) =>
       Effect.sync(() => {
-        log(`${name} could not be opened, left out: ${String(cause).split("\n")[0]}`)
+        log(`${name} could not be opened, left out: ${describeCause(cause)}`)
         return undefined
       })
     )

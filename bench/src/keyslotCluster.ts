@@ -31,7 +31,7 @@ export const getCommand = (): ((key: string) => unknown) | undefined => {
 }
 
 interface ClusterModules {
-  readonly tag: Context.Tag<unknown, KeyslotCluster>
+  readonly tag: Context.Key<unknown, KeyslotCluster>
   readonly layer: (config: { readonly startupNodes: ReadonlyArray<Address> }) => Layer.Layer<unknown, unknown>
 }
 
@@ -42,9 +42,9 @@ const find = (): ClusterModules | string => {
   if (nodeRedisCluster === undefined) return "@keyslot/node does not export NodeRedisCluster yet"
   const tag = redisCluster["RedisCluster"]
   const layer = nodeRedisCluster["layer"]
-  if (!Context.isTag(tag)) return "RedisCluster.RedisCluster is not a Context.Tag"
+  if (!Context.isKey(tag)) return "RedisCluster.RedisCluster is not a Context service"
   if (typeof layer !== "function") return "NodeRedisCluster.layer is not a function"
-  return { tag: tag as Context.Tag<unknown, KeyslotCluster>, layer: layer as ClusterModules["layer"] }
+  return { tag: tag as Context.Key<unknown, KeyslotCluster>, layer: layer as ClusterModules["layer"] }
 }
 
 /** Why keyslot's cluster client cannot be benchmarked, or `undefined` when it can. */
@@ -57,6 +57,6 @@ export const unavailable = (): string | undefined => {
 export const open = (startupNodes: ReadonlyArray<Address>): Effect.Effect<KeyslotCluster, unknown, Scope.Scope> =>
   Effect.suspend(() => {
     const found = find()
-    if (typeof found === "string") return Effect.dieMessage(found)
+    if (typeof found === "string") return Effect.die(new Error(found))
     return Layer.build(found.layer({ startupNodes })).pipe(Effect.map((context) => Context.get(context, found.tag)))
   })

@@ -70,8 +70,9 @@ const fiberLoop = <E>(style: LoopStyle, stop: Stop, count: { ops: number }, op: 
         }
       })
     case "repeat":
+      // Effect 4's `tap` takes an Effect only; `map` is the one-primitive equivalent of v3's `tap(() => void)`.
       return Effect.suspend(op).pipe(
-        Effect.tap(() => {
+        Effect.map(() => {
           count.ops += perOp
         }),
         Effect.repeat({ while: () => !stop.stopped }),
@@ -113,7 +114,7 @@ export const effectBursts = <E>(style: LoopStyle, size: number, op: (i: number) 
   })
 
 /**
- * A stand-in for a connection that does no I/O: each call suspends its fiber in an `Effect.async`,
+ * A stand-in for a connection that does no I/O: each call suspends its fiber in an `Effect.callback`,
  * and all fibers waiting are resumed together from one `setImmediate`, the way a socket's data
  * event resumes the commands it answers. Driven by `effectBursts`, it measures what Effect itself
  * costs per element of `Effect.forEach(..., { concurrency: "unbounded" })`: the ceiling of any
@@ -126,7 +127,8 @@ export const noIoCommand = (): (() => Effect.Effect<void>) => {
     waiting = []
     for (let i = 0; i < batch.length; i++) batch[i]!(Effect.void)
   }
-  const command = Effect.async<void>((resume) => {
+  // One parameter only: with two, Effect 4 allocates an AbortController per call for the signal.
+  const command = Effect.callback<void>((resume) => {
     if (waiting.push(resume) === 1) setImmediate(resumeAll)
   })
   return () => command

@@ -13,7 +13,7 @@ import { RedisCluster } from "@keyslot/core"
 import type { ClusterError } from "@keyslot/core"
 import { NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Array as Arr, Console, Effect, Layer, Option } from "effect"
+import { Array as Arr, Cause, Console, Effect, Layer, Option } from "effect"
 
 const seconds = Number(process.env["DEMO_SECONDS"] ?? 12)
 const killAt = Number(process.env["DEMO_KILL_AT"] ?? 4)
@@ -30,7 +30,7 @@ interface Counters {
   longestAfterKill: number
 }
 
-const workload = (redis: RedisCluster.RedisCluster, counters: Counters, until: number) =>
+const workload = (redis: RedisCluster.RedisClusterService, counters: Counters, until: number) =>
   Effect.forEach(
     Arr.range(0, workers - 1),
     (w) =>
@@ -55,7 +55,9 @@ const workload = (redis: RedisCluster.RedisCluster, counters: Counters, until: n
           if (exit._tag === "Success") counters.succeeded++
           else {
             counters.failed++
-            const tag = exit.cause._tag === "Fail" ? exit.cause.error._tag : exit.cause._tag
+            // Effect 4's Cause is a flat list of reasons: name the first one (its error's tag if it failed).
+            const reason = exit.cause.reasons[0]
+            const tag = reason === undefined ? "Empty" : Cause.isFailReason(reason) ? reason.error._tag : reason._tag
             counters.errors.set(tag, (counters.errors.get(tag) ?? 0) + 1)
           }
           i++
