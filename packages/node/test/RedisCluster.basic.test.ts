@@ -2,12 +2,12 @@ import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Array as Arr, Effect, Either, Layer, Option } from "effect"
+import { Array as Arr, Effect, Layer, Option, Result } from "effect"
 
 const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 })
 
-const Client = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) =>
+const Client = Layer.unwrap(
+  Effect.map(Effect.service(RedisClusterFixture.RedisClusterFixture), (f) =>
     NodeRedisCluster.layer({ startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" }))
 )
 
@@ -70,8 +70,8 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("RedisCluster o
     Effect.gen(function*() {
       const redis = yield* RedisCluster.RedisCluster
       const command = Command.raw(["RENAME", "x:a", "x:b"], { keys: ["x:a", "x:b"] })
-      const result = yield* Effect.either(redis.execute(command))
-      expect(Either.isLeft(result) && result.left._tag).toBe("CrossSlotError")
+      const result = yield* Effect.result(redis.execute(command))
+      expect(Result.isFailure(result) && result.failure._tag).toBe("CrossSlotError")
       // Hash tags keep keys together: the same command on {tag} keys runs.
       yield* redis.set("{t}a", "1")
       yield* redis.execute(Command.raw(["RENAME", "{t}a", "{t}b"], { keys: ["{t}a", "{t}b"] }))
@@ -110,11 +110,11 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("RedisCluster o
     Effect.gen(function*() {
       const redis = yield* RedisCluster.RedisCluster
       yield* redis.set("err:str", "x")
-      const result = yield* Effect.either(redis.incr("err:str"))
-      expect(Either.isLeft(result)).toBe(true)
-      if (Either.isLeft(result)) {
-        expect(result.left._tag).toBe("ReplyError")
-        expect(result.left.message).toContain("INCR")
+      const result = yield* Effect.result(redis.incr("err:str"))
+      expect(Result.isFailure(result)).toBe(true)
+      if (Result.isFailure(result)) {
+        expect(result.failure._tag).toBe("ReplyError")
+        expect(result.failure.message).toContain("INCR")
       }
     }))
 

@@ -16,7 +16,7 @@ const WORKERS = 8
 const KEYS_PER_WORKER = 6
 
 describe("RedisCluster under a sequence of faults", () => {
-  it.scopedLive("failovers, migrations and a replica restart under 8 workers: nothing fails, nothing is counted twice", () =>
+  it.live("failovers, migrations and a replica restart under 8 workers: nothing fails, nothing is counted twice", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* Cluster.client({ startupNodes: fixture.startupNodes, commandTimeout: "6 seconds" })

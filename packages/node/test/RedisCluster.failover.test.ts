@@ -28,17 +28,17 @@ const commandStat = (info: string, command: string): number => {
 const infoText = (reply: unknown): string => typeof reply === "string" ? reply : String(reply)
 
 const client = (config: Partial<RedisCluster.RedisClusterConfig> = {}) =>
-  Effect.flatMap(RedisClusterFixture.RedisClusterFixture, (fixture) =>
+  Effect.flatMap(Effect.service(RedisClusterFixture.RedisClusterFixture), (fixture) =>
     Layer.build(NodeRedisCluster.layer({ startupNodes: fixture.startupNodes, commandTimeout: "6 seconds", ...config })).pipe(
       Effect.map((context) => Effect.provide(context))
     ))
 
 describe("RedisCluster under failover", () => {
-  it.scopedLive("SIGKILL of a master under 4 writers: only the writes in flight fail; later ones wait for the promotion", () =>
+  it.live("SIGKILL of a master under 4 writers: only the writes in flight fail; later ones wait for the promotion", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const provide = yield* client()
-      const redis = yield* provide(RedisCluster.RedisCluster)
+      const redis = yield* provide(Effect.service(RedisCluster.RedisCluster))
       const victim = (yield* fixture.masters)[0]!
       const keys = yield* keysOwnedBy(fixture, victim.port, "kill", 40)
       const workload = yield* Load.start(4, (w, seq) => redis.set(keys[(w * 10 + seq) % keys.length]!, `${w}:${seq}`))
@@ -66,11 +66,11 @@ describe("RedisCluster under failover", () => {
       for (const key of keys.slice(0, 5)) expect(Option.isSome(yield* redis.get(key))).toBe(true)
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
 
-  it.scopedLive("commands sent to every master or split per slot ride out a master SIGKILL: DBSIZE, KEYS and MGET answer in full", () =>
+  it.live("commands sent to every master or split per slot ride out a master SIGKILL: DBSIZE, KEYS and MGET answer in full", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const provide = yield* client()
-      const redis = yield* provide(RedisCluster.RedisCluster)
+      const redis = yield* provide(Effect.service(RedisCluster.RedisCluster))
       const keys = Array.from({ length: 300 }, (_, i) => `fan:${i}`)
       yield* redis.mset(Object.fromEntries(keys.map((k) => [k, `v:${k}`])))
       const masters = yield* fixture.masters
@@ -86,11 +86,11 @@ describe("RedisCluster under failover", () => {
       expect(yield* redis.dbsize()).toBe(300)
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
 
-  it.scopedLive("a command sent to every node does not wait for a replica that died: CLUSTER MYID answers for the nodes left", () =>
+  it.live("a command sent to every node does not wait for a replica that died: CLUSTER MYID answers for the nodes left", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const provide = yield* client()
-      const redis = yield* provide(RedisCluster.RedisCluster)
+      const redis = yield* provide(Effect.service(RedisCluster.RedisCluster))
       expect(Object.keys(yield* redis.clusterMyid())).toHaveLength(6)
       const victim = (yield* fixture.replicas)[0]!
       yield* fixture.killNode(victim.port)
@@ -99,12 +99,12 @@ describe("RedisCluster under failover", () => {
       expect(Object.keys(ids)).not.toContain(`${victim.host}:${victim.port}`)
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
 
-  it.scopedLive("a master frozen until its replica takes over (a partition, no RST): commands time out, then reach the new master", () =>
+  it.live("a master frozen until its replica takes over (a partition, no RST): commands time out, then reach the new master", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       // No periodic refresh: only what the client learns from its own commands can move it.
       const provide = yield* client({ commandTimeout: "1 second", topologyRefreshInterval: 0 })
-      const redis = yield* provide(RedisCluster.RedisCluster)
+      const redis = yield* provide(Effect.service(RedisCluster.RedisCluster))
       const victim = (yield* fixture.masters)[0]!
       const keys = yield* keysOwnedBy(fixture, victim.port, "frozen", 20)
       yield* redis.mset(Object.fromEntries(keys.map((k) => [k, "v"])))
@@ -128,11 +128,11 @@ describe("RedisCluster under failover", () => {
       for (const o of outcomes) if (o.error !== undefined) expect(o.error._tag).toBe("TimeoutError")
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
 
-  it.scopedLive("manual failover under load loses nothing; the old master restarted rejoins and serves replica reads", () =>
+  it.live("manual failover under load loses nothing; the old master restarted rejoins and serves replica reads", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const provide = yield* client({ readFrom: "replica" })
-      const redis = yield* provide(RedisCluster.RedisCluster)
+      const redis = yield* provide(Effect.service(RedisCluster.RedisCluster))
       const master = (yield* fixture.masters)[1]!
       const replica = (yield* fixture.replicasOf(master.port))[0]!
       const keys = yield* keysOwnedBy(fixture, master.port, "fo", 20)
@@ -173,11 +173,11 @@ describe("RedisCluster under failover", () => {
       expect(after - before).toBe(50)
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
 
-  it.scopedLive("readFrom replica: reads are served by replicas, writes by masters", () =>
+  it.live("readFrom replica: reads are served by replicas, writes by masters", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const provide = yield* client({ readFrom: "replica" })
-      const redis = yield* provide(RedisCluster.RedisCluster)
+      const redis = yield* provide(Effect.service(RedisCluster.RedisCluster))
       const keys = Arr.range(0, 299).map((i) => `rr:${i}`)
       yield* Effect.forEach(keys, (k) => redis.set(k, k), { concurrency: 20, discard: true })
       const replicas = yield* fixture.replicas

@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { Effect, Either, Option } from "effect"
+import { Effect, Option, Result } from "effect"
 import { commandEnv, sorted } from "./helpers/commandEnv.js"
 
 /** Two keys guaranteed to be in different slots. */
@@ -18,14 +18,14 @@ layer(commandEnv(), { timeout: "60 seconds", excludeTestServices: true })("nonAt
       const redis = yield* RedisCluster.RedisCluster
       const [src, dst] = apart("na:src", "na:dst")
       yield* redis.set(src, "v", { px: 60_000 })
-      const plain = yield* Effect.either(redis.rename(src, dst))
-      expect(Either.isLeft(plain) && plain.left._tag).toBe("CrossSlotError")
+      const plain = yield* Effect.result(redis.rename(src, dst))
+      expect(Result.isFailure(plain) && plain.failure._tag).toBe("CrossSlotError")
       yield* redis.nonAtomic.rename(src, dst)
       expect(yield* redis.get(dst)).toEqual(Option.some("v"))
       expect(yield* redis.exists(src)).toBe(0)
       expect(yield* redis.pttl(dst)).toBeGreaterThan(50_000)
-      const missing = yield* Effect.either(redis.nonAtomic.rename("na:none", dst))
-      expect(Either.isLeft(missing) && missing.left.message).toContain("no such key")
+      const missing = yield* Effect.result(redis.nonAtomic.rename("na:none", dst))
+      expect(Result.isFailure(missing) && missing.failure.message).toContain("no such key")
       yield* redis.set(src, "w")
       expect(yield* redis.nonAtomic.renamenx(src, dst)).toBe(false)
       yield* redis.del(dst)

@@ -3,12 +3,12 @@ import type { ClusterError } from "@keyslot/core"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Array as Arr, Context, Effect, Either, Fiber, Layer, Option } from "effect"
+import { Array as Arr, Context, Effect, Fiber, Layer, Option, Result } from "effect"
 
 const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 })
 
 const withClient = <A, E>(
-  use: (redis: RedisCluster.RedisCluster, fixture: RedisClusterFixture.ClusterFixture) => Effect.Effect<A, E>,
+  use: (redis: RedisCluster.RedisClusterService, fixture: RedisClusterFixture.ClusterFixture) => Effect.Effect<A, E>,
   config: Partial<RedisCluster.RedisClusterConfig> = {}
 ) =>
   Effect.gen(function*() {
@@ -24,7 +24,7 @@ const keyIn = (slot: number, prefix: string, n = 1): Array<string> => {
 }
 
 describe("pipelines", { timeout: 90_000 }, () => {
-  it.scopedLive("10k commands over every master, each result in its place; mixed types keep their types", () =>
+  it.live("10k commands over every master, each result in its place; mixed types keep their types", () =>
     withClient((redis) =>
       Effect.gen(function*() {
         const keys = Arr.range(0, 4_999).map((i) => `p:${i}`)
@@ -45,37 +45,37 @@ describe("pipelines", { timeout: 90_000 }, () => {
         expect(check).toEqual([Option.some("OK"), 1, Option.some("x"), [Option.some("v0"), Option.some("v1"), Option.some("v2"), Option.none()]])
       })))
 
-  it.scopedLive("order is kept per slot, and a failed command fails the pipeline naming its index after all ran", () =>
+  it.live("order is kept per slot, and a failed command fails the pipeline naming its index after all ran", () =>
     withClient((redis) =>
       Effect.gen(function*() {
         yield* redis.set("o:str", "text")
-        const result = yield* Effect.either(redis.pipeline([
+        const result = yield* Effect.result(redis.pipeline([
           Command.set("o:a", "1"),
           Command.incr("o:str"),
           Command.incr("o:a"),
           Command.incr("o:a")
         ]))
-        expect(Either.isLeft(result)).toBe(true)
-        const error = (result as Either.Left<ClusterError.RedisClusterError, unknown>).left
+        expect(Result.isFailure(result)).toBe(true)
+        const error = (result as Result.Failure<unknown, ClusterError.RedisClusterError>).failure
         expect(error._tag).toBe("ReplyError")
         expect((error as ClusterError.ReplyError).index).toBe(1)
         expect(error.message).toContain("at index 1")
         // The commands after the failure ran, in order.
         expect(yield* redis.get("o:a")).toEqual(Option.some("3"))
         const settled = yield* redis.pipelineSettled([Command.incr("o:str"), Command.get("o:a")])
-        expect(Either.isLeft(settled[0])).toBe(true)
-        expect(settled[1]).toEqual(Either.right(Option.some("3")))
+        expect(Result.isFailure(settled[0])).toBe(true)
+        expect(settled[1]).toEqual(Result.succeed(Option.some("3")))
       })))
 
-  it.scopedLive("unsupported and blocking commands are refused before anything is sent", () =>
+  it.live("unsupported and blocking commands are refused before anything is sent", () =>
     withClient((redis) =>
       Effect.gen(function*() {
-        const cross = yield* Effect.either(redis.pipeline([Command.set("r:1", "x"), Command.raw(["RENAME", "r:a", "r:b"], { keys: ["r:a", "r:b"] })]))
-        expect(Either.isLeft(cross) && cross.left._tag).toBe("CrossSlotError")
+        const cross = yield* Effect.result(redis.pipeline([Command.set("r:1", "x"), Command.raw(["RENAME", "r:a", "r:b"], { keys: ["r:a", "r:b"] })]))
+        expect(Result.isFailure(cross) && cross.failure._tag).toBe("CrossSlotError")
         expect(yield* redis.get("r:1")).toEqual(Option.none())
       })))
 
-  it.scopedLive("100k commands in one pipeline", () =>
+  it.live("100k commands in one pipeline", () =>
     withClient((redis) =>
       Effect.gen(function*() {
         const n = 100_000
@@ -85,7 +85,7 @@ describe("pipelines", { timeout: 90_000 }, () => {
         expect(counters.every((c) => Option.getOrNull(c) === "100")).toBe(true)
       })), 60_000)
 
-  it.scopedLive("a slot migrated while pipelines run: only redirected commands are re-sent, no INCR applied twice", () =>
+  it.live("a slot migrated while pipelines run: only redirected commands are re-sent, no INCR applied twice", () =>
     withClient((redis, fixture) =>
       Effect.gen(function*() {
         const slot = Slot.slot("{mig}")
@@ -93,7 +93,7 @@ describe("pipelines", { timeout: 90_000 }, () => {
         const owner = yield* fixture.masterOf(slot)
         const target = (yield* fixture.masters).find((m) => m.port !== owner.port)!
         let sent = 0
-        const runner = yield* Effect.fork(Effect.gen(function*() {
+        const runner = yield* Effect.forkChild(Effect.gen(function*() {
           for (let round = 0; round < 40; round++) {
             yield* redis.pipeline(keys.flatMap((k) => [Command.incr(k), Command.incr(`other:${k}`)]))
             sent++
@@ -107,12 +107,12 @@ describe("pipelines", { timeout: 90_000 }, () => {
         expect(others.every((v) => Option.getOrNull(v) === String(sent))).toBe(true)
       })), 60_000)
 
-  it.scopedLive("a master killed while a pipeline is in flight: every command ends, no succeeded write repeated", () =>
+  it.live("a master killed while a pipeline is in flight: every command ends, no succeeded write repeated", () =>
     withClient((redis, fixture) =>
       Effect.gen(function*() {
         const victim = (yield* fixture.masters)[0]!
         const keys = Arr.range(0, 299).map((i) => `kp:${i}`)
-        const rounds = yield* Effect.fork(Effect.forEach(Arr.range(0, 59), () => redis.pipelineSettled(keys.map((k) => Command.incr(k)))))
+        const rounds = yield* Effect.forkChild(Effect.forEach(Arr.range(0, 59), () => redis.pipelineSettled(keys.map((k) => Command.incr(k)))))
         yield* Effect.sleep("150 millis")
         yield* fixture.killNode(victim.port)
         const results = yield* Fiber.join(rounds)
@@ -121,10 +121,10 @@ describe("pipelines", { timeout: 90_000 }, () => {
         for (const round of results) {
           round.forEach((r, i) => {
             const key = keys[i]!
-            if (Either.isRight(r)) ok.set(key, (ok.get(key) ?? 0) + 1)
+            if (Result.isSuccess(r)) ok.set(key, (ok.get(key) ?? 0) + 1)
             else {
-              expect(r.left._tag).toBe("ConnectionError")
-              expect((r.left as ClusterError.ConnectionError).written).toBe(true)
+              expect(r.failure._tag).toBe("ConnectionError")
+              expect((r.failure as ClusterError.ConnectionError).written).toBe(true)
               unknown.set(key, (unknown.get(key) ?? 0) + 1)
             }
           })
@@ -141,27 +141,27 @@ describe("pipelines", { timeout: 90_000 }, () => {
 })
 
 describe("transactions", { timeout: 90_000 }, () => {
-  it.scopedLive("MULTI/EXEC on the slot owner with typed results; cross-slot refused; EXECABORT and runtime errors carry the index", () =>
+  it.live("MULTI/EXEC on the slot owner with typed results; cross-slot refused; EXECABORT and runtime errors carry the index", () =>
     withClient((redis) =>
       Effect.gen(function*() {
         const [set, n, value] = yield* redis.transaction([Command.set("{tx}a", "1"), Command.incr("{tx}n"), Command.get("{tx}a")])
         expect([set, n, value]).toEqual([Option.some("OK"), 1, Option.some("1")])
-        const cross = yield* Effect.either(redis.transaction([Command.set("tx:a", "1"), Command.set("tx:b", "2")]))
-        expect(Either.isLeft(cross) && cross.left._tag).toBe("CrossSlotError")
-        const aborted = yield* Effect.either(redis.transaction([Command.incr("{tx}n"), Command.raw(["SET", "{tx}bad"], { keys: ["{tx}bad"] })]))
-        expect(Either.isLeft(aborted)).toBe(true)
-        const abortError = (aborted as Either.Left<ClusterError.RedisClusterError, unknown>).left as ClusterError.ReplyError
+        const cross = yield* Effect.result(redis.transaction([Command.set("tx:a", "1"), Command.set("tx:b", "2")]))
+        expect(Result.isFailure(cross) && cross.failure._tag).toBe("CrossSlotError")
+        const aborted = yield* Effect.result(redis.transaction([Command.incr("{tx}n"), Command.raw(["SET", "{tx}bad"], { keys: ["{tx}bad"] })]))
+        expect(Result.isFailure(aborted)).toBe(true)
+        const abortError = (aborted as Result.Failure<unknown, ClusterError.RedisClusterError>).failure as ClusterError.ReplyError
         expect(abortError._tag).toBe("ReplyError")
         expect(abortError.index).toBe(1)
         // Nothing ran.
         expect(yield* redis.get("{tx}n")).toEqual(Option.some("1"))
-        const runtime = yield* Effect.either(redis.transaction([Command.incr("{tx}a"), Command.raw(["LPUSH", "{tx}a", "x"], { keys: ["{tx}a"] })]))
-        expect(Either.isLeft(runtime) && (runtime.left as ClusterError.ReplyError).index).toBe(1)
+        const runtime = yield* Effect.result(redis.transaction([Command.incr("{tx}a"), Command.raw(["LPUSH", "{tx}a", "x"], { keys: ["{tx}a"] })]))
+        expect(Result.isFailure(runtime) && (runtime.failure as ClusterError.ReplyError).index).toBe(1)
         // The first command did run: transactions do not roll back.
         expect(yield* redis.get("{tx}a")).toEqual(Option.some("2"))
       })))
 
-  it.scopedLive("a transaction follows MOVED (retried whole) and ASK (ASKING before MULTI) during a migration", () =>
+  it.live("a transaction follows MOVED (retried whole) and ASK (ASKING before MULTI) during a migration", () =>
     withClient((redis, fixture) =>
       Effect.gen(function*() {
         const slot = Slot.slot("{txm}")
@@ -181,7 +181,7 @@ describe("transactions", { timeout: 90_000 }, () => {
         expect(redis.topology.current().slots[slot]!.master.port).toBe(target.port)
       })), 60_000)
 
-  it.scopedLive("watch: a conflicting write from another fiber makes the body run again; a permanent conflict is a WatchError", () =>
+  it.live("watch: a conflicting write from another fiber makes the body run again; a permanent conflict is a WatchError", () =>
     withClient((redis) =>
       Effect.gen(function*() {
         yield* redis.set("{w}balance", "100")
@@ -198,32 +198,32 @@ describe("transactions", { timeout: 90_000 }, () => {
         expect(result).toEqual([Option.some("OK"), 1])
         expect(yield* redis.get("{w}balance")).toEqual(Option.some("75"))
         // Someone writes every time: give up with a typed error.
-        const failed = yield* Effect.either(redis.watch(["{w}balance"], (tx) =>
+        const failed = yield* Effect.result(redis.watch(["{w}balance"], (tx) =>
           Effect.gen(function*() {
             yield* redis.incr("{w}balance")
             return yield* tx.transaction([Command.incr("{w}balance")])
           })))
-        expect(Either.isLeft(failed) && failed.left._tag).toBe("WatchError")
-        expect(Either.isLeft(failed) && (failed.left as ClusterError.WatchError).reason).toBe("conflict")
+        expect(Result.isFailure(failed) && failed.failure._tag).toBe("WatchError")
+        expect(Result.isFailure(failed) && (failed.failure as ClusterError.WatchError).reason).toBe("conflict")
         // A body that only reads leaves a clean connection behind.
         const read = yield* redis.watch(["{w}balance"], (tx) => tx.execute(Command.get("{w}balance")))
         expect(Option.isSome(read)).toBe(true)
       })))
 
-  it.scopedLive("watch across a slot move fails with WatchError slot-moved", () =>
+  it.live("watch across a slot move fails with WatchError slot-moved", () =>
     withClient((redis, fixture) =>
       Effect.gen(function*() {
         const slot = Slot.slot("{wm}")
         yield* redis.set("{wm}k", "1")
         const owner = yield* fixture.masterOf(slot)
         const target = (yield* fixture.masters).find((m) => m.port !== owner.port)!
-        const result = yield* Effect.either(redis.watch(["{wm}k"], (tx) =>
+        const result = yield* Effect.result(redis.watch(["{wm}k"], (tx) =>
           Effect.gen(function*() {
             yield* fixture.migrateSlot(slot, target.port).pipe(Effect.orDie)
             return yield* tx.execute(Command.get("{wm}k"))
           })))
-        expect(Either.isLeft(result) && result.left._tag).toBe("WatchError")
-        expect(Either.isLeft(result) && (result.left as ClusterError.WatchError).reason).toBe("slot-moved")
+        expect(Result.isFailure(result) && result.failure._tag).toBe("WatchError")
+        expect(Result.isFailure(result) && (result.failure as ClusterError.WatchError).reason).toBe("slot-moved")
         // Outside the watch, everything follows the move.
         expect(yield* redis.get("{wm}k")).toEqual(Option.some("1"))
       })), 60_000)

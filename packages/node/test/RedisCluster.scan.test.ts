@@ -2,9 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Array as Arr, Chunk, Context, Effect, Layer, Stream } from "effect"
+import { Array as Arr, Context, Effect, Layer, Stream } from "effect"
 
-const withClient = <A, E>(use: (redis: RedisCluster.RedisCluster, fixture: RedisClusterFixture.ClusterFixture) => Effect.Effect<A, E>) =>
+const withClient = <A, E>(use: (redis: RedisCluster.RedisClusterService, fixture: RedisClusterFixture.ClusterFixture) => Effect.Effect<A, E>) =>
   Effect.gen(function*() {
     const fixture = yield* RedisClusterFixture.RedisClusterFixture
     const context = yield* Layer.build(NodeRedisCluster.layer({ startupNodes: fixture.startupNodes, commandTimeout: "8 seconds" }))
@@ -12,23 +12,23 @@ const withClient = <A, E>(use: (redis: RedisCluster.RedisCluster, fixture: Redis
   }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 })))
 
 describe("scan streams", () => {
-  it.scopedLive("scan returns every one of 10k keys spread over every master; MATCH and TYPE filter", () =>
+  it.live("scan returns every one of 10k keys spread over every master; MATCH and TYPE filter", () =>
     withClient((redis) =>
       Effect.gen(function*() {
         const keys = Arr.range(0, 9_999).map((i) => `s:${i}`)
         yield* redis.pipeline(keys.map((k) => Command.set(k, "1")))
         yield* redis.pipeline(Arr.range(0, 99).map((i) => Command.hset(`h:${i}`, { f: "v" })))
         const seen = yield* Stream.runCollect(redis.scan({ match: "s:*", count: 500 }))
-        const unique = new Set(Chunk.toReadonlyArray(seen))
+        const unique = new Set(seen)
         expect(unique.size).toBe(10_000)
         for (const k of keys) expect(unique.has(k)).toBe(true)
         const hashes = yield* Stream.runCollect(redis.scan({ type: "hash" }))
-        expect(new Set(Chunk.toReadonlyArray(hashes)).size).toBe(100)
+        expect(new Set(hashes).size).toBe(100)
         // A stream is lazy and can stop early.
-        expect(Chunk.size(yield* Stream.runCollect(Stream.take(redis.scan(), 7)))).toBe(7)
+        expect((yield* Stream.runCollect(Stream.take(redis.scan(), 7))).length).toBe(7)
       })), 60_000)
 
-  it.scopedLive("scan continues on the promoted replica when a master dies mid-scan", () =>
+  it.live("scan continues on the promoted replica when a master dies mid-scan", () =>
     withClient((redis, fixture) =>
       Effect.gen(function*() {
         const keys = Arr.range(0, 5_999).map((i) => `f:${i}`)
@@ -48,21 +48,21 @@ describe("scan streams", () => {
           Stream.runCollect
         )
         expect(pulled).toBeGreaterThan(300)
-        const unique = new Set(Chunk.toReadonlyArray(seen))
+        const unique = new Set(seen)
         for (const k of keys) expect(unique.has(k)).toBe(true)
       })), 60_000)
 
-  it.scopedLive("hscan, sscan and zscan walk one key's collection", () =>
+  it.live("hscan, sscan and zscan walk one key's collection", () =>
     withClient((redis) =>
       Effect.gen(function*() {
         const fields = Object.fromEntries(Arr.range(0, 999).map((i) => [`f${i}`, `v${i}`]))
         yield* redis.hset("big:hash", fields)
         const entries = yield* Stream.runCollect(redis.hscan("big:hash", { count: 100 }))
-        expect(Object.fromEntries(Chunk.toReadonlyArray(entries))).toEqual(fields)
+        expect(Object.fromEntries(entries)).toEqual(fields)
         yield* redis.execute(Command.raw(["SADD", "big:set", ...Arr.range(0, 499).map(String)], { keys: ["big:set"] }))
-        expect(new Set(Chunk.toReadonlyArray(yield* Stream.runCollect(redis.sscan("big:set")))).size).toBe(500)
+        expect(new Set(yield* Stream.runCollect(redis.sscan("big:set"))).size).toBe(500)
         yield* redis.execute(Command.raw(["ZADD", "big:z", "1.5", "a", "2", "b", "inf", "c"], { keys: ["big:z"] }))
-        const members = Chunk.toReadonlyArray(yield* Stream.runCollect(redis.zscan("big:z")))
+        const members = yield* Stream.runCollect(redis.zscan("big:z"))
         expect([...members].sort((x, y) => x.score - y.score)).toEqual([
           { member: "a", score: 1.5 },
           { member: "b", score: 2 },

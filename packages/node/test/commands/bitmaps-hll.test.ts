@@ -146,7 +146,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("bitmap and Hyp
 
   it.effect("RESP2 decodes to the same values", () =>
     Effect.gen(function*() {
-      const run = (c: RedisCluster.RedisCluster, p: string) =>
+      const run = (c: RedisCluster.RedisClusterService, p: string) =>
         Effect.gen(function*() {
           const k = (s: string) => `{bh${p}}${s}`
           yield* c.set(k("s"), "foobar")

@@ -4,7 +4,7 @@ import { RedisClusterFixture, RedisServer } from "@keyslot/test-utils"
 // Bus ports for the stand-alone cluster nodes below: reserved like the fixture's own (below the ephemeral range).
 import { reservePorts } from "@keyslot/test-utils/internal/ports"
 import { commandEnv, failureOf, nodePart, Resp2 } from "../helpers/commandEnv.js"
-import { Effect, Either, Option } from "effect"
+import { Effect, Option, Result } from "effect"
 
 // Replicas make CLUSTER REPLICAS, ROLE of a replica and WAIT testable.
 const Env = commandEnv({ replicasPerMaster: 1 })
@@ -63,8 +63,8 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("cluster comman
       ]
       // Node-targeted: only executeOn runs them; execute refuses rather than pick a node at random.
       for (const command of targeted) expect([command.route, command.keys, command.readOnly]).toEqual(["node", [], false])
-      const refused = yield* Effect.either(redis.clusterReset())
-      expect(Either.isLeft(refused) && refused.left._tag).toBe("UnsupportedCommandError")
+      const refused = yield* Effect.result(redis.clusterReset())
+      expect(Result.isFailure(refused) && refused.failure._tag).toBe("UnsupportedCommandError")
       // Sent to a master on purpose, the server itself refuses: only replicas fail over.
       const master = redis.topology.current().shards[0]!.master
       const onMaster = yield* failureOf(redis.executeOn(master, Command.clusterFailover()))

@@ -2,7 +2,7 @@ import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { RedisClusterFixture } from "@keyslot/test-utils"
 import { commandEnv, failureOf, nodePart, Resp2 } from "../helpers/commandEnv.js"
-import { Effect, Either, Fiber, Option } from "effect"
+import { Effect, Fiber, Option, Result } from "effect"
 
 // The RESP2 client has no client name.
 const Env = commandEnv({}, { main: { clientName: "ks-main" } })
@@ -161,7 +161,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("connection com
       const owner = yield* fixture.masterOf(Slot.slot(k))
       const raw = yield* fixture.connect(owner.port)
       const id = Number(yield* raw.command("CLIENT", "ID"))
-      const fiber = yield* Effect.fork(Effect.either(raw.command("BLPOP", k, 4)))
+      const fiber = yield* Effect.forkChild(Effect.result(raw.command("BLPOP", k, 4)))
       const node = { host: owner.host, port: owner.port }
       // Wait until the server sees the client blocked.
       let blocked = false
@@ -173,7 +173,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("connection com
       expect(blocked).toBe(true)
       expect(yield* redis.executeOn(node, Command.clientUnblock(id, "ERROR"))).toBe(true)
       const result = yield* Fiber.join(fiber)
-      expect(Either.isLeft(result) && result.left.message).toContain("UNBLOCKED")
+      expect(Result.isFailure(result) && result.failure.message).toContain("UNBLOCKED")
       expect(yield* redis.clientUnblock(987_654_321)).toBe(false)
       expect(yield* redis.executeOn(node, Command.clientUnblock(id))).toBe(false)
     })))

@@ -12,8 +12,8 @@ import { Effect, Layer } from "effect"
 
 const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
 
-const Client = Layer.unwrapEffect(
-  Effect.map(RedisClusterFixture.RedisClusterFixture, (f) =>
+const Client = Layer.unwrap(
+  Effect.map(Effect.service(RedisClusterFixture.RedisClusterFixture), (f) =>
     NodeRedisCluster.layer({ startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" }))
 )
 

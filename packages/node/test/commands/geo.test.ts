@@ -12,7 +12,7 @@ const sicily = [
   { longitude: 13.583333, latitude: 37.316667, member: "Agrigento" }
 ] as const
 
-const seed = (redis: RedisCluster.RedisCluster, k: string) =>
+const seed = (redis: RedisCluster.RedisClusterService, k: string) =>
   Effect.gen(function*() {
     yield* redis.del(k)
     expect(yield* redis.geoadd(k, sicily)).toBe(3)

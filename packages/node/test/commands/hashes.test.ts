@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster } from "@keyslot/core"
-import { Effect, Either, Option } from "effect"
+import { Effect, Option, Result } from "effect"
 import { commandEnv, sameOnBothProtocols, sorted } from "../helpers/commandEnv.js"
 
 const Env = commandEnv()
@@ -9,7 +9,7 @@ const Env = commandEnv()
  * Every entry of a hash through HSCAN, page by page. (The service's `hscan` method is the Stream
  * wrapper; the one-page command runs through `execute`.)
  */
-const scanAll = (redis: RedisCluster.RedisCluster, key: string, options?: Command.HscanOptions) =>
+const scanAll = (redis: RedisCluster.RedisClusterService, key: string, options?: Command.HscanOptions) =>
   Effect.gen(function*() {
     const entries: Array<readonly [string, string]> = []
     let cursor = "0"
@@ -24,7 +24,7 @@ const scanAll = (redis: RedisCluster.RedisCluster, key: string, options?: Comman
   })
 
 /** A deterministic run of hash commands; both protocols must decode it identically. */
-const scenario = (redis: RedisCluster.RedisCluster) =>
+const scenario = (redis: RedisCluster.RedisClusterService) =>
   Effect.gen(function*() {
     const k = "{hp}h"
     yield* redis.del(k, "{hp}none")
@@ -93,8 +93,8 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("hash commands"
       expect(yield* redis.hexists("h:missing", "a")).toBe(false)
       expect(yield* redis.hmget("h:missing", "a", "b")).toEqual([Option.none(), Option.none()])
       // Errors stay typed.
-      const bad = yield* Effect.either(redis.hincrby(k, "b", 1))
-      expect(Either.isLeft(bad) && bad.left._tag).toBe("ReplyError")
+      const bad = yield* Effect.result(redis.hincrby(k, "b", 1))
+      expect(Result.isFailure(bad) && bad.failure._tag).toBe("ReplyError")
     }))
 
   it.effect("HRANDFIELD: one, COUNT (distinct / with repeats), WITHVALUES pairs; none when missing", () =>

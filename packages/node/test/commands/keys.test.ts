@@ -1,13 +1,13 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { RedisClusterFixture, RedisServer } from "@keyslot/test-utils"
-import { Array as Arr, Effect, Either, Option } from "effect"
+import { Array as Arr, Effect, Option, Result } from "effect"
 import { commandEnv, onBoth } from "../helpers/commandEnv.js"
 
 const Env = commandEnv()
 
 const failure = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? { tag: r.left._tag, message: String((r.left as { message?: string }).message) } : { tag: "success", message: "" }))
+  Effect.map(Effect.result(effect), (r) => (Result.isFailure(r) ? { tag: r.failure._tag, message: String((r.failure as { message?: string }).message) } : { tag: "success", message: "" }))
 
 const rpush = (k: Command.Arg, ...values: ReadonlyArray<Command.Arg>) => Command.raw(["RPUSH", k, ...values], { keys: [k] })
 const lrange = (k: Command.Arg) => Command.raw(["LRANGE", k, 0, -1], { keys: [k], readOnly: true })
@@ -27,8 +27,8 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("generic key co
       expect(yield* target.command("GET", "{mg}b")).toBe("2")
       expect(yield* redis.exists("{mg}a", "{mg}b")).toBe(0)
       expect(yield* redis.migrate(target.host, target.port, "{mg}gone", 5000)).toBe("NOKEY")
-      const cross = yield* Effect.either(redis.migrate(target.host, target.port, ["mg:x", "mg:y"], 5000))
-      expect(Either.isLeft(cross) && cross.left._tag).toBe("CrossSlotError")
+      const cross = yield* Effect.result(redis.migrate(target.host, target.port, ["mg:x", "mg:y"], 5000))
+      expect(Result.isFailure(cross) && cross.failure._tag).toBe("CrossSlotError")
     })))
 
   it.effect("COPY (REPLACE), RENAME, RENAMENX; cross-slot refused", () =>
@@ -251,13 +251,13 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("generic key co
       // key's hash tag stays in its slot and is served. Either way the client sends it as it is.
       yield* redis.mset({ "{so}w_1": "40", "{so}w_2": "30", "{so}w_3": "20", "{so}w_10": "10" })
       yield* redis.mset({ "{so}name_1": "one", "{so}name_2": "two", "{so}name_3": "three" })
-      const byTagged = yield* Effect.either(redis.sort("{so}nums", { by: "{so}w_*" }))
-      if (Either.isLeft(byTagged)) expect(byTagged.left.message).toContain("BY option of SORT denied in Cluster mode")
-      else expect(byTagged.right).toEqual(some("10", "3", "2", "1"))
-      const getTagged = yield* Effect.either(redis.sortRo("{so}nums", { get: ["#", "{so}name_*"] }))
-      if (Either.isLeft(getTagged)) expect(getTagged.left.message).toContain("GET option of SORT denied in Cluster mode")
+      const byTagged = yield* Effect.result(redis.sort("{so}nums", { by: "{so}w_*" }))
+      if (Result.isFailure(byTagged)) expect(byTagged.failure.message).toContain("BY option of SORT denied in Cluster mode")
+      else expect(byTagged.success).toEqual(some("10", "3", "2", "1"))
+      const getTagged = yield* Effect.result(redis.sortRo("{so}nums", { get: ["#", "{so}name_*"] }))
+      if (Result.isFailure(getTagged)) expect(getTagged.failure.message).toContain("GET option of SORT denied in Cluster mode")
       else {
-        expect(getTagged.right).toEqual([
+        expect(getTagged.success).toEqual([
           Option.some("1"), Option.some("one"), Option.some("2"), Option.some("two"),
           Option.some("3"), Option.some("three"), Option.some("10"), Option.none()
         ])
@@ -276,7 +276,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("generic key co
 
   it.effect("RESP2 decodes to the same values", () =>
     Effect.gen(function*() {
-      const run = (c: RedisCluster.RedisCluster, p: string) =>
+      const run = (c: RedisCluster.RedisClusterService, p: string) =>
         Effect.gen(function*() {
           const k = (s: string) => `{k2${p}}${s}`
           yield* c.hset(k("h"), { a: "1" })

@@ -6,7 +6,7 @@ import { commandEnv, sameOnBothProtocols, tagOf, waitBlocked } from "../helpers/
 const Env = commandEnv()
 
 /** A deterministic run of list commands; both protocols must decode it identically. */
-const scenario = (redis: RedisCluster.RedisCluster) =>
+const scenario = (redis: RedisCluster.RedisClusterService) =>
   Effect.gen(function*() {
     const a = "{lp}a"
     const b = "{lp}b"
@@ -132,7 +132,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("list commands"
     Effect.gen(function*() {
       const redis = yield* RedisCluster.RedisCluster
       const k = "l:wake"
-      const fiber = yield* Effect.fork(redis.blpop(k, 10))
+      const fiber = yield* Effect.forkChild(redis.blpop(k, 10))
       yield* waitBlocked(k, 1)
       expect(yield* redis.lpush(k, "hello")).toBe(1)
       expect(yield* Fiber.join(fiber)).toEqual(Option.some({ key: k, element: "hello" }))
@@ -161,7 +161,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("list commands"
     Effect.gen(function*() {
       const redis = yield* RedisCluster.RedisCluster
       const k = "{lint}k"
-      const fiber = yield* Effect.fork(redis.blpop(k, 0))
+      const fiber = yield* Effect.forkChild(redis.blpop(k, 0))
       yield* waitBlocked(k, 1)
       // While it blocks, the shared connection to the same node is not stalled.
       yield* redis.set("{lint}plain", "v")
@@ -174,7 +174,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("list commands"
       yield* redis.rpush(k, "after")
       expect(yield* redis.blpop(k, 2)).toEqual(Option.some({ key: k, element: "after" }))
       // Again, with the new BLPOP blocking first.
-      const next = yield* Effect.fork(redis.blpop(k, 5))
+      const next = yield* Effect.forkChild(redis.blpop(k, 5))
       yield* waitBlocked(k, 1)
       yield* redis.rpush(k, "again")
       expect(yield* Fiber.join(next)).toEqual(Option.some({ key: k, element: "again" }))
@@ -197,7 +197,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("list commands"
       expect(yield* redis.blmpop(1, [empty, a], "RIGHT", { count: 5 })).toEqual(Option.some({ key: a, elements: ["1", "3"] }))
       expect(yield* redis.blmpop(0.05, [empty, a], "LEFT")).toEqual(Option.none())
       // BLMOVE woken by a push from another fiber.
-      const mover = yield* Effect.fork(redis.blmove(empty, a, "RIGHT", "LEFT", 10))
+      const mover = yield* Effect.forkChild(redis.blmove(empty, a, "RIGHT", "LEFT", 10))
       yield* waitBlocked(empty, 1)
       yield* redis.rpush(empty, "moved")
       expect(yield* Fiber.join(mover)).toEqual(Option.some("moved"))

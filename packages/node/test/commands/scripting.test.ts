@@ -7,7 +7,7 @@ import { commandEnv, errorOf, Resp2, same, tagOf } from "../helpers/commandEnv.j
 const Env = commandEnv()
 
 /** The serving masters, each with a key it owns. */
-const mastersWithKeys = (redis: RedisCluster.RedisCluster, prefix: string) => {
+const mastersWithKeys = (redis: RedisCluster.RedisClusterService, prefix: string) => {
   const shards = redis.topology.current().shards.filter((s) => s.ranges.length > 0)
   return shards.map((shard) => {
     let i = 0

@@ -2,13 +2,13 @@ import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { RedisClusterFixture } from "@keyslot/test-utils"
 import { commandEnv, failureOf, nodePart, Resp2 } from "../helpers/commandEnv.js"
-import { Effect, Either, Option } from "effect"
+import { Effect, Option, Result } from "effect"
 
 const Env = commandEnv({ serverArgs: ["--enable-module-command", "yes"] }, { main: { clientName: "ks-srv" }, resp2: { clientName: "ks-srv" } })
 
 
 const masterAddresses = Effect.map(
-  Effect.flatMap(RedisClusterFixture.RedisClusterFixture, (f) => f.masters),
+  Effect.flatMap(Effect.service(RedisClusterFixture.RedisClusterFixture), (f) => f.masters),
   (ms) => ms.map((m) => ({ host: m.host, port: m.port, address: `${m.host}:${m.port}` }))
 )
 
@@ -54,8 +54,8 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("server command
       // A denial is logged on the node where it happened only.
       yield* redis.aclLogReset()
       const conn = yield* fixture.connect(masters[0]!.port, { username: "srv:u1", password: "pw" })
-      const refused = yield* Effect.either(conn.command("SET", "srv:x", "v"))
-      expect(Either.isLeft(refused)).toBe(true)
+      const refused = yield* Effect.result(conn.command("SET", "srv:x", "v"))
+      expect(Result.isFailure(refused)).toBe(true)
       const log = yield* redis.aclLog()
       expect(Object.keys(log).sort()).toEqual(masters.map((m) => m.address).sort())
       const entries = log[masters[0]!.address]!
@@ -390,8 +390,8 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("server command
       const redis = yield* RedisCluster.RedisCluster
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       // Without a node they are refused, never sent to a node picked at random.
-      const refused = yield* Effect.either(redis.debug("SLEEP", 0))
-      expect(Either.isLeft(refused) && refused.left._tag).toBe("UnsupportedCommandError")
+      const refused = yield* Effect.result(redis.debug("SLEEP", 0))
+      expect(Result.isFailure(refused) && refused.failure._tag).toBe("UnsupportedCommandError")
       const k = "srv:debug"
       yield* redis.set(k, "12345")
       const owner = yield* fixture.masterOf(Slot.slot(k))
@@ -400,7 +400,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("server command
       expect(String(yield* redis.executeOn(node, Command.debug("OBJECT", k)))).toContain("encoding:int")
 
       // No replicas here: WAIT 0 answers at once with 0 (cluster.test.ts waits for a real replica).
-      expect(Either.isLeft(yield* Effect.either(redis.wait(0, 0)))).toBe(true)
+      expect(Result.isFailure(yield* Effect.result(redis.wait(0, 0)))).toBe(true)
       expect(yield* redis.executeOn(node, Command.wait(0, 0))).toBe(0)
     }))
 

@@ -6,7 +6,7 @@ import { commandEnv, sameOnBothProtocols, sorted, tagOf } from "../helpers/comma
 const Env = commandEnv()
 
 /** A deterministic run of set commands (unordered replies sorted); both protocols must decode it identically. */
-const scenario = (redis: RedisCluster.RedisCluster) =>
+const scenario = (redis: RedisCluster.RedisClusterService) =>
   Effect.gen(function*() {
     const a = "{sp}a"
     const b = "{sp}b"
@@ -65,7 +65,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("set commands",
       const bin = new Uint8Array([0x00, 0xff, 0x10])
       expect(yield* redis.sadd("s:bin", bin)).toBe(1)
       expect(yield* redis.sismember("s:bin", bin)).toBe(true)
-      expect(yield* tagOf(redis.sadd("s:bin-str", "x").pipe(Effect.zipRight(redis.lpush("s:bin-str", "y"))))).toBe("ReplyError")
+      expect(yield* tagOf(redis.sadd("s:bin-str", "x").pipe(Effect.andThen(redis.lpush("s:bin-str", "y"))))).toBe("ReplyError")
     }))
 
   it.effect("SPOP SRANDMEMBER: single, COUNT, negative COUNT; none when empty", () =>

@@ -9,7 +9,7 @@ const byMember = (xs: ReadonlyArray<Command.ScoredMember>) => [...xs].sort((a, b
 const sm = (member: string, score: number): Command.ScoredMember => ({ member, score })
 
 /** A deterministic run of sorted-set commands; both protocols must decode it identically. */
-const scenario = (redis: RedisCluster.RedisCluster) =>
+const scenario = (redis: RedisCluster.RedisClusterService) =>
   Effect.gen(function*() {
     const a = "{zp}a"
     const b = "{zp}b"
@@ -279,7 +279,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("sorted set com
       const redis = yield* RedisCluster.RedisCluster
       const k = "{zb}k"
       const other = "{zb}other"
-      const fiber = yield* Effect.fork(redis.bzpopmin([other, k], 10))
+      const fiber = yield* Effect.forkChild(redis.bzpopmin([other, k], 10))
       yield* waitBlocked(k, 1)
       yield* redis.zadd(k, { late: 2.5, later: 3 })
       expect(yield* Fiber.join(fiber)).toEqual(Option.some({ key: k, member: "late", score: 2.5 }))
@@ -294,7 +294,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("sorted set com
       expect(yield* redis.bzmpop(1, [other], "MAX")).toEqual(Option.some({ key: other, members: [sm("r", 3)] }))
       expect(yield* redis.bzmpop(0.05, [k, other], "MAX")).toEqual(Option.none())
       // An interrupted BZPOPMIN does not leave a blocked client behind.
-      const blocked = yield* Effect.fork(redis.bzpopmin(k, 0))
+      const blocked = yield* Effect.forkChild(redis.bzpopmin(k, 0))
       yield* waitBlocked(k, 1)
       yield* Fiber.interrupt(blocked)
       yield* waitBlocked(k, 0)

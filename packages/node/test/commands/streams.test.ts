@@ -101,7 +101,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("stream command
 
       yield* redis.xadd("st:b", "1-0", { seed: "1" })
       // After 1-0 rather than `$`: robust even if the XADD below reached the server first.
-      const waiting = yield* Effect.fork(redis.xread({ "st:b": "1-0" }, { block: 5000 }))
+      const waiting = yield* Effect.forkChild(redis.xread({ "st:b": "1-0" }, { block: 5000 }))
       yield* Effect.sleep("300 millis")
       // The shared connection is not blocked meanwhile.
       expect(yield* redis.xlen("st:b")).toBe(1)
@@ -113,7 +113,7 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("stream command
       expect(Date.now() - started).toBeGreaterThanOrEqual(150)
 
       yield* redis.xgroupCreate("st:b", "bg", "$")
-      const group = yield* Effect.fork(redis.xreadgroup("bg", "alice", { "st:b": ">" }, { block: 5000, count: 10 }))
+      const group = yield* Effect.forkChild(redis.xreadgroup("bg", "alice", { "st:b": ">" }, { block: 5000, count: 10 }))
       yield* Effect.sleep("300 millis")
       yield* redis.xadd("st:b", "3-0", { g: "1" })
       expect(yield* Fiber.join(group)).toEqual([{ stream: "st:b", entries: [{ id: "3-0", fields: { g: "1" } }] }])

@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { Effect, Either, Option } from "effect"
+import { Effect, Option, Result } from "effect"
 import { commandEnv, onBoth, tagOf } from "../helpers/commandEnv.js"
 
 const Env = commandEnv()
@@ -113,8 +113,8 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("string command
         length: 6
       })
       expect(Slot.slot("lcs:a")).not.toBe(Slot.slot("lcs:b"))
-      const cross = yield* Effect.either(redis.lcs("lcs:a", "lcs:b"))
-      expect(Either.isLeft(cross) && cross.left._tag).toBe("CrossSlotError")
+      const cross = yield* Effect.result(redis.lcs("lcs:a", "lcs:b"))
+      expect(Result.isFailure(cross) && cross.failure._tag).toBe("CrossSlotError")
     }))
 
   it.effect("MSETNX: atomic within one slot, refused across slots", () =>
@@ -126,15 +126,15 @@ layer(Env, { timeout: "60 seconds", excludeTestServices: true })("string command
       expect(yield* redis.msetnx([["{mx}c", new Uint8Array([0x41])]])).toBe(true)
       expect(yield* redis.get("{mx}c")).toEqual(Option.some("A"))
       expect(Slot.slot("mx:a")).not.toBe(Slot.slot("mx:b"))
-      const cross = yield* Effect.either(redis.msetnx({ "mx:a": "1", "mx:b": "2" }))
-      expect(Either.isLeft(cross) && cross.left._tag).toBe("CrossSlotError")
+      const cross = yield* Effect.result(redis.msetnx({ "mx:a": "1", "mx:b": "2" }))
+      expect(Result.isFailure(cross) && cross.failure._tag).toBe("CrossSlotError")
       // Nothing was sent: neither key exists.
       expect(yield* redis.exists("mx:a", "mx:b")).toBe(0)
     }))
 
   it.effect("RESP2 decodes to the same values", () =>
     Effect.gen(function*() {
-      const run = (c: RedisCluster.RedisCluster, p: string) =>
+      const run = (c: RedisCluster.RedisClusterService, p: string) =>
         Effect.gen(function*() {
           const k = (s: string) => `{r2${p}}${s}`
           return [
