@@ -89,6 +89,8 @@ const connect = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions
           if (raw.destroyed) return resume(failure === undefined ? Effect.fail(new ClusterError.ConnectionError({ ...endpoint, reason: "connection closed before reading began" })) : ended())
           // No encoding is ever set on the socket: every chunk is bytes.
           raw.on("data", onData)
+          // The server's FIN ends it: between `end` and `close` a write would only meet EPIPE.
+          raw.once("end", () => resume(ended()))
           raw.once("close", () => resume(ended()))
           return Effect.sync(() => {
             raw.off("data", onData)

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { ClusterError, NodeConnection, Resp } from "@keyslot/core"
 import { NodeConnector } from "@keyslot/node"
 import { RedisServer } from "@keyslot/test-utils"
-import { Array as Arr, Effect, Exit, Fiber, Redacted, Scope } from "effect"
+import { Array as Arr, Cause, Effect, Exit, Fiber, Redacted, Scope } from "effect"
 import * as ScriptedServer from "./helpers/ScriptedServer.js"
 
 const connect = (port: number, options: Partial<NodeConnection.NodeConnectionOptions> = {}) =>
@@ -10,13 +10,16 @@ const connect = (port: number, options: Partial<NodeConnection.NodeConnectionOpt
 
 const failure = <A, E>(exit: Exit.Exit<A, E>): E => {
   if (Exit.isSuccess(exit)) throw new Error(`expected a failure, got ${String(exit.value)}`)
-  const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-  if (error === undefined) throw new Error(`expected a typed failure, got ${exit.cause._tag}`)
-  return error
+  // v4 causes are flat: a typed failure is a cause whose only reason is a Fail.
+  const [reason, ...rest] = exit.cause.reasons
+  if (reason === undefined || rest.length > 0 || !Cause.isFailReason(reason)) {
+    throw new Error(`expected a typed failure, got ${exit.cause.reasons.map((r) => r._tag).join(", ")}`)
+  }
+  return reason.error
 }
 
 describe("NodeConnection against a real redis-server", () => {
-  it.scopedLive("handshakes with HELLO 3 and answers commands", () =>
+  it.live("handshakes with HELLO 3 and answers commands", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer.make()
       const conn = yield* connect(server.port, { clientName: "keyslot-test" })
@@ -33,7 +36,7 @@ describe("NodeConnection against a real redis-server", () => {
       expect(yield* conn.send(["HGETALL", "h"])).toEqual(new Map([["a", "1"]]))
     }))
 
-  it.scopedLive("protocol 2 speaks RESP2", () =>
+  it.live("protocol 2 speaks RESP2", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer.make()
       const conn = yield* connect(server.port, { protocol: 2, clientName: "two" })
@@ -43,7 +46,7 @@ describe("NodeConnection against a real redis-server", () => {
       expect(yield* conn.send(["CLIENT", "GETNAME"])).toBe("two")
     }))
 
-  it.scopedLive("10k commands from 100 fibers each get their own reply", () =>
+  it.live("10k commands from 100 fibers each get their own reply", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer.make()
       const conn = yield* connect(server.port)
@@ -66,7 +69,7 @@ describe("NodeConnection against a real redis-server", () => {
       expect(conn.pending()).toBe(0)
     }))
 
-  it.scopedLive("an error reply fails only its command, typed, and the connection stays usable", () =>
+  it.live("an error reply fails only its command, typed, and the connection stays usable", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer.make()
       const conn = yield* connect(server.port)
@@ -88,13 +91,13 @@ describe("NodeConnection against a real redis-server", () => {
       expect(yield* conn.send(["PING"])).toBe("PONG")
     }))
 
-  it.scopedLive("interrupted callers never desynchronise the reply order", () =>
+  it.live("interrupted callers never desynchronise the reply order", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer.make()
       const conn = yield* connect(server.port)
-      const slow = yield* Effect.fork(conn.send(["DEBUG", "SLEEP", "0.2"]))
+      const slow = yield* Effect.forkChild(conn.send(["DEBUG", "SLEEP", "0.2"]))
       // Queued behind the sleep: written, waiting for their replies.
-      const fibers = yield* Effect.forEach(Arr.range(0, 199), (i) => Effect.fork(conn.send(["ECHO", `m${i}`])))
+      const fibers = yield* Effect.forEach(Arr.range(0, 199), (i) => Effect.forkChild(conn.send(["ECHO", `m${i}`])))
       yield* Effect.sleep("20 millis")
       yield* Fiber.interrupt(slow)
       // Interrupt every other one; the rest must get exactly their own echo.
@@ -105,7 +108,7 @@ describe("NodeConnection against a real redis-server", () => {
       expect(conn.pending()).toBe(0)
     }))
 
-  it.scopedLive("commandTimeout fails that command only, and later replies still match", () =>
+  it.live("commandTimeout fails that command only, and later replies still match", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer.make()
       const conn = yield* connect(server.port, { commandTimeout: "100 millis" })
@@ -121,11 +124,11 @@ describe("NodeConnection against a real redis-server", () => {
       expect(conn.isOpen()).toBe(true)
     }))
 
-  it.scopedLive("the server killed mid-flight fails every waiting command with ConnectionError", () =>
+  it.live("the server killed mid-flight fails every waiting command with ConnectionError", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer.make()
       const conn = yield* connect(server.port)
-      const inFlight = yield* Effect.fork(Effect.exit(conn.send(["DEBUG", "SLEEP", "2"])))
+      const inFlight = yield* Effect.forkChild(Effect.exit(conn.send(["DEBUG", "SLEEP", "2"])))
       yield* Effect.sleep("50 millis")
       yield* server.kill
       const error = failure(yield* Fiber.join(inFlight))
@@ -139,7 +142,7 @@ describe("NodeConnection against a real redis-server", () => {
       expect((after as ClusterError.ConnectionError).written).toBe(false)
     }))
 
-  it.scopedLive("AUTH with an ACL user: right password works, wrong one is a typed error", () =>
+  it.live("AUTH with an ACL user: right password works, wrong one is a typed error", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer.make({
         aclUsers: [{ name: "app", password: "s3cret", rules: "~* &* +@all" }]
@@ -153,7 +156,7 @@ describe("NodeConnection against a real redis-server", () => {
       expect((wrong as ClusterError.ReplyError).code).toBe("WRONGPASS")
     }))
 
-  it.scopedLive("push frames go to the push handler, not to a command", () =>
+  it.live("push frames go to the push handler, not to a command", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer.make()
       const pushes: Array<Resp.Push> = []
@@ -174,9 +177,9 @@ describe("NodeConnection against a real redis-server", () => {
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const serverScope = yield* Scope.make()
-      const server = yield* RedisServer.make().pipe(Scope.extend(serverScope))
-      const conn = yield* connect(server.port).pipe(Scope.extend(scope))
-      const waiting = yield* Effect.fork(Effect.exit(conn.send(["DEBUG", "SLEEP", "0.3"])))
+      const server = yield* RedisServer.make().pipe(Scope.provide(serverScope))
+      const conn = yield* connect(server.port).pipe(Scope.provide(scope))
+      const waiting = yield* Effect.forkChild(Effect.exit(conn.send(["DEBUG", "SLEEP", "0.3"])))
       yield* Effect.sleep("20 millis")
       yield* Scope.close(scope, Exit.void)
       const error = failure(yield* Fiber.join(waiting))
@@ -198,7 +201,7 @@ describe("NodeConnection against a real redis-server", () => {
 describe("NodeConnection against a scripted server", () => {
   const helloReply = "%1\r\n+server\r\n+redis\r\n"
 
-  it.scopedLive("garbage from the server is a ProtocolError that closes the connection", () =>
+  it.live("garbage from the server is a ProtocolError that closes the connection", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make((args, client) => {
         if (args[0] === "HELLO") return client.send(helloReply)
@@ -214,7 +217,7 @@ describe("NodeConnection against a scripted server", () => {
       expect(conn.isOpen()).toBe(false)
     }))
 
-  it.scopedLive("half a reply then close fails the command, never hangs", () =>
+  it.live("half a reply then close fails the command, never hangs", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make((args, client) => {
         if (args[0] === "HELLO") return client.send(helloReply)
@@ -227,7 +230,7 @@ describe("NodeConnection against a scripted server", () => {
       expect(conn.isOpen()).toBe(false)
     }))
 
-  it.scopedLive("a server that refuses HELLO 3 (NOPROTO) gets RESP2", () =>
+  it.live("a server that refuses HELLO 3 (NOPROTO) gets RESP2", () =>
     Effect.gen(function*() {
       const seen: Array<string> = []
       const server = yield* ScriptedServer.make((args, client) => {
@@ -242,7 +245,7 @@ describe("NodeConnection against a scripted server", () => {
       expect(seen).toEqual(["HELLO 3 SETNAME c1", "CLIENT SETNAME c1", "PING"])
     }))
 
-  it.scopedLive("a server that never answers the handshake fails within connectTimeout", () =>
+  it.live("a server that never answers the handshake fails within connectTimeout", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make(() => {})
       const start = Date.now()
@@ -251,7 +254,7 @@ describe("NodeConnection against a scripted server", () => {
       expect(Date.now() - start).toBeLessThan(1500)
     }))
 
-  it.scopedLive("a reply nobody asked for is a ProtocolError", () =>
+  it.live("a reply nobody asked for is a ProtocolError", () =>
     Effect.gen(function*() {
       const server = yield* ScriptedServer.make((args, client) => {
         if (args[0] === "HELLO") return client.send(helloReply + "+EXTRA\r\n")

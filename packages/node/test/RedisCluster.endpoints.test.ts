@@ -6,7 +6,7 @@
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Array as Arr, Effect, Either, Exit, Option, Scope } from "effect"
+import { Array as Arr, Effect, Exit, Option, Result, Scope } from "effect"
 import * as Cluster from "./helpers/cluster.js"
 import * as Load from "./helpers/load.js"
 import * as PortForwarder from "./helpers/PortForwarder.js"
@@ -18,8 +18,8 @@ const rawMoved = (fixture: Fixture, key: string) =>
   Effect.gen(function*() {
     const owner = yield* fixture.masterOf(Slot.slot(key))
     const other = (yield* fixture.masters).find((m) => m.port !== owner.port)!
-    const reply = yield* Effect.either(fixture.command(other.port, "GET", key))
-    return { owner, message: Either.isLeft(reply) ? reply.left.message : `no error: ${JSON.stringify(reply.right)}` }
+    const reply = yield* Effect.result(fixture.command(other.port, "GET", key))
+    return { owner, message: Result.isFailure(reply) ? reply.failure.message : `no error: ${JSON.stringify(reply.success)}` }
   })
 
 /** The `endpoint` field of every node in one node's `CLUSTER SHARDS` (RESP2: flat field lists). */
@@ -52,7 +52,7 @@ const moveSlotOf = (fixture: Fixture, key: string) =>
  * The read is `SET key value GET` (a write, so it goes to the master whatever `readFrom` says): a
  * replica of the old owner knows nothing of the migration and answers nil for a moved key.
  */
-const askThenFinish = (fixture: Fixture, redis: RedisCluster.RedisCluster, key: string, portOf: (real: number) => number = (p) => p) =>
+const askThenFinish = (fixture: Fixture, redis: RedisCluster.RedisClusterService, key: string, portOf: (real: number) => number = (p) => p) =>
   Effect.gen(function*() {
     const slot = Slot.slot(key)
     const created = `${key}:new`
@@ -61,7 +61,7 @@ const askThenFinish = (fixture: Fixture, redis: RedisCluster.RedisCluster, key: 
     const target = (yield* fixture.masters).find((m) => m.port !== owner.port)!
     yield* fixture.beginMigration(slot, target.port)
     yield* fixture.migrateKeys(slot, [key])
-    const raw = yield* Effect.either(fixture.command(owner.port, "GET", key))
+    const raw = yield* Effect.result(fixture.command(owner.port, "GET", key))
     const askingBefore = yield* Cluster.commandCalls(fixture, target.port, "asking")
     const asksBefore = yield* Cluster.redirectsSeen("ask")
     expect(yield* redis.set(key, "asked", { get: true })).toEqual(Option.some("asked"))
@@ -74,13 +74,13 @@ const askThenFinish = (fixture: Fixture, redis: RedisCluster.RedisCluster, key: 
     yield* fixture.finishMigration(slot)
     expect(yield* redis.set(key, "asked", { get: true })).toEqual(Option.some("asked"))
     expect(yield* redis.set(created, "created", { get: true })).toEqual(Option.some("created"))
-    return { ask: Either.isLeft(raw) ? raw.left.message : `no error: ${JSON.stringify(raw.right)}`, owner: owner.port, target: target.port }
+    return { ask: Result.isFailure(raw) ? raw.failure.message : `no error: ${JSON.stringify(raw.success)}`, owner: owner.port, target: target.port }
   })
 
 const keys = Arr.range(0, 99).map((i) => `ep:${i}`)
 
 /** Writes and reads back keys in every slot range. */
-const roundTrip = (redis: RedisCluster.RedisCluster, prefix: string) =>
+const roundTrip = (redis: RedisCluster.RedisClusterService, prefix: string) =>
   Effect.gen(function*() {
     const ks = keys.map((k) => `${prefix}${k}`)
     yield* Effect.forEach(ks, (k) => redis.set(k, `v-${k}`), { concurrency: 20, discard: true })
@@ -88,7 +88,7 @@ const roundTrip = (redis: RedisCluster.RedisCluster, prefix: string) =>
   })
 
 /** Every discovered node has `host`; returns their ports. */
-const expectHosts = (redis: RedisCluster.RedisCluster, host: string, size: number) => {
+const expectHosts = (redis: RedisCluster.RedisClusterService, host: string, size: number) => {
   const nodes = Array.from(redis.topology.current().nodes.values())
   expect(nodes.map((n) => n.host)).toEqual(nodes.map(() => host))
   expect(nodes).toHaveLength(size)
@@ -179,12 +179,12 @@ const forwardersAtOffset = (ports: ReadonlyArray<number>) =>
   Effect.gen(function*() {
     for (const offset of [1111, 2222, 3333, 4444, 5555, 6666, 7777, 8888]) {
       const scope = yield* Scope.make()
-      const attempt = yield* Effect.either(
-        Effect.forEach(ports, (p) => PortForwarder.make(p, { listenPort: p + offset })).pipe(Scope.extend(scope))
+      const attempt = yield* Effect.result(
+        Effect.forEach(ports, (p) => PortForwarder.make(p, { listenPort: p + offset })).pipe(Scope.provide(scope))
       )
-      if (Either.isRight(attempt)) {
+      if (Result.isSuccess(attempt)) {
         yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
-        return { offset, forwarders: attempt.right }
+        return { offset, forwarders: attempt.success }
       }
       yield* Scope.close(scope, Exit.void)
     }
@@ -201,7 +201,7 @@ const behindNat = Effect.gen(function*() {
 })
 
 describe("RedisCluster endpoints", () => {
-  it.scopedLive("announced hostnames: nodes discovered as localhost:port; MOVED carrying a hostname is followed", () =>
+  it.live("announced hostnames: nodes discovered as localhost:port; MOVED carrying a hostname is followed", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const key = "{host}k"
@@ -228,7 +228,7 @@ describe("RedisCluster endpoints", () => {
       expect(asked.ask).toBe(`ASK ${Slot.slot("{hostask}k")} localhost:${asked.target}`)
     }).pipe(Effect.provide(RedisClusterFixture.layer({ announceHostname: true }))), 60_000)
 
-  it.scopedLive("empty endpoints (unknown-endpoint): the host asked is used, for discovery and for MOVED :port", () =>
+  it.live("empty endpoints (unknown-endpoint): the host asked is used, for discovery and for MOVED :port", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const key = "{empty}k"
@@ -258,7 +258,7 @@ describe("RedisCluster endpoints", () => {
       expect(asked.ask).toBe(`ASK ${Slot.slot("{emptyask}k")} :${asked.target}`)
     }).pipe(Effect.provide(RedisClusterFixture.layer({ serverArgs: ["--cluster-preferred-endpoint-type", "unknown-endpoint"] }))), 60_000)
 
-  it.scopedLive("preferred endpoint hostname without a hostname: the server says \"?\"; the client uses the nodes' IPs and follows MOVED ?:port", () =>
+  it.live("preferred endpoint hostname without a hostname: the server says \"?\"; the client uses the nodes' IPs and follows MOVED ?:port", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       // Redis 7.0 gives "?" here (not ""): `cluster-preferred-endpoint-type hostname` with no
@@ -279,7 +279,7 @@ describe("RedisCluster endpoints", () => {
       expect(yield* redis.get("{q}k")).toEqual(Option.some("1"))
     }).pipe(Effect.provide(RedisClusterFixture.layer({ replicasPerMaster: 0, serverArgs: ["--cluster-preferred-endpoint-type", "hostname"] }))), 60_000)
 
-  it.scopedLive("the cluster switches to hostname endpoints under load: the client follows, no command fails", () =>
+  it.live("the cluster switches to hostname endpoints under load: the client follows, no command fails", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       // Seeds: the replicas, so that refreshes never wait on the master paused below.
@@ -321,7 +321,7 @@ describe("RedisCluster endpoints", () => {
       for (const [key, values] of counters) expect(yield* redis.get(key)).toEqual(Option.some(String(values.length)))
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
 
-  it.scopedLive("empty endpoints, seeds spelled two ways: node addresses stay put across refreshes, no command fails", () =>
+  it.live("empty endpoints, seeds spelled two ways: node addresses stay put across refreshes, no command fails", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       // The same loopback interface as "127.0.0.1" for some seeds and "localhost" for others: an
@@ -346,14 +346,14 @@ describe("RedisCluster endpoints", () => {
   layer(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }), { excludeTestServices: true, timeout: "60 seconds" })(
     "hostPortRemap through port forwarders",
     (it) => {
-      it.scoped("as a table: only forwarder addresses are used, MOVED included", () =>
+      it.effect("as a table: only forwarder addresses are used, MOVED included", () =>
         throughForwarders(
           (fw) => Array.from(fw, ([real, f]) => ({ from: { port: real }, to: { port: f.port } })),
           "127.0.0.1",
           "keyslot-remap-table"
         ))
 
-      it.scoped("as a function (rewriting the host too): only forwarder addresses are used, MOVED included", () =>
+      it.effect("as a function (rewriting the host too): only forwarder addresses are used, MOVED included", () =>
         throughForwarders(
           (fw) => (e) => {
             const f = fw.get(e.port)
@@ -363,23 +363,23 @@ describe("RedisCluster endpoints", () => {
           "keyslot-remap-function"
         ))
 
-      it.scoped("a port-shifting remap function (NAT style): the reachable seeds given are used as given", () =>
+      it.effect("a port-shifting remap function (NAT style): the reachable seeds given are used as given", () =>
         Effect.gen(function*() {
           const { forwarders, fwdPorts, remap } = yield* behindNat
-          const result = yield* Effect.either(Cluster.client({
+          const result = yield* Effect.result(Cluster.client({
             startupNodes: forwarders.map((f) => ({ host: f.host, port: f.port })),
             hostPortRemap: remap,
             connectTimeout: "2 seconds"
           }))
-          if (Either.isLeft(result)) {
-            return expect.fail(`the client did not start from the reachable seeds: ${result.left._tag}: ${result.left.message}`)
+          if (Result.isFailure(result)) {
+            return expect.fail(`the client did not start from the reachable seeds: ${result.failure._tag}: ${result.failure.message}`)
           }
-          const redis = result.right
+          const redis = result.success
           expect(Array.from(redis.topology.current().nodes.values(), (n) => n.port).sort()).toEqual(fwdPorts)
           yield* roundTrip(redis, "nat:")
         }))
 
-      it.scoped("a port-shifting remap function (NAT style): executeOn a node of the client's map reaches it", () =>
+      it.effect("a port-shifting remap function (NAT style): executeOn a node of the client's map reaches it", () =>
         Effect.gen(function*() {
           const { fwdPorts, nodes, remap } = yield* behindNat
           // Seeds as announced (so the remap is needed for them too): this much works today.
@@ -388,8 +388,8 @@ describe("RedisCluster endpoints", () => {
           yield* roundTrip(redis, "nat2:")
           // The map's addresses are already remapped: executeOn must not remap them again.
           for (const node of redis.topology.current().nodes.values()) {
-            const pong = yield* Effect.either(redis.executeOn(node, Command.ping()))
-            expect(Either.isRight(pong) ? pong.right : `${pong.left._tag}: ${pong.left.message}`, `executeOn ${node.address}`).toBe("PONG")
+            const pong = yield* Effect.result(redis.executeOn(node, Command.ping()))
+            expect(Result.isSuccess(pong) ? pong.success : `${pong.failure._tag}: ${pong.failure.message}`, `executeOn ${node.address}`).toBe("PONG")
           }
         }))
     }
@@ -427,13 +427,13 @@ describe("RedisCluster endpoints", () => {
         return { asksToSeed: after.accepted - seen.accepted, bytesToSeed: after.bytesUp - seen.bytesUp }
       })
 
-    it.scopedLive("true: the startup node killed after discovery; refreshes work from the known nodes and never ask the seed", () =>
+    it.live("true: the startup node killed after discovery; refreshes work from the known nodes and never ask the seed", () =>
       Effect.gen(function*() {
         const seed = yield* seedKilled(true)
         expect(seed).toEqual({ asksToSeed: 0, bytesToSeed: 0 })
       }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
 
-    it.scopedLive("false: the dead seed is asked first, and refreshes still succeed from the known nodes", () =>
+    it.live("false: the dead seed is asked first, and refreshes still succeed from the known nodes", () =>
       Effect.gen(function*() {
         const seed = yield* seedKilled(false)
         expect(seed.asksToSeed).toBeGreaterThan(0)

@@ -3,7 +3,7 @@ import type { ClusterError } from "@keyslot/core"
 import { RedisCluster, Slot } from "@keyslot/core"
 import { NodeConnector } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Array as Arr, Effect, Either, Exit, Fiber, Option, Schedule, Scope } from "effect"
+import { Array as Arr, Cause, Effect, Exit, Fiber, Option, Result, Schedule, Scope } from "effect"
 import * as FakeClusterNode from "./helpers/FakeClusterNode.js"
 import * as ScriptedServer from "./helpers/ScriptedServer.js"
 
@@ -11,8 +11,10 @@ const make = (config: RedisCluster.RedisClusterConfig) => RedisCluster.make(conf
 
 const failureOf = <A>(exit: Exit.Exit<A, ClusterError.RedisClusterError>): ClusterError.RedisClusterError => {
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
-  if (exit.cause._tag !== "Fail") throw new Error(`expected a typed failure, got ${String(exit.cause)}`)
-  return exit.cause.error
+  // v4 causes are flat: a typed failure is a cause whose only reason is a Fail.
+  const [reason, ...rest] = exit.cause.reasons
+  if (reason === undefined || rest.length > 0 || !Cause.isFailReason(reason)) throw new Error(`expected a typed failure, got ${String(exit.cause)}`)
+  return reason.error
 }
 
 /** A port nobody listens on. */
@@ -30,7 +32,7 @@ const connectedClients = (fixture: RedisClusterFixture.ClusterFixture) =>
   })
 
 describe("RedisCluster startup", () => {
-  it.scopedLive("all startup nodes dead: a typed ConnectionError, fast", () =>
+  it.live("all startup nodes dead: a typed ConnectionError, fast", () =>
     Effect.gen(function*() {
       const a = yield* deadPort
       const b = yield* deadPort
@@ -41,7 +43,7 @@ describe("RedisCluster startup", () => {
       expect(Date.now() - start).toBeLessThan(1_000)
     }))
 
-  it.scopedLive("a startup node that accepts but never answers: TimeoutError within connectTimeout", () =>
+  it.live("a startup node that accepts but never answers: TimeoutError within connectTimeout", () =>
     Effect.gen(function*() {
       const silent = yield* ScriptedServer.make(() => {})
       const start = Date.now()
@@ -50,7 +52,7 @@ describe("RedisCluster startup", () => {
       expect(Date.now() - start).toBeLessThan(1_500)
     }))
 
-  it.scopedLive("an invalid option fails with ConfigError naming the field", () =>
+  it.live("an invalid option fails with ConfigError naming the field", () =>
     Effect.gen(function*() {
       const error = failureOf(yield* Effect.exit(make({ startupNodes: [] })))
       expect(error._tag).toBe("ConfigError")
@@ -61,7 +63,7 @@ describe("RedisCluster startup", () => {
 })
 
 describe("RedisCluster against a misbehaving node", () => {
-  it.scopedLive("garbage in a reply is a ProtocolError for that command, never a hang", () =>
+  it.live("garbage in a reply is a ProtocolError for that command, never a hang", () =>
     Effect.gen(function*() {
       const node = yield* FakeClusterNode.make((args) => args[0] === "GET" ? "&&& not resp\r\n" : "+OK\r\n")
       const redis = yield* make({ startupNodes: [{ host: "127.0.0.1", port: node.port }], commandTimeout: "2 seconds" })
@@ -74,7 +76,7 @@ describe("RedisCluster against a misbehaving node", () => {
       expect(yield* redis.set("k", "v")).toEqual(Option.some("OK"))
     }))
 
-  it.scopedLive("a malformed CLUSTER SHARDS reply fails discovery with a ProtocolError naming it", () =>
+  it.live("a malformed CLUSTER SHARDS reply fails discovery with a ProtocolError naming it", () =>
     Effect.gen(function*() {
       const node = yield* ScriptedServer.make((args, client) => {
         if (args[0] === "HELLO") return client.send("%1\r\n+server\r\n+redis\r\n")
@@ -86,7 +88,7 @@ describe("RedisCluster against a misbehaving node", () => {
       expect(error.message).toContain("CLUSTER SHARDS")
     }))
 
-  it.scopedLive("a node that redirects forever: RedirectLimitError after maxRedirects hops", () =>
+  it.live("a node that redirects forever: RedirectLimitError after maxRedirects hops", () =>
     Effect.gen(function*() {
       let gets = 0
       const node = yield* FakeClusterNode.make((args, port) => {
@@ -103,14 +105,14 @@ describe("RedisCluster against a misbehaving node", () => {
 })
 
 describe("RedisCluster under transient cluster states", () => {
-  it.scopedLive("CLUSTERDOWN is retried clusterDownRetryAttempts times, then typed; with a longer schedule it rides out the outage", () =>
+  it.live("CLUSTERDOWN is retried clusterDownRetryAttempts times, then typed; with a longer schedule it rides out the outage", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* make({ startupNodes: fixture.startupNodes, commandTimeout: "20 seconds" })
       const patient = yield* make({
         startupNodes: fixture.startupNodes,
         commandTimeout: "20 seconds",
-        retry: { clusterDown: Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(200))) }
+        retry: { clusterDown: Schedule.max([Schedule.spaced("100 millis"), Schedule.recurs(200)]) }
       })
       const [victim, survivor] = yield* fixture.masters
       const key = Arr.range(0, 10_000).map((i) => `cd:${i}`).find((k) =>
@@ -128,13 +130,13 @@ describe("RedisCluster under transient cluster states", () => {
       // Three backoff retries (100 ms base), not an instant failure and not the whole timeout.
       expect(Date.now() - start).toBeGreaterThan(150)
       expect(Date.now() - start).toBeLessThan(10_000)
-      const waiting = yield* Effect.fork(patient.get(key))
+      const waiting = yield* Effect.forkChild(patient.get(key))
       yield* Effect.sleep("300 millis")
       yield* fixture.restartNode(victim!.port, { waitHealthy: false })
       expect(yield* Fiber.join(waiting)).toEqual(Option.some("v"))
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 }))), 60_000)
 
-  it.scopedLive("LOADING is retried until the node has loaded; a short schedule gives LoadingError", () =>
+  it.live("LOADING is retried until the node has loaded; a short schedule gives LoadingError", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* make({ startupNodes: fixture.startupNodes, commandTimeout: "20 seconds" })
@@ -150,11 +152,11 @@ describe("RedisCluster under transient cluster states", () => {
       yield* fixture.command(master.port, "CONFIG", "SET", "loading-process-events-interval-bytes", "1024")
       const probe = yield* fixture.connect(master.port)
       const admin = yield* fixture.connect(master.port)
-      const reload = yield* Effect.fork(Effect.either(admin.command("DEBUG", "RELOAD")))
+      const reload = yield* Effect.forkChild(Effect.result(admin.command("DEBUG", "RELOAD")))
       // Until the node answers LOADING.
       while (true) {
-        const r = yield* Effect.either(probe.command("GET", key))
-        if (Either.isLeft(r) && r.left.message.includes("LOADING")) break
+        const r = yield* Effect.result(probe.command("GET", key))
+        if (Result.isFailure(r) && r.failure.message.includes("LOADING")) break
         yield* Effect.sleep("10 millis")
       }
       const short = failureOf(yield* Effect.exit(impatient.get(key)))
@@ -164,7 +166,7 @@ describe("RedisCluster under transient cluster states", () => {
       yield* fixture.command(master.port, "CONFIG", "SET", "key-load-delay", "0")
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 }))), 60_000)
 
-  it.scopedLive("a paused master: its commands end with TimeoutError within commandTimeout; others are unaffected", () =>
+  it.live("a paused master: its commands end with TimeoutError within commandTimeout; others are unaffected", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* make({ startupNodes: fixture.startupNodes, commandTimeout: "400 millis" })
@@ -176,7 +178,7 @@ describe("RedisCluster under transient cluster states", () => {
       yield* redis.set(stuckKey, "1")
       yield* fixture.pauseNode(paused!.port)
       const start = Date.now()
-      const stuck = yield* Effect.fork(Effect.exit(redis.get(stuckKey)))
+      const stuck = yield* Effect.forkChild(Effect.exit(redis.get(stuckKey)))
       expect(yield* redis.set(freeKey, "2")).toEqual(Option.some("OK"))
       const error = failureOf(yield* Fiber.join(stuck))
       expect(error._tag).toBe("TimeoutError")
@@ -185,7 +187,7 @@ describe("RedisCluster under transient cluster states", () => {
       expect(yield* redis.get(stuckKey)).toEqual(Option.some("1"))
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 }))), 60_000)
 
-  it.scopedLive("a node whose connection cannot be opened in time: its commands end within commandTimeout, not connectTimeout", () =>
+  it.live("a node whose connection cannot be opened in time: its commands end within commandTimeout, not connectTimeout", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       // The master is reached through a port that accepts and never answers the handshake.
@@ -214,7 +216,7 @@ describe("RedisCluster under transient cluster states", () => {
 })
 
 describe("RedisCluster resource safety", () => {
-  it.scopedLive("1000 open/close cycles leave no socket, timer or server connection behind", () =>
+  it.live("1000 open/close cycles leave no socket, timer or server connection behind", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const config: RedisCluster.RedisClusterConfig = { startupNodes: fixture.startupNodes, topologyRefreshInterval: "50 millis" }
@@ -224,7 +226,7 @@ describe("RedisCluster resource safety", () => {
       const clientsBefore = yield* connectedClients(fixture)
       for (let i = 0; i < 1000; i++) {
         const scope = yield* Scope.make()
-        const redis = yield* make(config).pipe(Scope.extend(scope))
+        const redis = yield* make(config).pipe(Scope.provide(scope))
         yield* redis.set(`cycle:${i % 50}`, String(i))
         yield* Scope.close(scope, Exit.void)
       }

@@ -3,7 +3,8 @@ import type { ClusterError } from "@keyslot/core"
 import { ClusterConfig, Command, RedisCluster, Topology } from "@keyslot/core"
 import { NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Config, ConfigProvider, Context, Effect, Either, Fiber, Layer, Metric, Option } from "effect"
+import { Config, ConfigProvider, Context, Effect, Fiber, Layer, Metric, Option, Result, Tracer } from "effect"
+import type { Exit } from "effect"
 
 const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 })
 
@@ -11,7 +12,7 @@ const build = (layer: Layer.Layer<RedisCluster.RedisCluster | Topology.ClusterTo
   Effect.map(Layer.build(layer), (ctx) => Context.get(ctx, RedisCluster.RedisCluster))
 
 describe("layers, config and observability", () => {
-  it.scopedLive("layerFromUrl and layerConfig (from the environment) build working clients; bad URLs fail typed", () =>
+  it.live("layerFromUrl and layerConfig (from the environment) build working clients; bad URLs fail typed", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const [a, b] = fixture.startupNodes
@@ -20,43 +21,43 @@ describe("layers, config and observability", () => {
       yield* fromUrl.set("layer:url", "1")
       expect(yield* fromUrl.get("layer:url")).toEqual(Option.some("1"))
       const fromEnv = yield* build(NodeRedisCluster.layerConfig(ClusterConfig.urlConfig())).pipe(
-        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["REDIS_CLUSTER_URL", url]])))
+        Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: { REDIS_CLUSTER_URL: url } }))
       )
       expect(yield* fromEnv.get("layer:url")).toEqual(Option.some("1"))
       const wrapped = yield* build(NodeRedisCluster.layerConfig({
         startupNodes: Config.succeed(fixture.startupNodes),
-        clientName: Config.string("NAME")
-      })).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["NAME", "from-config"]]))))
+        clientName: Config.String("NAME")
+      })).pipe(Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: { NAME: "from-config" } })))
       expect(yield* wrapped.ping()).toBe("PONG")
-      const bad = yield* Effect.either(build(NodeRedisCluster.layerFromUrl("unix:///tmp/redis.sock")))
-      expect(Either.isLeft(bad) && (bad.left as ClusterError.ConfigError)._tag).toBe("ConfigError")
-      expect(Either.isLeft(bad) && (bad.left as ClusterError.ConfigError).field).toBe("url")
+      const bad = yield* Effect.result(build(NodeRedisCluster.layerFromUrl("unix:///tmp/redis.sock")))
+      expect(Result.isFailure(bad) && (bad.failure as ClusterError.ConfigError)._tag).toBe("ConfigError")
+      expect(Result.isFailure(bad) && (bad.failure as ClusterError.ConfigError).field).toBe("url")
     }).pipe(Effect.provide(Fixture)), 60_000)
 
-  it.scopedLive("metrics: commands, errors by tag and redirects are counted when enabled", () =>
+  it.live("metrics: commands, errors by tag and redirects are counted when enabled", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* build(NodeRedisCluster.layer({ startupNodes: fixture.startupNodes, metrics: true }))
-      const commands = Metric.tagged(RedisCluster.metrics.commands, "command", "GET")
-      const errors = Metric.tagged(RedisCluster.metrics.errors, "error", "ReplyError")
+      const commands = Metric.withAttributes(RedisCluster.metrics.commands, { command: "GET" })
+      const errors = Metric.withAttributes(RedisCluster.metrics.errors, { error: "ReplyError" })
       const latencyBefore = (yield* Metric.value(RedisCluster.metrics.latency)).count
       const before = (yield* Metric.value(commands)).count
       const errorsBefore = (yield* Metric.value(errors)).count
       yield* redis.set("m:s", "x")
       for (let i = 0; i < 5; i++) yield* redis.get("m:s")
-      yield* Effect.either(redis.incr("m:s"))
+      yield* Effect.result(redis.incr("m:s"))
       expect((yield* Metric.value(commands)).count - before).toBe(5)
       expect((yield* Metric.value(errors)).count - errorsBefore).toBe(1)
       expect((yield* Metric.value(RedisCluster.metrics.latency)).count - latencyBefore).toBe(7)
     }).pipe(Effect.provide(Fixture)), 60_000)
 
-  it.scopedLive("tracing: one span per command with database attributes when enabled", () =>
+  it.live("tracing: one span per command with database attributes when enabled", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const traced = yield* build(NodeRedisCluster.layer({ startupNodes: fixture.startupNodes, tracing: true }))
       const spans: Array<{ name: string; attributes: ReadonlyMap<string, unknown> }> = []
       yield* traced.set("t:k", "v").pipe(
-        Effect.zipRight(traced.get("t:k")),
+        Effect.andThen(traced.get("t:k")),
         Effect.withSpan("parent"),
         Effect.tap(() => Effect.void),
         Effect.withTracer(recordingTracer(spans))
@@ -69,7 +70,7 @@ describe("layers, config and observability", () => {
       expect(get.attributes.get("db.operation.name")).toBe("GET")
     }).pipe(Effect.provide(Fixture)), 60_000)
 
-  it.scopedLive("blocking commands use a bounded per-node pool: the next one waits, then times out with a typed error", () =>
+  it.live("blocking commands use a bounded per-node pool: the next one waits, then times out with a typed error", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* build(NodeRedisCluster.layer({
@@ -77,12 +78,12 @@ describe("layers, config and observability", () => {
         maxBlockingConnectionsPerNode: 1,
         blockingPoolTimeout: "300 millis"
       }))
-      const blocked = yield* Effect.fork(redis.execute(Command.blpop("{bl}q", 2)))
+      const blocked = yield* Effect.forkChild(redis.execute(Command.blpop("{bl}q", 2)))
       yield* Effect.sleep("100 millis")
       // The shared connection is not stalled by the blocked pop.
       expect(yield* redis.set("{bl}other", "1")).toEqual(Option.some("OK"))
-      const waited = yield* Effect.either(redis.execute(Command.blpop("{bl}q2", 1)))
-      expect(Either.isLeft(waited) && waited.left._tag).toBe("TimeoutError")
+      const waited = yield* Effect.result(redis.execute(Command.blpop("{bl}q2", 1)))
+      expect(Result.isFailure(waited) && waited.failure._tag).toBe("TimeoutError")
       yield* redis.execute(Command.raw(["RPUSH", "{bl}q", "x"], { keys: ["{bl}q"] }))
       const popped = yield* Fiber.join(blocked)
       expect(Option.isSome(popped)).toBe(true)
@@ -91,16 +92,17 @@ describe("layers, config and observability", () => {
 
 /** A tracer that records finished spans' names and attributes. */
 const recordingTracer = (spans: Array<{ name: string; attributes: ReadonlyMap<string, unknown> }>) =>
-  Effect.runSync(Effect.map(Effect.tracer, (base) => ({
-    ...base,
-    span: (name: string, parent: Parameters<typeof base.span>[1], context: Parameters<typeof base.span>[2], links: Parameters<typeof base.span>[3], startTime: bigint, kind: Parameters<typeof base.span>[5]) => {
-      const span = base.span(name, parent, context, links, startTime, kind)
-      const end = span.end.bind(span)
-      return Object.assign(span, {
-        end: (endTime: bigint, exit: Parameters<typeof span.end>[1]) => {
-          spans.push({ name, attributes: span.attributes })
-          end(endTime, exit)
-        }
-      })
-    }
-  })))
+  Effect.runSync(Effect.map(Effect.tracer, (base) =>
+    Tracer.make({
+      ...base,
+      span(options) {
+        const span = base.span(options)
+        const end = span.end.bind(span)
+        return Object.assign(span, {
+          end: (endTime: bigint, exit: Exit.Exit<unknown, unknown>) => {
+            spans.push({ name: options.name, attributes: span.attributes })
+            end(endTime, exit)
+          }
+        })
+      }
+    })))

@@ -26,7 +26,7 @@ class Counters {
     if (list === undefined) this.returned.set(key, [value])
     else list.push(value)
   }
-  check(redis: RedisCluster.RedisCluster) {
+  check(redis: RedisCluster.RedisClusterService) {
     const returned = this.returned
     return Effect.gen(function*() {
       for (const [key, values] of returned) {
@@ -47,11 +47,11 @@ const ownerAndOther = (fixture: RedisClusterFixture.ClusterFixture, slot: number
   })
 
 /** Refreshes until the client's map says `check` (a refresh in flight may predate the change). */
-const refreshUntil = (redis: RedisCluster.RedisCluster, label: string, check: (s: ReturnType<RedisCluster.RedisCluster["topology"]["current"]>) => boolean | string) =>
+const refreshUntil = (redis: RedisCluster.RedisClusterService, label: string, check: (s: ReturnType<RedisCluster.RedisClusterService["topology"]["current"]>) => boolean | string) =>
   Cluster.waitUntil(label, Effect.map(redis.topology.refresh(), check), 5_000)
 
 describe("RedisCluster during resharding", () => {
-  it.scopedLive("slot moved step by step under 8 workers: ASK, TRYAGAIN, MOVED; nothing fails, counters exact, reads see writes", () =>
+  it.live("slot moved step by step under 8 workers: ASK, TRYAGAIN, MOVED; nothing fails, counters exact, reads see writes", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* Cluster.client(config(fixture))
@@ -162,7 +162,7 @@ describe("RedisCluster during resharding", () => {
       yield* refreshUntil(redis, "the slot's new owner in the map", (s) => s.slots[slot]?.master.port === target.port)
     }).pipe(Effect.provide(Fixture)), 60_000)
 
-  it.scopedLive("a whole slot migrated under 4 writers: nothing fails; the map then names the new owner", () =>
+  it.live("a whole slot migrated under 4 writers: nothing fails; the map then names the new owner", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* Cluster.client(config(fixture))
@@ -196,7 +196,7 @@ describe("RedisCluster during resharding", () => {
       expect(redis.topology.current().slots[slot]!.master.port).toBe(target.port)
     }).pipe(Effect.provide(Fixture)), 60_000)
 
-  it.scopedLive("a master added and given slots: discovered, and it serves them", () =>
+  it.live("a master added and given slots: discovered, and it serves them", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* Cluster.client(config(fixture))
@@ -251,7 +251,7 @@ describe("RedisCluster during resharding", () => {
       }
     }).pipe(Effect.provide(Fixture)), 60_000)
 
-  it.scopedLive("an emptied master removed: the map drops it, nothing fails", () =>
+  it.live("an emptied master removed: the map drops it, nothing fails", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* Cluster.client(config(fixture))
@@ -288,7 +288,7 @@ describe("RedisCluster during resharding", () => {
       // And commands still reach every slot.
       expect(yield* redis.mget(keys)).toHaveLength(keys.length)
     }).pipe(Effect.provide(Fixture)), 60_000)
-  it.scopedLive("a MOVED patch makes a new snapshot: a snapshot handed out before it does not change", () =>
+  it.live("a MOVED patch makes a new snapshot: a snapshot handed out before it does not change", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* Cluster.client(config(fixture))
@@ -307,7 +307,7 @@ describe("RedisCluster during resharding", () => {
       expect(before.slots[slot]!.master.port, `snapshot version ${before.version} changed under its holder`).toBe(owner.port)
     }).pipe(Effect.provide(Fixture)), 60_000)
 
-  it.scopedLive("a MOVED patch is published on changes; refreshAfterMoved starts a refresh past the rate limit", () =>
+  it.live("a MOVED patch is published on changes; refreshAfterMoved starts a refresh past the rate limit", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       // The rate limit holds every refresh back for the whole test, except the one refreshAfterMoved forces.
@@ -325,9 +325,9 @@ describe("RedisCluster during resharding", () => {
       const seen = yield* redis.topology.changes.pipe(
         Stream.filter((s) => s.slots[slots[0]!]?.master.port === targets[0]),
         Stream.runHead,
-        Effect.fork
+        Effect.forkChild
       )
-      yield* Effect.yieldNow()
+      yield* Effect.yieldNow
       for (const [i, slot] of slots.entries()) yield* fixture.migrateSlot(slot, targets[i]!)
       expect(yield* redis.get(keys[0]!)).toEqual(Option.some("v")) // MOVED 1: patched, the refresh waits for the rate limit
       const patched = yield* Fiber.join(seen).pipe(Effect.timeout("5 seconds"))
@@ -337,7 +337,7 @@ describe("RedisCluster during resharding", () => {
       yield* Cluster.waitUntil("a refresh after the second MOVED", Effect.sync(() => redis.topology.refreshCount() > refreshes), 5_000)
     }).pipe(Effect.provide(Fixture)), 60_000)
 
-  it.scopedLive("readFrom replica on a half-moved slot: after an ASK its reads go to the master, so moved keys are not read as nil", () =>
+  it.live("readFrom replica on a half-moved slot: after an ASK its reads go to the master, so moved keys are not read as nil", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       const redis = yield* Cluster.client({ ...config(fixture), readFrom: "replica" })
@@ -373,7 +373,7 @@ describe("RedisCluster during resharding", () => {
       yield* fixture.finishMigration(slot)
     }).pipe(Effect.provide(Fixture)), 60_000)
 
-  it.scopedLive("a command for every master after a shard's first slot moved: each master answers once, DBSIZE counts every key", () =>
+  it.live("a command for every master after a shard's first slot moved: each master answers once, DBSIZE counts every key", () =>
     Effect.gen(function*() {
       const fixture = yield* RedisClusterFixture.RedisClusterFixture
       // No refresh during the test: routing runs on the MOVED-patched map.

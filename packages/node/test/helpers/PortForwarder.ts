@@ -52,7 +52,7 @@ export interface ForwarderOptions {
 /** Starts a forwarder to `targetHost:targetPort` living in the current scope. */
 export const make = (targetPort: number, options: ForwarderOptions = {}): Effect.Effect<PortForwarder, Error, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.async<{ server: net.Server; forwarder: PortForwarder; sockets: Set<net.Socket> }, Error>((resume) => {
+    Effect.callback<{ server: net.Server; forwarder: PortForwarder; sockets: Set<net.Socket> }, Error>((resume) => {
       const targetHost = options.targetHost ?? "127.0.0.1"
       const sockets = new Set<net.Socket>()
       const clients = new Set<net.Socket>()
@@ -127,7 +127,7 @@ export const make = (targetPort: number, options: ForwarderOptions = {}): Effect
       })
     }),
     ({ server, sockets }) =>
-      Effect.async<void>((resume) => {
+      Effect.callback<void>((resume) => {
         for (const s of sockets) s.destroy()
         server.close(() => resume(Effect.void))
       })

@@ -21,7 +21,7 @@ export interface ScriptedClient {
  */
 export const make = (onCommand: (args: ReadonlyArray<string>, client: ScriptedClient) => void) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly port: number; readonly connections: () => number; readonly close: (done: () => void) => void }>((resume) => {
+    Effect.callback<{ readonly port: number; readonly connections: () => number; readonly close: (done: () => void) => void }>((resume) => {
       const sockets = new Set<Net.Socket>()
       const server = Net.createServer((socket) => {
         sockets.add(socket)
@@ -57,7 +57,7 @@ export const make = (onCommand: (args: ReadonlyArray<string>, client: ScriptedCl
         }))
       })
     }),
-    ({ close }) => Effect.async<void>((resume) => close(() => resume(Effect.void)))
+    ({ close }) => Effect.callback<void>((resume) => close(() => resume(Effect.void)))
   )
 
 const parseCommand = (buffer: Buffer): { args: Array<string>; consumed: number } | undefined => {

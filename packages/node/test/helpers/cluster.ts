@@ -31,7 +31,7 @@ export const errorCount = (fixture: RedisClusterFixture.ClusterFixture, port: nu
 
 /** Redirects keyslot followed (its `keyslot_redirects_total` metric; needs `metrics: true`). */
 export const redirectsSeen = (kind: "ask" | "moved") =>
-  Effect.map(Metric.value(Metric.tagged(metrics.redirects, "kind", kind)), (state) => state.count)
+  Effect.map(Metric.value(Metric.withAttributes(metrics.redirects, { kind })), (state) => state.count)
 
 /** Polls `check` every 20 ms until it holds; fails with `label` (and the last detail) after `timeoutMs`. */
 export const waitUntil = <E, R>(

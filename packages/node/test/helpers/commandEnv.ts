@@ -7,11 +7,11 @@ import { expect } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { NodeConnector, NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Context, Effect, Either, Layer } from "effect"
+import { Context, Effect, Layer, Result } from "effect"
 import { waitUntil } from "./cluster.js"
 
 /** A second client on the same cluster speaking RESP2. */
-export class Resp2 extends Context.Tag("test/commands/Resp2")<Resp2, RedisCluster.RedisCluster>() {}
+export class Resp2 extends Context.Service<Resp2, RedisCluster.RedisClusterService>()("test/commands/Resp2") {}
 
 /**
  * The fixture (3 masters, no replicas; `options` add to that) with both clients, first contact
@@ -25,12 +25,12 @@ export const commandEnv = (
   }
 ) => {
   const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0, ...options })
-  const Clients = Layer.unwrapEffect(
+  const Clients = Layer.unwrap(
     Effect.map(RedisClusterFixture.RedisClusterFixture, (f) => {
       const config = { startupNodes: [f.startupNodes[0]!], commandTimeout: "5 seconds" } as const
       return Layer.merge(
         NodeRedisCluster.layer({ ...config, ...clients?.main }),
-        Layer.scoped(Resp2, RedisCluster.make({ ...config, ...clients?.resp2, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
+        Layer.effect(Resp2, RedisCluster.make({ ...config, ...clients?.resp2, protocol: 2 })).pipe(Layer.provide(NodeConnector.layer))
       )
     })
   )
@@ -42,23 +42,23 @@ export const commandEnv = (
  * value), though its static type is the merged record's: this re-types it.
  */
 export const nodePart = <A>(
-  redis: RedisCluster.RedisCluster,
+  redis: RedisCluster.RedisClusterService,
   node: { readonly host: string; readonly port: number },
   command: Command.Command<Readonly<Record<string, A>>>
 ) => redis.executeOn(node, command as Command.Command<unknown>) as Effect.Effect<A, unknown>
 
 /** The failure (its tag, reason, message), or `undefined` on success. */
 export const failureOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? (r.left as { _tag?: string; reason?: string; message?: string }) : undefined))
+  Effect.map(Effect.result(effect), (r) => (Result.isFailure(r) ? (r.failure as { _tag?: string; reason?: string; message?: string }) : undefined))
 
 /** The failure's `_tag`, or `"success"`. */
 export const tagOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) => (Either.isLeft(r) ? (r.left as { _tag?: string })._tag : "success"))
+  Effect.map(Effect.result(effect), (r) => (Result.isFailure(r) ? (r.failure as { _tag?: string })._tag : "success"))
 
 /** The failure (its tag, message, reason), or `{ _tag: "success", message: "" }`. */
 export const errorOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.either(effect), (r) =>
-    Either.isLeft(r) ? (r.left as { _tag?: string; message?: string; reason?: string }) : { _tag: "success", message: "" })
+  Effect.map(Effect.result(effect), (r) =>
+    Result.isFailure(r) ? (r.failure as { _tag?: string; message?: string; reason?: string }) : { _tag: "success", message: "" })
 
 /** A sorted copy (for replies in no particular order). */
 export const sorted = (xs: ReadonlyArray<string>) => [...xs].sort()
@@ -78,7 +78,7 @@ export const waitBlocked = (key: string, n: number) =>
   waitUntil(`${n} client(s) blocked on the owner of ${key}`, Effect.map(blockedOn(key), (b) => b === n || `blocked_clients:${b}`))
 
 /** `f` on the RESP3 client, then on the RESP2 one: expects equal results and returns the RESP3 one. */
-export const same = <A, E, R>(f: (redis: RedisCluster.RedisCluster) => Effect.Effect<A, E, R>) =>
+export const same = <A, E, R>(f: (redis: RedisCluster.RedisClusterService) => Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const three = yield* f(yield* RedisCluster.RedisCluster)
     const two = yield* f(yield* Resp2)
@@ -87,7 +87,7 @@ export const same = <A, E, R>(f: (redis: RedisCluster.RedisCluster) => Effect.Ef
   })
 
 /** `same(scenario)`, having first checked that the clients really speak RESP2 and RESP3. */
-export const sameOnBothProtocols = <A, E, R>(scenario: (redis: RedisCluster.RedisCluster) => Effect.Effect<A, E, R>) =>
+export const sameOnBothProtocols = <A, E, R>(scenario: (redis: RedisCluster.RedisClusterService) => Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     // The second client really speaks RESP2, the first RESP3.
     expect(String(yield* (yield* Resp2).execute(Command.raw(["CLIENT", "INFO"])))).toContain("resp=2")
@@ -96,7 +96,7 @@ export const sameOnBothProtocols = <A, E, R>(scenario: (redis: RedisCluster.Redi
   })
 
 /** `run` on the RESP3 client with key prefix `"3"`, then on the RESP2 one with `"2"`: both results. */
-export const onBoth = <A, E, R>(run: (redis: RedisCluster.RedisCluster, prefix: string) => Effect.Effect<A, E, R>) =>
+export const onBoth = <A, E, R>(run: (redis: RedisCluster.RedisClusterService, prefix: string) => Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const three = yield* run(yield* RedisCluster.RedisCluster, "3")
     const two = yield* run(yield* Resp2, "2")

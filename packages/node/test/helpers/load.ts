@@ -3,7 +3,7 @@
  * outcome with its latency, so a test can assert what a user would have seen.
  */
 import type { ClusterError } from "@keyslot/core"
-import { Array as Arr, Effect, Exit, Fiber, Ref } from "effect"
+import { Array as Arr, Cause, Effect, Exit, Fiber, Ref } from "effect"
 
 /** One command's outcome. */
 export interface Outcome {
@@ -12,6 +12,12 @@ export interface Outcome {
   readonly startedAt: number
   readonly millis: number
   readonly error: ClusterError.RedisClusterError | undefined
+}
+
+/** The error of a cause that is exactly one typed failure (v3's `cause._tag === "Fail"`), else `undefined`. */
+const typedFailure = <E>(cause: Cause.Cause<E>): E | undefined => {
+  const [reason, ...rest] = cause.reasons
+  return reason !== undefined && rest.length === 0 && Cause.isFailReason(reason) ? reason.error : undefined
 }
 
 /** A running workload. */
@@ -39,7 +45,7 @@ export const start = <E extends ClusterError.RedisClusterError>(
         while (yield* Ref.get(running)) {
           const startedAt = Date.now()
           const exit = yield* Effect.exit(op(worker, seq))
-          const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+          const error = Exit.isFailure(exit) ? typedFailure(exit.cause) : undefined
           if (Exit.isFailure(exit) && error === undefined) throw new Error(`defect: ${String(exit.cause)}`)
           const outcome: Outcome = { worker, seq, startedAt, millis: Date.now() - startedAt, error }
           yield* Ref.update(outcomes, (all) => {
@@ -49,7 +55,7 @@ export const start = <E extends ClusterError.RedisClusterError>(
           seq++
         }
       })
-    const fibers = yield* Effect.forEach(Arr.range(0, workers - 1), (w) => Effect.fork(loop(w)))
+    const fibers = yield* Effect.forEach(Arr.range(0, workers - 1), (w) => Effect.forkChild(loop(w)))
     return {
       stop: Effect.gen(function*() {
         yield* Ref.set(running, false)

@@ -13,7 +13,7 @@ export interface Recorded<A> {
   readonly items: Array<A>
   /** `Date.now()` of each item's arrival. */
   readonly at: Array<number>
-  readonly fiber: Fiber.RuntimeFiber<void, unknown>
+  readonly fiber: Fiber.Fiber<void, unknown>
   /** Set when the stream failed. */
   failure: unknown
   ended: boolean
@@ -27,12 +27,12 @@ export const record = <A, E>(stream: Stream.Stream<A, E>): Effect.Effect<Recorde
     const recorded: { -readonly [K in keyof Recorded<A>]: Recorded<A>[K] } = {
       items,
       at,
-      fiber: undefined as unknown as Fiber.RuntimeFiber<void, unknown>,
+      fiber: undefined as unknown as Fiber.Fiber<void, unknown>,
       failure: undefined,
       ended: false
     }
     recorded.fiber = yield* stream.pipe(
-      Stream.runForEachChunk((chunk) =>
+      Stream.runForEachArray((chunk) =>
         Effect.sync(() => {
           const now = Date.now()
           for (const item of chunk) {
@@ -41,7 +41,7 @@ export const record = <A, E>(stream: Stream.Stream<A, E>): Effect.Effect<Recorde
           }
         })
       ),
-      Effect.catchAll((e) => Effect.sync(() => {
+      Effect.catch((e) => Effect.sync(() => {
         recorded.failure = e
       })),
       Effect.ensuring(Effect.sync(() => {
@@ -117,8 +117,8 @@ export const startPublisher = <E>(
       while (true) {
         const n = seq++
         startedAt[n] = Date.now()
-        const result = yield* Effect.either(publish(String(n)))
-        if (result._tag === "Right") okAt[n] = Date.now()
+        const result = yield* Effect.result(publish(String(n)))
+        if (result._tag === "Success") okAt[n] = Date.now()
         else failures++
         yield* Effect.sleep(`${everyMillis} millis`)
       }
