@@ -2,7 +2,7 @@
  * One connection to one node, as a scoped resource: handshake, multiplexed pipelining, writes
  * coalesced per tick, replies matched in order, timeouts swept per connection.
  *
- * The per-command path is one `Effect.async` resumed from the socket's data handler: no Deferred,
+ * The per-command path is one `Effect.callback` resumed from the socket's data handler: no Deferred,
  * Queue, fork or timer per command (see DESIGN.md, speed rules).
  *
  * A connection opened with `subscriber: true` is for pub/sub only: pub/sub frames (RESP3 pushes,

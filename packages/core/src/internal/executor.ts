@@ -3,7 +3,7 @@
  * blocking one), follow MOVED/ASK, retry transient states by their Schedules, re-route after lost
  * connections, never re-send a write that may have run.
  *
- * The success path allocates one `Effect.async` (in the connection) and one `matchEffect`; all
+ * The success path allocates one `Effect.callback` (in the connection) and one `matchEffect`; all
  * retry state is created only when something fails.
  *
  * @internal
