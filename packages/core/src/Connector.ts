@@ -50,6 +50,11 @@ export interface Transport {
   readonly run: (onData: (chunk: Uint8Array) => void) => Effect.Effect<void, ConnectionError>
   /** Destroy the socket now (after a protocol error, say); `run` then ends. Idempotent. */
   readonly close: () => void
+  /**
+   * `true` when a chunk given to `onData` is valid only during that call (the socket reads into
+   * one reused buffer): the reader must copy what it keeps. Default `false`.
+   */
+  readonly transientChunks?: boolean | undefined
 }
 
 /** Opens transports; the socket is closed when the scope closes. */

@@ -191,7 +191,7 @@ class Machine {
     readonly onPush: ((push: Resp.Push) => void) | undefined,
     decoderOptions: Resp.DecoderOptions | undefined
   ) {
-    this.decoder = new Resp.Decoder(decoderOptions)
+    this.decoder = new Resp.Decoder(transport.transientChunks === true ? { ...decoderOptions, transientChunks: true } : decoderOptions)
   }
 
   enqueue(args: ReadonlyArray<Resp.RespArg>, bytes: boolean, timeoutMillis: number | undefined, asking: boolean, resume: Resume): Pending | undefined {
@@ -245,7 +245,7 @@ class Machine {
     while (true) {
       const head = this.inflight.peek()
       const value = decoder.next(head !== undefined && head.bytes)
-      if (value === undefined) return
+      if (value === undefined) return decoder.release()
       if (value instanceof Resp.DecodeFailure) {
         return this.kill(new ClusterError.ProtocolError({ host: this.host, port: this.port, reason: value.reason }))
       }
@@ -283,7 +283,7 @@ class Machine {
     while (true) {
       let head = this.inflight.peek()
       const value = decoder.next(this.pushBytes || (head !== undefined && head.bytes))
-      if (value === undefined) return
+      if (value === undefined) return decoder.release()
       if (value instanceof Resp.DecodeFailure) {
         return this.kill(new ClusterError.ProtocolError({ host: this.host, port: this.port, reason: value.reason }))
       }

@@ -65,6 +65,12 @@ export interface DecoderOptions {
   readonly maxDepth?: number
   /** Most elements in one array / set / push, or pairs in one map / attribute. Default 2^32 - 1. */
   readonly maxAggregateLength?: number
+  /**
+   * The fed chunks' memory is reused by the reader once `release()` was called (a socket read
+   * into one buffer): byte values are always copied out, and `release()` copies the unconsumed
+   * tail. Default `false`: chunks are kept as they are and small byte values share their memory.
+   */
+  readonly transientChunks?: boolean
 }
 
 /** Returned by `Decoder.next` when the bytes are not valid RESP. After it, the decoder is unusable. */
@@ -194,11 +200,26 @@ export class Decoder {
   /** Set by a helper that returns a `LEN_*`/sentinel result. */
   private cursor = 0
   private failure: DecodeFailure | undefined = undefined
+  private readonly transient: boolean
 
   constructor(options?: DecoderOptions) {
     this.maxBulk = options?.maxBulkLength ?? DEFAULT_MAX_BULK
     this.maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH
     this.maxAggregate = options?.maxAggregateLength ?? DEFAULT_MAX_AGGREGATE
+    this.transient = options?.transientChunks === true
+  }
+
+  /**
+   * With `transientChunks`: the chunks fed so far are about to be overwritten, so what is still
+   * needed of them (an incomplete element) is copied now. A no-op otherwise.
+   */
+  release(): void {
+    if (!this.transient) return
+    const tail = this.buf.length - this.pos
+    this.base += this.pos
+    this.buf = tail === 0 ? EMPTY : Buffer.from(this.buf.subarray(this.pos))
+    this.pos = 0
+    if (this.partsLength > 0) this.parts = this.parts.map((part) => Buffer.from(part))
   }
 
   /** Bytes fed but not yet consumed (for tests/diagnostics). */
@@ -481,7 +502,7 @@ export class Decoder {
   private bytes(s: number, e: number): Buffer {
     const buf = this.buf
     const n = e - s
-    if (n * 2 >= buf.length) return buf.subarray(s, e)
+    if (n * 2 >= buf.length && !this.transient) return buf.subarray(s, e)
     const out = Buffer.allocUnsafe(n)
     // A JS copy beats the native call for short values.
     if (n <= 64) for (let i = 0; i < n; i++) out[i] = buf[s + i]!

@@ -31,4 +31,32 @@ describe("Decoder on generated wire forms", () => {
       { numRuns: RUNS }
     )
   })
+
+  it("with transient chunks (one read buffer reused for every read), decodes the same values and keeps none of its bytes", () => {
+    fc.assert(
+      fc.property(wireStream, cuts, (stream, c) => {
+        const bytes = Buffer.concat(stream.map(([w]) => w.bytes))
+        const decoder = new Decoder({ transientChunks: true })
+        const reused = Buffer.alloc(Math.max(1, bytes.length))
+        const values: Array<unknown> = []
+        for (const chunk of split(bytes, c)) {
+          // The socket reads into the same buffer each time; what was read before is overwritten.
+          reused.fill(0xee)
+          reused.set(chunk)
+          decoder.feed(reused.subarray(0, chunk.length))
+          for (;;) {
+            const value = decoder.next(stream[values.length]?.[1] ?? false)
+            if (value === undefined) break
+            values.push(value)
+          }
+          decoder.release()
+        }
+        // Garbage over the buffer after the last read must not reach any value already returned.
+        reused.fill(0x41)
+        expectSame(values, stream.map(([w, bin]) => (bin ? w.bin : w.text)))
+        assert.strictEqual(decoder.buffered, 0)
+      }),
+      { numRuns: RUNS }
+    )
+  })
 })

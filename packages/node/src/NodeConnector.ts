@@ -1,10 +1,12 @@
 /**
- * keyslot's `Connector` for Node.js: TCP and TLS sockets from `node:net` / `node:tls`, read from the
- * socket's `data` event.
+ * keyslot's `Connector` for Node.js: TCP and TLS sockets from `node:net` / `node:tls`. Plain TCP
+ * reads into one reused buffer (`onread`), handed to the connection as transient chunks; TLS reads
+ * through the socket's `data` event.
  *
  * Effect 4's `NodeSocket` reads in paused mode and resumes a reader fiber per read; on a serial
  * round trip that cost 10-20 us of client CPU more than the `data` event (14-18k vs 20-22k GET/s
- * against one server, bench/README.md), and the connection already matches replies itself.
+ * against one server), and `onread` saves another 1-4 us per read (no stream machinery, no buffer
+ * per read; bench/README.md). The connection matches replies itself.
  *
  * @since 0.1.0
  */
@@ -36,12 +38,17 @@ const tlsOptions = (endpoint: Connector.Endpoint, tls: Connector.TlsOptions | tr
 }
 
 /** Opens the socket and waits for it to be connected (TLS: handshake done). */
-const openSocket = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions) =>
+const openSocket = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions, reads: Reads) =>
   Effect.acquireRelease(
     Effect.callback<Net.Socket, ClusterError.ConnectionError>((resume) => {
       const tls = options.tls
       const socket = tls === undefined || tls === false
-        ? Net.createConnection({ host: endpoint.host, port: endpoint.port, noDelay: true })
+        ? Net.createConnection({
+          host: endpoint.host,
+          port: endpoint.port,
+          noDelay: true,
+          onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: reads.onRead }
+        })
         : Tls.connect(tlsOptions(endpoint, tls))
       const ready = tls === undefined || tls === false ? "connect" : "secureConnect"
       const onError = (cause: Error) => {
@@ -59,10 +66,27 @@ const openSocket = (endpoint: Connector.Endpoint, options: Connector.ConnectOpti
     (socket) => Effect.sync(() => socket.destroy())
   )
 
+/** Bytes of the one buffer a plain TCP socket reads into. */
+const READ_BUFFER_BYTES = 64 * 1024
+
+/** Where a plain TCP socket's reads go: to the reader once `run` attached it, kept until then. */
+class Reads {
+  handler: ((chunk: Uint8Array) => void) | undefined = undefined
+  early: Array<Uint8Array> | undefined = undefined
+  readonly onRead = (nread: number, buffer: Uint8Array): boolean => {
+    const chunk = buffer.subarray(0, nread)
+    if (this.handler !== undefined) this.handler(chunk)
+    else (this.early ??= []).push(Buffer.from(chunk))
+    return true
+  }
+}
+
 const connect = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions) =>
   Effect.gen(function*() {
     const timeout = options.connectTimeout
-    const raw = yield* openSocket(endpoint, options).pipe(
+    const plain = options.tls === undefined || options.tls === false
+    const reads = new Reads()
+    const raw = yield* openSocket(endpoint, options, reads).pipe(
       timeout === undefined ? (e) => e : Effect.timeoutOrElse({
         duration: timeout,
         orElse: () =>
@@ -79,6 +103,7 @@ const connect = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions
         ? Effect.void
         : Effect.fail(new ClusterError.ConnectionError({ ...endpoint, reason: describe(failure), cause: failure }))
     const transport: Connector.Transport = {
+      transientChunks: plain,
       // The connection already coalesces a tick's commands into one buffer.
       write: (chunk) => {
         if (!raw.destroyed) raw.write(chunk)
@@ -87,12 +112,20 @@ const connect = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions
         Effect.callback<void, ClusterError.ConnectionError>((resume) => {
           // Closed between open and run: nothing will be read.
           if (raw.destroyed) return resume(failure === undefined ? Effect.fail(new ClusterError.ConnectionError({ ...endpoint, reason: "connection closed before reading began" })) : ended())
-          // No encoding is ever set on the socket: every chunk is bytes.
-          raw.on("data", onData)
+          if (plain) {
+            const early = reads.early
+            reads.early = undefined
+            if (early !== undefined) for (const chunk of early) onData(chunk)
+            reads.handler = onData
+          } else {
+            // No encoding is ever set on the socket: every chunk is bytes.
+            raw.on("data", onData)
+          }
           // The server's FIN ends it: between `end` and `close` a write would only meet EPIPE.
           raw.once("end", () => resume(ended()))
           raw.once("close", () => resume(ended()))
           return Effect.sync(() => {
+            reads.handler = undefined
             raw.off("data", onData)
           })
         }),
