@@ -399,27 +399,23 @@ const overflowCase = (name: string, make: () => (m: Msg) => void): { name: strin
 
 const syncQueue = (strategy: "sliding" | "dropping") => Effect.runSync(Queue.make<Msg>({ capacity: CAPACITY, strategy }))
 
+const inboxPush = (strategy: "dropOldest" | "dropNewest") => () => {
+  let drops = 0
+  const inbox = new Inbox<Msg, never>(CAPACITY, strategy, MAX_CHUNK, () => {
+    drops++
+  }, () => {})
+  return (m: Msg) => inbox.push(m)
+}
+
 const overflowCases = () => [
-  overflowCase("Inbox dropOldest (+ onDrop counter)", () => {
-    let drops = 0
-    const inbox = new Inbox<Msg, never>(CAPACITY, "dropOldest", MAX_CHUNK, () => {
-      drops++
-    }, () => {})
-    return (m) => inbox.push(m)
-  }),
+  overflowCase("Inbox dropOldest (+ onDrop counter)", inboxPush("dropOldest")),
   overflowCase("Queue.sliding offerUnsafe", () => {
     const q = syncQueue("sliding")
     return (m) => {
       Queue.offerUnsafe(q, m)
     }
   }),
-  overflowCase("Inbox dropNewest (+ onDrop counter)", () => {
-    let drops = 0
-    const inbox = new Inbox<Msg, never>(CAPACITY, "dropNewest", MAX_CHUNK, () => {
-      drops++
-    }, () => {})
-    return (m) => inbox.push(m)
-  }),
+  overflowCase("Inbox dropNewest (+ onDrop counter)", inboxPush("dropNewest")),
   overflowCase("Queue.dropping offerUnsafe (+ count false)", () => {
     const q = syncQueue("dropping")
     let drops = 0
