@@ -6,6 +6,7 @@
  */
 import type { ReadFrom } from "./ClusterConfig.js"
 import type { Command } from "./Command.js"
+import { CHANNEL } from "./internal/command.js"
 import * as Slot from "./Slot.js"
 import type { ClusterNode, Shard, TopologySnapshot } from "./Topology.js"
 
@@ -13,6 +14,18 @@ import type { ClusterNode, Shard, TopologySnapshot } from "./Topology.js"
 /** The keys of a command hash to several slots: their key indices grouped by slot. */
 export class MultiSlot {
   constructor(readonly slots: ReadonlyArray<number>, readonly groups: ReadonlyArray<ReadonlyArray<number>>) {}
+}
+
+/**
+ * The slot a command is sent to: its keys' (`slotOf`), or for a keyless `CHANNEL` command its
+ * channel's, so that one channel's messages all enter the cluster bus at one node and reach
+ * subscribers in order (sent through different nodes they travel different bus links).
+ */
+export const routeSlotOf = (command: Command<unknown>): number | MultiSlot => {
+  const slot = slotOf(command)
+  if (slot !== -1 || (command.flags & CHANNEL) === 0) return slot
+  const channel = command.args[1]
+  return channel === undefined || typeof channel === "number" ? -1 : Slot.slot(channel)
 }
 
 /** Slot of a keyed command; `-1` for keyless ones; `MultiSlot` when the keys disagree. */

@@ -5,7 +5,7 @@
  */
 import type { Option } from "effect"
 import type { Arg } from "../internal/command.js"
-import { BYTES, Command, entriesOf, expireFlags, expiryArgs, key, keyless, pick, READONLY, sumSplit } from "../internal/command.js"
+import { BYTES, CHANNEL, Command, entriesOf, expireFlags, expiryArgs, key, keyless, pick, READONLY, sumSplit } from "../internal/command.js"
 import * as R from "../internal/reply.js"
 import type * as Resp from "../Resp.js"
 
@@ -158,12 +158,12 @@ export const clusterKeyslot = (k: Arg): Command<number> =>
 
 /**
  * `PUBLISH channel message`: how many clients received it (on the node that served it). Any node
- * accepts it; it is routed by the channel's slot so that one channel's messages all enter the
- * cluster bus at one node and reach subscribers in the order they were published (sent through
- * different nodes, they travel different bus links and can overtake each other).
+ * accepts it; it is sent to the channel's slot owner so that one channel's messages reach
+ * subscribers in the order they were published. The channel is not a key: a transaction may
+ * publish to any channel.
  */
 export const publish = (channel: Arg, message: Arg): Command<number> =>
-  key("PUBLISH", ["PUBLISH", channel, message], [channel], 0, R.integer)
+  keyless("PUBLISH", ["PUBLISH", channel, message], CHANNEL, R.integer)
 
 /** `SPUBLISH shardchannel message`: routed to the channel's slot owner. */
 export const spublish = (channel: Arg, message: Arg): Command<number> =>

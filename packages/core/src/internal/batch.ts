@@ -20,7 +20,7 @@ import type { Endpoint } from "../Connector.js"
 import type * as NodeConnection from "../NodeConnection.js"
 import * as Resp from "../Resp.js"
 import type { RetryPolicies } from "../RetryPolicy.js"
-import { MultiSlot, NodePicker, slotOf } from "../Router.js"
+import { MultiSlot, NodePicker, routeSlotOf, slotOf } from "../Router.js"
 import type { ClusterTopologyService } from "../Topology.js"
 import type { Command, Decoder, NodeReply } from "./command.js"
 import { BLOCKING } from "./command.js"
@@ -29,6 +29,10 @@ import type { ConnectionPool } from "./pool.js"
 import { ReplyShape } from "./reply.js"
 import { failureOf } from "./exit.js"
 import { Retries } from "./retry.js"
+
+/** A part's or a command's typed error; an interruption or a defect reads as a lost connection. */
+const errorOf = <E>(exit: Exit.Exit<unknown, E>): E | ClusterError.ConnectionError =>
+  failureOf(exit) ?? new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" })
 import type { RetryKind } from "./retry.js"
 
 /** Options shared with the executor. */
@@ -146,7 +150,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         })
         continue
       }
-      const slot = slotOf(command)
+      const slot = routeSlotOf(command)
       if (slot instanceof MultiSlot) {
         const split = command.split
         if (split === undefined) return Result.fail(new ClusterError.CrossSlotError({ command: command.name, index: i, slots: slot.slots }))
@@ -344,7 +348,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
     for (const p of entry.parts) {
       const exit = p.result!
       if (Exit.isFailure(exit)) {
-        return Result.fail(failureOf(exit) ?? new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" }))
+        return Result.fail(errorOf(exit))
       }
       values.push(exit.value)
     }
@@ -483,8 +487,6 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       return outcome as Result.Result<ReadonlyArray<unknown>, Failure>
     })
 
-  const errorOf = (exit: Exit.Exit<unknown, NodeConnection.CommandError>): Failure =>
-    failureOf(exit) ?? new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" })
 
   /**
    * `MULTI` … `EXEC` on the node owning the commands' one slot. Retried whole after MOVED/ASK

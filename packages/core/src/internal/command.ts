@@ -44,6 +44,11 @@ export const READONLY = 1
 export const BLOCKING = 2
 /** Flag: decode the reply's strings as bytes. */
 export const BYTES = 4
+/**
+ * Flag: a keyless command routed by the slot of its first argument, a pub/sub channel (PUBLISH).
+ * The channel is not a key: it binds no transaction to a slot and is never CROSSSLOT.
+ */
+export const CHANNEL = 8
 
 /** A command's reply decoder; `ReplyShape` signals a reply of the wrong shape. */
 export type Decoder<A> = (reply: Resp.RespValue) => A | ReplyShape

@@ -14,7 +14,7 @@ import type { Endpoint } from "../Connector.js"
 import type * as NodeConnection from "../NodeConnection.js"
 import type * as Resp from "../Resp.js"
 import type { RetryPolicies } from "../RetryPolicy.js"
-import { MultiSlot, NodePicker, slotOf } from "../Router.js"
+import { MultiSlot, NodePicker, routeSlotOf } from "../Router.js"
 import type { ReadFrom } from "../ClusterConfig.js"
 import type { ClusterTopologyService } from "../Topology.js"
 import type { BlockingPool } from "./blocking.js"
@@ -242,7 +242,7 @@ export const make = (
       }
       return runBatched(command)
     }
-    const slot = slotOf(command)
+    const slot = routeSlotOf(command)
     if (slot instanceof MultiSlot) {
       if (command.split === undefined) {
         return Effect.fail(new ClusterError.CrossSlotError({ command: command.name, slots: slot.slots }))
