@@ -23,13 +23,23 @@ const where = (ctx: ErrorContext): string => {
   return parts.length === 0 ? "" : ` (${parts.join(", ")})`
 }
 
+/** The schema fields of `ErrorContext`. */
+const ContextFields = {
+  host: Schema.optional(Schema.String),
+  port: Schema.optional(Schema.Number),
+  command: Schema.optional(Schema.String),
+  index: Schema.optional(Schema.Number)
+}
+
+/** The command and its position, for errors whose node is named otherwise (or not at all). */
+const CommandFields = { command: ContextFields.command, index: ContextFields.index }
+
 /** `-MOVED slot host:port`: the slot is served by another node for good. */
 export class MovedError extends Schema.TaggedError<MovedError>()("MovedError", {
   slot: Schema.Number,
   host: Schema.String,
   port: Schema.Number,
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number)
+  ...CommandFields
 }) {
   override get message(): string {
     return `MOVED: slot ${this.slot} is served by ${this.host}:${this.port}${where({ command: this.command, index: this.index })}`
@@ -41,8 +51,7 @@ export class AskError extends Schema.TaggedError<AskError>()("AskError", {
   slot: Schema.Number,
   host: Schema.String,
   port: Schema.Number,
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number)
+  ...CommandFields
 }) {
   override get message(): string {
     return `ASK: slot ${this.slot} is being imported by ${this.host}:${this.port}${where({ command: this.command, index: this.index })}`
@@ -51,10 +60,7 @@ export class AskError extends Schema.TaggedError<AskError>()("AskError", {
 
 /** `-TRYAGAIN`: a multi-key command hit a slot whose keys are split by a migration. */
 export class TryAgainError extends Schema.TaggedError<TryAgainError>()("TryAgainError", {
-  host: Schema.optional(Schema.String),
-  port: Schema.optional(Schema.Number),
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number),
+  ...ContextFields,
   reply: Schema.String
 }) {
   override get message(): string {
@@ -64,10 +70,7 @@ export class TryAgainError extends Schema.TaggedError<TryAgainError>()("TryAgain
 
 /** `-CLUSTERDOWN`: the cluster cannot serve the request (slots uncovered, no quorum). */
 export class ClusterDownError extends Schema.TaggedError<ClusterDownError>()("ClusterDownError", {
-  host: Schema.optional(Schema.String),
-  port: Schema.optional(Schema.Number),
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number),
+  ...ContextFields,
   reply: Schema.String
 }) {
   override get message(): string {
@@ -77,10 +80,7 @@ export class ClusterDownError extends Schema.TaggedError<ClusterDownError>()("Cl
 
 /** `-MASTERDOWN`: the master of a replica is unreachable and the replica refuses stale reads. */
 export class MasterDownError extends Schema.TaggedError<MasterDownError>()("MasterDownError", {
-  host: Schema.optional(Schema.String),
-  port: Schema.optional(Schema.Number),
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number),
+  ...ContextFields,
   reply: Schema.String
 }) {
   override get message(): string {
@@ -90,10 +90,7 @@ export class MasterDownError extends Schema.TaggedError<MasterDownError>()("Mast
 
 /** `-LOADING`: the node is loading its dataset into memory. */
 export class LoadingError extends Schema.TaggedError<LoadingError>()("LoadingError", {
-  host: Schema.optional(Schema.String),
-  port: Schema.optional(Schema.Number),
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number),
+  ...ContextFields,
   reply: Schema.String
 }) {
   override get message(): string {
@@ -103,10 +100,7 @@ export class LoadingError extends Schema.TaggedError<LoadingError>()("LoadingErr
 
 /** `-READONLY`: a write reached a replica (typically a just-demoted master). */
 export class ReadOnlyError extends Schema.TaggedError<ReadOnlyError>()("ReadOnlyError", {
-  host: Schema.optional(Schema.String),
-  port: Schema.optional(Schema.Number),
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number),
+  ...ContextFields,
   reply: Schema.String
 }) {
   override get message(): string {
@@ -116,8 +110,7 @@ export class ReadOnlyError extends Schema.TaggedError<ReadOnlyError>()("ReadOnly
 
 /** The keys of one atomic command (or transaction) hash to different slots; nothing was sent. */
 export class CrossSlotError extends Schema.TaggedError<CrossSlotError>()("CrossSlotError", {
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number),
+  ...CommandFields,
   slots: Schema.Array(Schema.Number)
 }) {
   override get message(): string {
@@ -128,8 +121,7 @@ export class CrossSlotError extends Schema.TaggedError<CrossSlotError>()("CrossS
 /** No node serves the slot, even after a topology refresh. */
 export class SlotNotCoveredError extends Schema.TaggedError<SlotNotCoveredError>()("SlotNotCoveredError", {
   slot: Schema.Number,
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number)
+  ...CommandFields
 }) {
   override get message(): string {
     return `slot ${this.slot} is not served by any node${where({ command: this.command, index: this.index })}`
@@ -140,8 +132,7 @@ export class SlotNotCoveredError extends Schema.TaggedError<SlotNotCoveredError>
 export class ConnectionError extends Schema.TaggedError<ConnectionError>()("ConnectionError", {
   host: Schema.String,
   port: Schema.Number,
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number),
+  ...CommandFields,
   /** `true` when the command had been written before the connection dropped: it may have run. */
   written: Schema.optional(Schema.Boolean),
   reason: Schema.String,
@@ -154,10 +145,7 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>()("Conn
 
 /** A command's deadline (`commandTimeout` or `connectTimeout`) passed. */
 export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutError", {
-  host: Schema.optional(Schema.String),
-  port: Schema.optional(Schema.Number),
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number),
+  ...ContextFields,
   timeoutMillis: Schema.Number
 }) {
   override get message(): string {
@@ -167,10 +155,7 @@ export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutErr
 
 /** Any other error reply (`-ERR`, `-WRONGTYPE`, `-NOSCRIPT`, ...). The connection stays open. */
 export class ReplyError extends Schema.TaggedError<ReplyError>()("ReplyError", {
-  host: Schema.optional(Schema.String),
-  port: Schema.optional(Schema.Number),
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number),
+  ...ContextFields,
   /** The full error line, e.g. `WRONGTYPE Operation against a key holding the wrong kind of value`. */
   reply: Schema.String
 }) {
@@ -186,10 +171,7 @@ export class ReplyError extends Schema.TaggedError<ReplyError>()("ReplyError", {
 
 /** The server sent bytes that are not valid RESP, or a reply of an unexpected shape. */
 export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", {
-  host: Schema.optional(Schema.String),
-  port: Schema.optional(Schema.Number),
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number),
+  ...ContextFields,
   reason: Schema.String
 }) {
   override get message(): string {
@@ -199,8 +181,7 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>()("Protocol
 
 /** More than `maxRedirects` MOVED/ASK hops for one command. */
 export class RedirectLimitError extends Schema.TaggedError<RedirectLimitError>()("RedirectLimitError", {
-  command: Schema.optional(Schema.String),
-  index: Schema.optional(Schema.Number),
+  ...CommandFields,
   redirects: Schema.Number,
   last: Schema.optional(Schema.Union([MovedError, AskError]))
 }) {
@@ -271,8 +252,9 @@ export type RedisClusterError =
 export const atIndex = <E extends RedisClusterError>(error: E, index: number): E => {
   if (error._tag === "ConfigError" || error._tag === "WatchError") return error
   // Every other class takes its own fields plus `index`; rebuild it so it stays that class.
+  // `cause` is not an own enumerable field of a Schema error: carried over by hand.
   const Ctor = error.constructor as new(fields: object) => E
-  return new Ctor({ ...error, index })
+  return new Ctor({ ...error, ..."cause" in error && error.cause !== undefined ? { cause: error.cause } : {}, index })
 }
 
 /** Errors a single node reply can turn into. */

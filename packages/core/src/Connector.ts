@@ -37,15 +37,16 @@ export interface ConnectOptions {
 }
 
 /**
- * An open byte stream. Writes are synchronous and never wait (the connection coalesces them into
- * one write per tick); reading is one long-running Effect that ends when the peer closes.
+ * An open byte stream. Writes are synchronous and never wait (the connection coalesces each batch
+ * of commands into one write); reading is one long-running Effect that ends when the peer closes.
  */
 export interface Transport {
   /** Queue bytes on the socket. After the stream ended this is a no-op. */
   readonly write: (chunk: Uint8Array) => void
   /**
-   * Deliver every received chunk to `onData`, synchronously from the socket's data event. Succeeds
-   * when the peer closes the stream cleanly, fails with `ConnectionError` on a socket error.
+   * Deliver every received chunk to `onData`, in order, as each read completes (bytes that arrived
+   * before `run` was called are kept and delivered first). Succeeds when the peer closes the
+   * stream cleanly, fails with `ConnectionError` on a socket error.
    */
   readonly run: (onData: (chunk: Uint8Array) => void) => Effect.Effect<void, ConnectionError>
   /** Destroy the socket now (after a protocol error, say); `run` then ends. Idempotent. */

@@ -1,6 +1,6 @@
 /**
  * One connection to one node, as a scoped resource: handshake, multiplexed pipelining, writes
- * coalesced per tick, replies matched in order, timeouts swept per connection.
+ * coalesced into one per batch, replies matched in order, timeouts swept per connection.
  *
  * The per-command path is one `Effect.callback` resumed from the socket's data handler: no Deferred,
  * Queue, fork or timer per command (see DESIGN.md, speed rules).
@@ -17,6 +17,7 @@ import type { Scope } from "effect"
 import * as ClusterError from "./ClusterError.js"
 import { Connector } from "./Connector.js"
 import type { Endpoint, TlsOptions, Transport } from "./Connector.js"
+import { failureOf } from "./internal/exit.js"
 import { Fifo } from "./internal/queue.js"
 import { kindOf } from "./internal/subscriber.js"
 import * as Resp from "./Resp.js"
@@ -245,7 +246,7 @@ class Machine {
     while (true) {
       const head = this.inflight.peek()
       const value = decoder.next(head !== undefined && head.bytes)
-      if (value === undefined) return decoder.release()
+      if (value === undefined) return
       if (value instanceof Resp.DecodeFailure) {
         return this.kill(new ClusterError.ProtocolError({ host: this.host, port: this.port, reason: value.reason }))
       }
@@ -283,7 +284,7 @@ class Machine {
     while (true) {
       let head = this.inflight.peek()
       const value = decoder.next(this.pushBytes || (head !== undefined && head.bytes))
-      if (value === undefined) return decoder.release()
+      if (value === undefined) return
       if (value instanceof Resp.DecodeFailure) {
         return this.kill(new ClusterError.ProtocolError({ host: this.host, port: this.port, reason: value.reason }))
       }
@@ -441,9 +442,8 @@ const sendNoReply = (
   Effect.sync(() => {
     const kind = kindOf(commandName(args).toLowerCase())
     const pending = machine.enqueue(args, false, 0, false, (exit) => {
-      if (onError === undefined || Exit.isSuccess(exit)) return
-      const reason = exit.cause.reasons[0]
-      if (reason !== undefined && reason._tag === "Fail") onError(reason.error)
+      const error = onError === undefined ? undefined : failureOf(exit)
+      if (error !== undefined) onError!(error)
     })
     if (pending !== undefined) machine.expecting.set(pending, { kind, left: Math.max(1, args.length - 1) })
   })
@@ -499,14 +499,23 @@ export const make = (options: NodeConnectionOptions): Effect.Effect<NodeConnecti
         Effect.sync(() => machine.kill(new ClusterError.ConnectionError({ host: options.host, port: options.port, reason: "connection closed by the client" })))
       )
       const subscriber = options.subscriber === true
+      // With transient chunks the decoder copies what it still needs before the reader reuses
+      // the buffer, whatever happened while replies were handed out.
       const onData = subscriber
-        ? (chunk: Uint8Array) => machine.onSubscriberData(chunk)
+        ? (chunk: Uint8Array) => {
+          try {
+            machine.onSubscriberData(chunk)
+          } finally {
+            machine.decoder.release()
+          }
+        }
         : (chunk: Uint8Array) => {
           readingReplies++
           try {
             machine.onData(chunk)
           } finally {
             readingReplies--
+            machine.decoder.release()
           }
         }
       yield* transport.run(onData).pipe(

@@ -173,7 +173,8 @@ const commandMethods = (execute: RedisClusterService["execute"]): CommandMethods
 const build = (config: RedisClusterConfig) =>
   Effect.gen(function*() {
     const resolved = yield* ClusterConfig.resolve(config)
-    const count = resolved.metrics ? Observe.counters(yield* Effect.context<never>()) : undefined
+    const metricsContext = yield* Effect.context<never>()
+    const count = resolved.metrics ? Observe.counters(metricsContext) : undefined
     const connection: Pool.PoolConnectionOptions = {
       tls: resolved.tls,
       connectTimeout: resolved.connectTimeoutMillis,
@@ -219,7 +220,7 @@ const build = (config: RedisClusterConfig) =>
       retry,
       onRedirect: count?.redirect
     })
-    const execute = Observe.instrument(executor.execute, resolved)
+    const execute = Observe.instrument(executor.execute, resolved, metricsContext)
     const scans = Scan.make({
       topology,
       execute,

@@ -201,6 +201,8 @@ export class Decoder {
   private cursor = 0
   private failure: DecodeFailure | undefined = undefined
   private readonly transient: boolean
+  /** `buf` is a fed chunk the reader will overwrite (`transientChunks`), not a copy of ours. */
+  private borrowed = false
 
   constructor(options?: DecoderOptions) {
     this.maxBulk = options?.maxBulkLength ?? DEFAULT_MAX_BULK
@@ -214,12 +216,13 @@ export class Decoder {
    * needed of them (an incomplete element) is copied now. A no-op otherwise.
    */
   release(): void {
-    if (!this.transient) return
+    if (!this.borrowed) return
+    // Only the chunk parsed in place is borrowed: `parts` were copied as they came.
+    this.borrowed = false
     const tail = this.buf.length - this.pos
     this.base += this.pos
     this.buf = tail === 0 ? EMPTY : Buffer.from(this.buf.subarray(this.pos))
     this.pos = 0
-    if (this.partsLength > 0) this.parts = this.parts.map((part) => Buffer.from(part))
   }
 
   /** Bytes fed but not yet consumed (for tests/diagnostics). */
@@ -236,9 +239,11 @@ export class Decoder {
       this.base += this.buf.length
       this.buf = b
       this.pos = 0
+      this.borrowed = this.transient
       return
     }
-    this.parts.push(b)
+    // Copied once, now: copying at each release would copy a long value's chunks over and over.
+    this.parts.push(this.transient ? Buffer.from(b) : b)
     this.partsLength += b.length
     if (!this.ready) {
       const available = this.buf.length - this.pos + this.partsLength
@@ -272,6 +277,7 @@ export class Decoder {
   /** Forgets all buffered bytes, partial values and a failure. */
   reset(): void {
     this.buf = EMPTY
+    this.borrowed = false
     this.pos = 0
     this.base = 0
     this.parts = []
@@ -288,6 +294,7 @@ export class Decoder {
     const tail = this.buf.subarray(this.pos)
     this.base += this.pos
     this.buf = Buffer.concat(tail.length === 0 ? this.parts : [tail, ...this.parts])
+    this.borrowed = false
     this.pos = 0
     this.parts = []
     this.partsLength = 0
@@ -502,7 +509,7 @@ export class Decoder {
   private bytes(s: number, e: number): Buffer {
     const buf = this.buf
     const n = e - s
-    if (n * 2 >= buf.length && !this.transient) return buf.subarray(s, e)
+    if (n * 2 >= buf.length && !this.borrowed) return buf.subarray(s, e)
     const out = Buffer.allocUnsafe(n)
     // A JS copy beats the native call for short values.
     if (n <= 64) for (let i = 0; i < n; i++) out[i] = buf[s + i]!

@@ -303,6 +303,28 @@ describe("Decoder: large inputs stay linear", () => {
     expect(d.next()).toBe("after")
   })
 
+  it("a 128 MiB bulk string read into one reused 64 KiB buffer (transient chunks)", () => {
+    const size = 128 * 1024 * 1024
+    const payload = Buffer.alloc(size, 0x61)
+    const all = Buffer.concat([bytes(`$${size}\r\n`), payload, bytes("\r\n+after\r\n")])
+    const d = new Decoder({ transientChunks: true })
+    const read = Buffer.alloc(64 * 1024)
+    const started = performance.now()
+    let value: RespValue | DecodeFailure | undefined
+    for (let i = 0; i < all.length; i += read.length) {
+      const n = all.copy(read, 0, i, i + read.length)
+      d.feed(read.subarray(0, n))
+      value ??= d.next(true)
+      d.release()
+    }
+    read.fill(0)
+    // Copying each read once is linear (~1.5 s); copying all that is buffered at every release took ~35 s.
+    expect(performance.now() - started).toBeLessThan(10_000)
+    expect((value as Buffer).length).toBe(size)
+    expect((value as Buffer).equals(payload)).toBe(true)
+    expect(d.next()).toBe("after")
+  })
+
   it("a 200 000 element array in 1 KiB chunks", () => {
     const n = 200_000
     const all = Buffer.from(`*${n}\r\n` + "$5\r\nhello\r\n".repeat(n))

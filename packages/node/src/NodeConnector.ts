@@ -110,9 +110,8 @@ const connect = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions
       },
       run: (onData) =>
         Effect.callback<void, ClusterError.ConnectionError>((resume) => {
-          // Closed between open and run: nothing will be read.
-          if (raw.destroyed) return resume(failure === undefined ? Effect.fail(new ClusterError.ConnectionError({ ...endpoint, reason: "connection closed before reading began" })) : ended())
           if (plain) {
+            // What the server sent before run (a last error reply before it closed, say) first.
             const early = reads.early
             reads.early = undefined
             if (early !== undefined) for (const chunk of early) onData(chunk)
@@ -121,6 +120,8 @@ const connect = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions
             // No encoding is ever set on the socket: every chunk is bytes.
             raw.on("data", onData)
           }
+          // Ended or closed between open and run: its events are gone.
+          if (raw.destroyed || raw.readableEnded) return resume(ended())
           // The server's FIN ends it: between `end` and `close` a write would only meet EPIPE.
           raw.once("end", () => resume(ended()))
           raw.once("close", () => resume(ended()))

@@ -41,8 +41,15 @@ const commandsOf = byAttribute(metrics.commands, "command")
 const errorsOf = byAttribute(metrics.errors, "error")
 const redirectsOf = byAttribute(metrics.redirects, "kind")
 
-/** Wraps `execute` with spans and/or metrics as configured. */
-export const instrument = (execute: Execute, options: { readonly tracing: boolean; readonly metrics: boolean }): Execute => {
+/**
+ * Wraps `execute` with spans and/or metrics as configured. Metrics go to `context`'s registry (the
+ * client's, as for the engine's counters), whichever fiber runs the command.
+ */
+export const instrument = (
+  execute: Execute,
+  options: { readonly tracing: boolean; readonly metrics: boolean },
+  context: Context.Context<never>
+): Execute => {
   if (!options.tracing && !options.metrics) return execute
   return <A>(command: Command<A>) => {
     let effect = execute(command)
@@ -51,13 +58,11 @@ export const instrument = (execute: Execute, options: { readonly tracing: boolea
       effect = Effect.suspend(() => {
         const started = performance.now()
         return inner.pipe(
-          Effect.tapError((e) => Metric.update(errorsOf(e._tag), 1)),
-          Effect.ensuring(Effect.suspend(() =>
-            Effect.andThen(
-              Metric.update(commandsOf(command.name), 1),
-              Metric.update(metrics.latency, performance.now() - started)
-            )
-          ))
+          Effect.tapError((e) => Effect.sync(() => errorsOf(e._tag).updateUnsafe(1, context))),
+          Effect.ensuring(Effect.sync(() => {
+            commandsOf(command.name).updateUnsafe(1, context)
+            metrics.latency.updateUnsafe(performance.now() - started, context)
+          }))
         )
       })
     }

@@ -77,8 +77,15 @@ export class Inbox<A, E> {
     const buffer = this.items
     buffer[(this.head + this.count) % buffer.length] = item
     this.count++
-    // Resuming runs the consumer at once (Effect 4 resumes a fiber synchronously): waking it on a
-    // microtask lets every message of this data event into its chunk.
+    this.wakeLater()
+  }
+
+  /**
+   * Resuming runs the consumer at once (Effect 4 resumes a fiber synchronously), and pushes, ends
+   * and failures come from socket handlers: waking it on a microtask lets every message of the
+   * data event into its chunk and keeps the consumer's code out of the handler.
+   */
+  private wakeLater(): void {
     if (this.waiter !== undefined && !this.waking) {
       this.waking = true
       queueMicrotask(this.wakeNow)
@@ -95,14 +102,14 @@ export class Inbox<A, E> {
     if (this.ended || this.failure !== undefined) return
     this.failure = error
     this.clear()
-    this.wake()
+    this.wakeLater()
   }
 
   /** Ends the stream after the buffered messages. */
   end(): void {
     if (this.ended || this.failure !== undefined) return
     this.ended = true
-    this.wake()
+    this.wakeLater()
   }
 
   /** The stream's pull: the buffered messages, or waits for one; `Cause.Done` at the end. */
