@@ -41,16 +41,27 @@ import type { Endpoint, TlsOptions } from "./Connector.js"
  * - `"nearest"`: the member with the lowest measured latency.
  *
  * Covers redis-py-cluster's `readonly_mode` and `read_from_replicas`.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type ReadFrom = "master" | "replica" | "replicaPreferred" | "any" | "nearest"
 
-/** Every `ReadFrom` policy, in documentation order. */
+/**
+ * Every `ReadFrom` policy, in documentation order.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const readFromValues: ReadonlyArray<ReadFrom> = ["master", "replica", "replicaPreferred", "any", "nearest"]
 
 /**
  * One `hostPortRemap` rule. It matches an endpoint when `from.host` (if given) equals the
  * endpoint's host (case-insensitively) and `from.port` (if given) equals its port; the fields `to`
  * gives then replace the endpoint's. Each side must give a host, a port, or both.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface HostPortRemapRule {
   readonly from: { readonly host?: string | undefined; readonly port?: number | undefined }
@@ -60,12 +71,18 @@ export interface HostPortRemapRule {
 /**
  * How advertised node addresses are rewritten before connecting (NAT, Docker, SSH tunnels): a
  * table of rules (the first matching rule wins; unmatched endpoints are kept) or a function.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type HostPortRemap = ReadonlyArray<HostPortRemapRule> | ((endpoint: Endpoint) => Endpoint)
 
 /**
  * Retry schedules overriding keyslot's defaults (see `RetryPolicy`). Each is used as given; only
  * its being a `Schedule` is checked.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface RetrySchedules {
   /** Between retries of a command answered `-TRYAGAIN` (multi-key command during a migration). */
@@ -83,6 +100,9 @@ export interface RetrySchedules {
  * an option set to `undefined` counts as absent. Durations are `Duration.Input`s (a
  * `Duration`, a number of milliseconds, a string such as `"5 seconds"`, or units such as
  * `{ seconds: 5 }`); negative or `NaN` durations are refused.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface RedisClusterConfig {
   /**
@@ -163,6 +183,9 @@ export interface RedisClusterConfig {
 /**
  * A validated configuration with every default filled in. Durations are milliseconds; for
  * timeouts and intervals `0` means "none" / "off".
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface ResolvedConfig {
   /** The seed nodes, deduplicated (host case-insensitively), IPv6 brackets removed. Never empty. */
@@ -220,7 +243,12 @@ export interface ResolvedConfig {
   readonly metrics: boolean
 }
 
-/** The default of every optional setting (durations in milliseconds). */
+/**
+ * The default of every optional setting (durations in milliseconds).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaults = {
   protocol: 3,
   readFrom: "master",
@@ -720,6 +748,9 @@ const resolveResult = (config: RedisClusterConfig): Result.Result<ResolvedConfig
  * field (`startupNodes[1].port`, `readFrom`, `tls.rejectUnauthorized`, ...; further problems are
  * listed in the reason). Unknown keys are refused, with a hint when they look like a known option
  * (`readfrom` → "did you mean readFrom?"); extra keys on seed node objects are ignored.
+ *
+ * @since 0.1.0
+ * @category validation
  */
 export const resolve = (config: RedisClusterConfig): Effect.Effect<ResolvedConfig, ConfigError> =>
   Effect.suspend(() => Effect.fromResult(resolveResult(config)))
@@ -1102,6 +1133,9 @@ const fromUrlResult = (
  * validated with `resolve`, so a config that `fromUrl` returns resolves. Fails with `ConfigError`
  * (field `url` for a malformed URL, an unknown query option or a `unix://` URL; otherwise the
  * option's field); never throws, and never echoes the password.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const fromUrl = (url: string, overrides?: Partial<RedisClusterConfig>): Effect.Effect<RedisClusterConfig, ConfigError> =>
   Effect.suspend(() => Effect.fromResult(fromUrlResult(url, overrides)))
@@ -1121,6 +1155,9 @@ export const fromUrl = (url: string, overrides?: Partial<RedisClusterConfig>): E
  * NodeRedisCluster.layerConfig(ClusterConfig.urlConfig())              // REDIS_CLUSTER_URL
  * NodeRedisCluster.layerConfig(ClusterConfig.urlConfig("CACHE_URL", { tracing: true }))
  * ```
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const urlConfig = (
   name = "REDIS_CLUSTER_URL",
@@ -1155,6 +1192,9 @@ const formatMillis = (millis: number, zero: string): string => millis === 0 ? ze
 /**
  * Renders a resolved configuration on one line for logs. The password shows as `<redacted>`, TLS
  * material (`ca`, `cert`, `key`) as `<given>`; nothing secret is printed.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const describeConfig = (config: ResolvedConfig): string => {
   const tls = config.tls === undefined

@@ -6,7 +6,12 @@
  */
 import { Schema } from "effect"
 
-/** Where an error happened: the node (when known) and the command (when known). */
+/**
+ * Where an error happened: the node (when known) and the command (when known).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ErrorContext {
   readonly host?: string | undefined
   readonly port?: number | undefined
@@ -34,7 +39,12 @@ const ContextFields = {
 /** The command and its position, for errors whose node is named otherwise (or not at all). */
 const CommandFields = { command: ContextFields.command, index: ContextFields.index }
 
-/** `-MOVED slot host:port`: the slot is served by another node for good. */
+/**
+ * `-MOVED slot host:port`: the slot is served by another node for good.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class MovedError extends Schema.TaggedError<MovedError>()("MovedError", {
   slot: Schema.Number,
   host: Schema.String,
@@ -46,7 +56,12 @@ export class MovedError extends Schema.TaggedError<MovedError>()("MovedError", {
   }
 }
 
-/** `-ASK slot host:port`: the slot is migrating; ask the target once, with ASKING. */
+/**
+ * `-ASK slot host:port`: the slot is migrating; ask the target once, with ASKING.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class AskError extends Schema.TaggedError<AskError>()("AskError", {
   slot: Schema.Number,
   host: Schema.String,
@@ -58,7 +73,12 @@ export class AskError extends Schema.TaggedError<AskError>()("AskError", {
   }
 }
 
-/** `-TRYAGAIN`: a multi-key command hit a slot whose keys are split by a migration. */
+/**
+ * `-TRYAGAIN`: a multi-key command hit a slot whose keys are split by a migration.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class TryAgainError extends Schema.TaggedError<TryAgainError>()("TryAgainError", {
   ...ContextFields,
   reply: Schema.String
@@ -68,7 +88,12 @@ export class TryAgainError extends Schema.TaggedError<TryAgainError>()("TryAgain
   }
 }
 
-/** `-CLUSTERDOWN`: the cluster cannot serve the request (slots uncovered, no quorum). */
+/**
+ * `-CLUSTERDOWN`: the cluster cannot serve the request (slots uncovered, no quorum).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ClusterDownError extends Schema.TaggedError<ClusterDownError>()("ClusterDownError", {
   ...ContextFields,
   reply: Schema.String
@@ -78,7 +103,12 @@ export class ClusterDownError extends Schema.TaggedError<ClusterDownError>()("Cl
   }
 }
 
-/** `-MASTERDOWN`: the master of a replica is unreachable and the replica refuses stale reads. */
+/**
+ * `-MASTERDOWN`: the master of a replica is unreachable and the replica refuses stale reads.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class MasterDownError extends Schema.TaggedError<MasterDownError>()("MasterDownError", {
   ...ContextFields,
   reply: Schema.String
@@ -88,7 +118,12 @@ export class MasterDownError extends Schema.TaggedError<MasterDownError>()("Mast
   }
 }
 
-/** `-LOADING`: the node is loading its dataset into memory. */
+/**
+ * `-LOADING`: the node is loading its dataset into memory.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class LoadingError extends Schema.TaggedError<LoadingError>()("LoadingError", {
   ...ContextFields,
   reply: Schema.String
@@ -98,7 +133,12 @@ export class LoadingError extends Schema.TaggedError<LoadingError>()("LoadingErr
   }
 }
 
-/** `-READONLY`: a write reached a replica (typically a just-demoted master). */
+/**
+ * `-READONLY`: a write reached a replica (typically a just-demoted master).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ReadOnlyError extends Schema.TaggedError<ReadOnlyError>()("ReadOnlyError", {
   ...ContextFields,
   reply: Schema.String
@@ -108,7 +148,12 @@ export class ReadOnlyError extends Schema.TaggedError<ReadOnlyError>()("ReadOnly
   }
 }
 
-/** The keys of one atomic command (or transaction) hash to different slots; nothing was sent. */
+/**
+ * The keys of one atomic command (or transaction) hash to different slots; nothing was sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CrossSlotError extends Schema.TaggedError<CrossSlotError>()("CrossSlotError", {
   ...CommandFields,
   slots: Schema.Array(Schema.Number)
@@ -118,7 +163,12 @@ export class CrossSlotError extends Schema.TaggedError<CrossSlotError>()("CrossS
   }
 }
 
-/** No node serves the slot, even after a topology refresh. */
+/**
+ * No node serves the slot, even after a topology refresh.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class SlotNotCoveredError extends Schema.TaggedError<SlotNotCoveredError>()("SlotNotCoveredError", {
   slot: Schema.Number,
   ...CommandFields
@@ -128,7 +178,12 @@ export class SlotNotCoveredError extends Schema.TaggedError<SlotNotCoveredError>
   }
 }
 
-/** A socket could not be opened, failed, or was lost. */
+/**
+ * A socket could not be opened, failed, or was lost.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ConnectionError extends Schema.TaggedError<ConnectionError>()("ConnectionError", {
   host: Schema.String,
   port: Schema.Number,
@@ -143,7 +198,12 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>()("Conn
   }
 }
 
-/** A command's deadline (`commandTimeout` or `connectTimeout`) passed. */
+/**
+ * A command's deadline (`commandTimeout` or `connectTimeout`) passed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutError", {
   ...ContextFields,
   timeoutMillis: Schema.Number
@@ -153,7 +213,12 @@ export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutErr
   }
 }
 
-/** Any other error reply (`-ERR`, `-WRONGTYPE`, `-NOSCRIPT`, ...). The connection stays open. */
+/**
+ * Any other error reply (`-ERR`, `-WRONGTYPE`, `-NOSCRIPT`, ...). The connection stays open.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ReplyError extends Schema.TaggedError<ReplyError>()("ReplyError", {
   ...ContextFields,
   /** The full error line, e.g. `WRONGTYPE Operation against a key holding the wrong kind of value`. */
@@ -169,7 +234,12 @@ export class ReplyError extends Schema.TaggedError<ReplyError>()("ReplyError", {
   }
 }
 
-/** The server sent bytes that are not valid RESP, or a reply of an unexpected shape. */
+/**
+ * The server sent bytes that are not valid RESP, or a reply of an unexpected shape.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", {
   ...ContextFields,
   reason: Schema.String
@@ -179,7 +249,12 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>()("Protocol
   }
 }
 
-/** More than `maxRedirects` MOVED/ASK hops for one command. */
+/**
+ * More than `maxRedirects` MOVED/ASK hops for one command.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class RedirectLimitError extends Schema.TaggedError<RedirectLimitError>()("RedirectLimitError", {
   ...CommandFields,
   redirects: Schema.Number,
@@ -190,7 +265,12 @@ export class RedirectLimitError extends Schema.TaggedError<RedirectLimitError>()
   }
 }
 
-/** An invalid option or URL; `field` names the offending option. */
+/**
+ * An invalid option or URL; `field` names the offending option.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
   field: Schema.String,
   reason: Schema.String
@@ -200,7 +280,12 @@ export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError"
   }
 }
 
-/** The command cannot run on a cluster client (`MOVE`, `SWAPDB`, `SELECT 1`, ...). */
+/**
+ * The command cannot run on a cluster client (`MOVE`, `SWAPDB`, `SELECT 1`, ...).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class UnsupportedCommandError extends Schema.TaggedError<UnsupportedCommandError>()("UnsupportedCommandError", {
   command: Schema.String,
   index: Schema.optional(Schema.Number),
@@ -214,6 +299,9 @@ export class UnsupportedCommandError extends Schema.TaggedError<UnsupportedComma
 /**
  * Optimistic locking gave up: a watched key kept changing (`reason: "conflict"`, after the retry
  * schedule), or the keys' slot moved to another node while watching (`"slot-moved"`).
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class WatchError extends Schema.TaggedError<WatchError>()("WatchError", {
   keys: Schema.Array(Schema.String),
@@ -227,7 +315,12 @@ export class WatchError extends Schema.TaggedError<WatchError>()("WatchError", {
   }
 }
 
-/** Every error keyslot can fail with. */
+/**
+ * Every error keyslot can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type RedisClusterError =
   | MovedError
   | AskError
@@ -248,7 +341,12 @@ export type RedisClusterError =
   | WatchError
   | SubscriptionOverflowError
 
-/** The same error, naming the command's position in a pipeline or transaction. */
+/**
+ * The same error, naming the command's position in a pipeline or transaction.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const atIndex = <E extends RedisClusterError>(error: E, index: number): E => {
   if (error._tag === "ConfigError" || error._tag === "WatchError") return error
   // Every other class takes its own fields plus `index`; rebuild it so it stays that class.
@@ -257,7 +355,12 @@ export const atIndex = <E extends RedisClusterError>(error: E, index: number): E
   return new Ctor({ ...error, ..."cause" in error && error.cause !== undefined ? { cause: error.cause } : {}, index })
 }
 
-/** Errors a single node reply can turn into. */
+/**
+ * Errors a single node reply can turn into.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type ReplyFailure =
   | MovedError
   | AskError
@@ -288,6 +391,9 @@ const parseRedirect = (rest: string): { slot: number; host: string; port: number
 /**
  * Turns an error reply line into its typed error. An empty host in MOVED/ASK (`MOVED 3 :7001`) is
  * replaced by `ctx.host`, the node that replied, as the cluster spec says.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const fromReply = (line: string, ctx: ErrorContext): ReplyFailure => {
   const space = line.indexOf(" ")
@@ -320,6 +426,9 @@ export const fromReply = (line: string, ctx: ErrorContext): ReplyFailure => {
 /**
  * A pub/sub stream with the `"fail"` overflow strategy received a message while its buffer held
  * `bufferSize` undelivered ones: the consumer is slower than the publishers.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class SubscriptionOverflowError extends Schema.TaggedError<SubscriptionOverflowError>()("SubscriptionOverflowError", {
   /** `channel` (SUBSCRIBE), `pattern` (PSUBSCRIBE) or `shard` (SSUBSCRIBE). */

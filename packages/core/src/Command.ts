@@ -5,6 +5,18 @@
  *
  * @since 0.1.0
  */
+/**
+ * The `Command` class and its flags (`READONLY`, `BLOCKING`, `BYTES`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export { BLOCKING, BYTES, Command, READONLY } from "./internal/command.js"
+/**
+ * The types around a command: arguments, routes, reply decoders, fan-out, per-slot splits and results.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type { Arg, CommandResult, Decoder, FanOut, FanOutCommand, NodeReply, Route, Split } from "./internal/command.js"
 export * from "./commands/index.js"

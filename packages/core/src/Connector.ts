@@ -8,13 +8,23 @@ import { Context } from "effect"
 import type { Duration, Effect, Scope } from "effect"
 import type { ConnectionError } from "./ClusterError.js"
 
-/** A node address. */
+/**
+ * A node address.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Endpoint {
   readonly host: string
   readonly port: number
 }
 
-/** TLS settings, the same for seed nodes and for every node discovered later. */
+/**
+ * TLS settings, the same for seed nodes and for every node discovered later.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface TlsOptions {
   /** Trusted CA certificates (PEM). */
   readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | undefined
@@ -28,7 +38,12 @@ export interface TlsOptions {
   readonly rejectUnauthorized?: boolean | undefined
 }
 
-/** How to open one connection. */
+/**
+ * How to open one connection.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ConnectOptions {
   /** `true` or settings for TLS; absent or `false` for plain TCP. */
   readonly tls?: boolean | TlsOptions | undefined
@@ -39,6 +54,9 @@ export interface ConnectOptions {
 /**
  * An open byte stream. Writes are synchronous and never wait (the connection coalesces each batch
  * of commands into one write); reading is one long-running Effect that ends when the peer closes.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface Transport {
   /** Queue bytes on the socket. After the stream ended this is a no-op. */
@@ -58,7 +76,12 @@ export interface Transport {
   readonly transientChunks?: boolean | undefined
 }
 
-/** Opens transports; the socket is closed when the scope closes. */
+/**
+ * Opens transports; the socket is closed when the scope closes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ConnectorService {
   readonly connect: (endpoint: Endpoint, options: ConnectOptions) => Effect.Effect<Transport, ConnectionError, Scope.Scope>
 }

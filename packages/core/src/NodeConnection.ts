@@ -22,21 +22,36 @@ import { Fifo } from "./internal/queue.js"
 import { kindOf } from "./internal/subscriber.js"
 import * as Resp from "./Resp.js"
 
-/** The errors one command on one connection can fail with. */
+/**
+ * The errors one command on one connection can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type CommandError =
   | ClusterError.ReplyFailure
   | ClusterError.ConnectionError
   | ClusterError.ProtocolError
   | ClusterError.TimeoutError
 
-/** The errors opening a connection can fail with (the handshake's error replies included). */
+/**
+ * The errors opening a connection can fail with (the handshake's error replies included).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type ConnectError =
   | ClusterError.ConnectionError
   | ClusterError.TimeoutError
   | ClusterError.ReplyFailure
   | ClusterError.ProtocolError
 
-/** Options of one node connection. */
+/**
+ * Options of one node connection.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface NodeConnectionOptions extends Endpoint {
   readonly tls?: boolean | TlsOptions | undefined
   /** Deadline for socket open plus handshake. Default 10 seconds. */
@@ -66,7 +81,12 @@ export interface NodeConnectionOptions extends Endpoint {
   readonly decoder?: Resp.DecoderOptions | undefined
 }
 
-/** A live, multiplexed connection to one node. */
+/**
+ * A live, multiplexed connection to one node.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface NodeConnection {
   readonly endpoint: Endpoint
   /** The RESP version agreed in the handshake. */
@@ -111,7 +131,12 @@ export interface NodeConnection {
   readonly closed: Effect.Effect<ClusterError.ConnectionError | ClusterError.ProtocolError>
 }
 
-/** One command of a batch. */
+/**
+ * One command of a batch.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface BatchRequest {
   readonly args: ReadonlyArray<Resp.RespArg>
   /** Decode the reply's strings as bytes. */
@@ -483,6 +508,9 @@ const handshake = Effect.fnUntraced(function*(machine: Machine, options: NodeCon
  * Opens a connection to one node and performs the handshake (`HELLO 3` with `AUTH` and `SETNAME`,
  * falling back to RESP2; optional `READONLY`). The connection closes when the scope closes; commands
  * still waiting then fail with `ConnectionError`.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (options: NodeConnectionOptions): Effect.Effect<NodeConnection, ConnectError, Scope.Scope | Connector> =>
   Effect.gen(function*() {

@@ -74,36 +74,66 @@ import type { ClusterNode, ClusterTopologyService, Shard, TopologySnapshot } fro
 // Public types
 // ---------------------------------------------------------------------------------------------
 
-/** What a subscription listens to: `channel` (SUBSCRIBE), `pattern` (PSUBSCRIBE), `shard` (SSUBSCRIBE). */
+/**
+ * What a subscription listens to: `channel` (SUBSCRIBE), `pattern` (PSUBSCRIBE), `shard` (SSUBSCRIBE).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Kind = "channel" | "pattern" | "shard"
 
-/** A message of a channel or sharded channel. */
+/**
+ * A message of a channel or sharded channel.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Message {
   readonly channel: string
   readonly message: string
 }
 
-/** A message of a channel or sharded channel, as bytes (shared between streams: do not mutate). */
+/**
+ * A message of a channel or sharded channel, as bytes (shared between streams: do not mutate).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface MessageBytes {
   readonly channel: string
   readonly message: Uint8Array
 }
 
-/** A message of a channel matching a pattern. */
+/**
+ * A message of a channel matching a pattern.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface PatternMessage {
   readonly pattern: string
   readonly channel: string
   readonly message: string
 }
 
-/** A message of a channel matching a pattern, as bytes (shared between streams: do not mutate). */
+/**
+ * A message of a channel matching a pattern, as bytes (shared between streams: do not mutate).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface PatternMessageBytes {
   readonly pattern: string
   readonly channel: string
   readonly message: Uint8Array
 }
 
-/** The element type of a subscription of kind `K`, as bytes when `B` is `true`. */
+/**
+ * The element type of a subscription of kind `K`, as bytes when `B` is `true`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type MessageOf<K extends Kind, B extends boolean> = K extends "pattern"
   ? (B extends true ? PatternMessageBytes : PatternMessage)
   : (B extends true ? MessageBytes : Message)
@@ -112,10 +142,18 @@ export type MessageOf<K extends Kind, B extends boolean> = K extends "pattern"
  * What a full stream buffer does with a new message: `"fail"` fails the stream with
  * `SubscriptionOverflowError`, `"dropOldest"` discards the oldest buffered message (sliding),
  * `"dropNewest"` discards the new one. (Why there is no `"suspend"`: see the module documentation.)
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type OverflowStrategy = "fail" | "dropOldest" | "dropNewest"
 
-/** Options of one subscription stream. */
+/**
+ * Options of one subscription stream.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface SubscribeOptions {
   /** Messages the stream buffers for its consumer. Default `DEFAULT_BUFFER_SIZE` (10 000). */
   readonly bufferSize?: number | undefined
@@ -123,16 +161,36 @@ export interface SubscribeOptions {
   readonly strategy?: OverflowStrategy | undefined
 }
 
-/** The default `bufferSize`: 10 000 messages per stream. */
+/**
+ * The default `bufferSize`: 10 000 messages per stream.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_BUFFER_SIZE = 10_000
 
-/** The default `strategy`: fail the stream rather than lose a message without being asked to. */
+/**
+ * The default `strategy`: fail the stream rather than lose a message without being asked to.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_STRATEGY: OverflowStrategy = "fail"
 
-/** The arguments of the subscribe methods: channels (or patterns), optionally options last. */
+/**
+ * The arguments of the subscribe methods: channels (or patterns), optionally options last.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type NamesAndOptions = ReadonlyArray<string> | readonly [...ReadonlyArray<string>, SubscribeOptions]
 
-/** A subscription described as a value (`subscription`). */
+/**
+ * A subscription described as a value (`subscription`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface SubscriptionSpec<K extends Kind, B extends boolean> extends SubscribeOptions {
   readonly kind: K
   /** Channels (`channel`, `shard`) or patterns (`pattern`); at least one. */
@@ -144,6 +202,9 @@ export interface SubscriptionSpec<K extends Kind, B extends boolean> extends Sub
 /**
  * The subscription is confirmed by the server on `node`: first (`resubscribed: false`, `gapMillis`
  * since it was asked for) or again after a `Lost` (`resubscribed: true`, `gapMillis` without it).
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface Subscribed {
   readonly _tag: "Subscribed"
@@ -155,7 +216,12 @@ export interface Subscribed {
   readonly gapMillis: number
 }
 
-/** The subscription was lost on `node` (`reason`); messages published until the next `Subscribed` are not received. */
+/**
+ * The subscription was lost on `node` (`reason`); messages published until the next `Subscribed` are not received.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Lost {
   readonly _tag: "Lost"
   readonly kind: Kind
@@ -167,6 +233,9 @@ export interface Lost {
 /**
  * `node` answered the (re)subscription with an error that passes (`MOVED` after a slot move,
  * `TRYAGAIN`, `CLUSTERDOWN`, ...): it is tried again, on the node `MOVED` names when there is one.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface Refused {
   readonly _tag: "Refused"
@@ -176,14 +245,24 @@ export interface Refused {
   readonly error: ClusterError.RedisClusterError
 }
 
-/** The last stream of these channels ended: they were unsubscribed. */
+/**
+ * The last stream of these channels ended: they were unsubscribed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Unsubscribed {
   readonly _tag: "Unsubscribed"
   readonly kind: Kind
   readonly names: ReadonlyArray<string>
 }
 
-/** The streams of these channels failed with `error`. */
+/**
+ * The streams of these channels failed with `error`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Failed {
   readonly _tag: "Failed"
   readonly kind: Kind
@@ -191,10 +270,20 @@ export interface Failed {
   readonly error: ClusterError.RedisClusterError
 }
 
-/** What happens to subscriptions, as `subscriptionEvents` streams it. */
+/**
+ * What happens to subscriptions, as `subscriptionEvents` streams it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type SubscriptionEvent = Subscribed | Lost | Refused | Unsubscribed | Failed
 
-/** One subscriber connection. */
+/**
+ * One subscriber connection.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ConnectionInfo {
   /** `classic` carries every channel and pattern; `shard` the sharded channels of one node. */
   readonly role: "classic" | "shard"
@@ -204,7 +293,12 @@ export interface ConnectionInfo {
   readonly subscriptions: number
 }
 
-/** One server-side subscription. */
+/**
+ * One server-side subscription.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface SubscriptionInfo {
   readonly kind: Kind
   readonly name: string
@@ -218,7 +312,12 @@ export interface SubscriptionInfo {
   readonly resubscriptions: number
 }
 
-/** One subscription stream. */
+/**
+ * One subscription stream.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StreamInfo {
   readonly kind: Kind
   readonly names: ReadonlyArray<string>
@@ -231,7 +330,12 @@ export interface StreamInfo {
   readonly dropped: number
 }
 
-/** A snapshot of the client's pub/sub machinery. */
+/**
+ * A snapshot of the client's pub/sub machinery.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface PubSubState {
   readonly connections: ReadonlyArray<ConnectionInfo>
   readonly subscriptions: ReadonlyArray<SubscriptionInfo>
@@ -240,7 +344,12 @@ export interface PubSubState {
 
 type Err = ClusterError.RedisClusterError
 
-/** The pub/sub methods of the `RedisCluster` service. */
+/**
+ * The pub/sub methods of the `RedisCluster` service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface PubSubMethods {
   /** `SUBSCRIBE channel...` for as long as the stream runs; options may come last. */
   readonly subscribe: (...channels: NamesAndOptions) => Stream.Stream<Message, Err>
@@ -274,7 +383,12 @@ export interface PubSubMethods {
   readonly subscriptionState: Effect.Effect<PubSubState>
 }
 
-/** The counters pub/sub records (always on: they only move on drops, losses and resubscriptions). */
+/**
+ * The counters pub/sub records (always on: they only move on drops, losses and resubscriptions).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
 export const metrics = {
   dropped: Metric.counter("keyslot_pubsub_dropped_total", {
     description: "Pub/sub messages dropped by a full stream buffer, by kind and strategy",
@@ -293,6 +407,9 @@ export const metrics = {
 /**
  * Settings of the machinery. `RedisCluster` passes its connection options and `readFrom` and keeps
  * the defaults of the rest.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface PubSubOptions {
   /** Options of every subscriber connection (the endpoint excepted; `subscriber` and `onPush` are set here). */
@@ -1199,6 +1316,9 @@ const validate = (
 /**
  * Builds the pub/sub machinery of a client over its topology, living in the current scope: every
  * subscriber connection closes and every stream ends when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (
   topology: ClusterTopologyService,

@@ -28,27 +28,52 @@ import * as RetryPolicy from "./RetryPolicy.js"
 import { NodePicker } from "./Router.js"
 import * as Topology from "./Topology.js"
 
-/** The options of a cluster client (see `ClusterConfig`). */
+/**
+ * The options of a cluster client (see `ClusterConfig`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type RedisClusterConfig = ClusterConfig.RedisClusterConfig
 
 type Constructors = typeof Commands
 
-/** One method per command constructor: same name, same arguments, the command's result. */
+/**
+ * One method per command constructor: same name, same arguments, the command's result.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type CommandMethods = {
   readonly [K in keyof Constructors]: Constructors[K] extends (...args: infer P extends ReadonlyArray<unknown>) => Command.Command<infer A>
     ? (...args: P) => Effect.Effect<A, ClusterError.RedisClusterError>
     : never
 }
 
-/** The results of a batch of commands, by position. */
+/**
+ * The results of a batch of commands, by position.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Results<T extends ReadonlyArray<Command.Command<unknown>>> = { -readonly [K in keyof T]: CommandResult<T[K]> }
 
-/** Every command's outcome in a batch, by position. */
+/**
+ * Every command's outcome in a batch, by position.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Settled<T extends ReadonlyArray<Command.Command<unknown>>> = {
   -readonly [K in keyof T]: Result.Result<CommandResult<T[K]>, ClusterError.RedisClusterError>
 }
 
-/** What `watch`'s body works with: the watching connection. */
+/**
+ * What `watch`'s body works with: the watching connection.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface WatchTransaction {
   /** Runs a command on the watching connection. */
   readonly execute: <A>(command: Command.Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
@@ -69,6 +94,9 @@ export interface RedisClusterService
 /**
  * The service's own methods. Where a command constructor has the same name (`watch`, whose plain
  * command cannot work on a multiplexed connection), this one wins.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface ClientMethods {
   /**
@@ -150,10 +178,18 @@ export class RedisCluster extends Context.Service<RedisCluster, RedisClusterServ
 /**
  * The metrics recorded when `metrics: true`: `commands` (tag `command`), `errors` (tag `error`),
  * `redirects` (tag `kind`: moved/ask), `refreshes` (tags `reason`, `outcome`), `latency` (ms).
+ *
+ * @since 0.1.0
+ * @category metrics
  */
 export const metrics = Observe.metrics
 
-/** Parses a `redis://` / `rediss://` URL into a config (see `ClusterConfig.fromUrl`). */
+/**
+ * Parses a `redis://` / `rediss://` URL into a config (see `ClusterConfig.fromUrl`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const fromUrl: (
   url: string,
   overrides?: Partial<RedisClusterConfig>
@@ -256,11 +292,19 @@ const build = (config: RedisClusterConfig) =>
 /**
  * A cluster client living in the current scope: the cluster is discovered before this succeeds;
  * every connection closes with the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (config: RedisClusterConfig): Effect.Effect<RedisClusterService, ClusterError.RedisClusterError, Scope.Scope | Connector> =>
   Effect.map(build(config), (built) => built.service)
 
-/** Provides `RedisCluster` and `ClusterTopology`; needs a `Connector` (see `@keyslot/node`). */
+/**
+ * Provides `RedisCluster` and `ClusterTopology`; needs a `Connector` (see `@keyslot/node`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (
   config: RedisClusterConfig
 ): Layer.Layer<RedisCluster | Topology.ClusterTopology, ClusterError.RedisClusterError, Connector> =>
@@ -270,7 +314,12 @@ export const layer = (
     )
   )
 
-/** `layer` from Effect `Config` (environment variables, a ConfigProvider...). */
+/**
+ * `layer` from Effect `Config` (environment variables, a ConfigProvider...).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (
   config: Config.Wrap<RedisClusterConfig>
 ): Layer.Layer<RedisCluster | Topology.ClusterTopology, ClusterError.RedisClusterError | Config.ConfigError, Connector> =>

@@ -5,22 +5,42 @@
  */
 import { ByteWriter } from "./internal/respWriter.js"
 
-/** An error reply (`-ERR ...` or RESP3 bulk error `!`), kept as a value: the connection decides what fails. */
+/**
+ * An error reply (`-ERR ...` or RESP3 bulk error `!`), kept as a value: the connection decides what fails.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class ErrorReply {
   constructor(readonly message: string) {}
 }
 
-/** RESP3 verbatim string (`=`): a format (`txt`, `mkd`) and the text. */
+/**
+ * RESP3 verbatim string (`=`): a format (`txt`, `mkd`) and the text.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class VerbatimString {
   constructor(readonly format: string, readonly text: string | Uint8Array) {}
 }
 
-/** RESP3 push frame (`>`): out-of-band data such as pub/sub messages; never a command's reply. */
+/**
+ * RESP3 push frame (`>`): out-of-band data such as pub/sub messages; never a command's reply.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class Push {
   constructor(readonly values: ReadonlyArray<RespValue>) {}
 }
 
-/** A value preceded by a RESP3 attribute frame (`|`): the attributes are kept next to the value. */
+/**
+ * A value preceded by a RESP3 attribute frame (`|`): the attributes are kept next to the value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class Attributed {
   constructor(readonly attributes: ReadonlyMap<RespValue, RespValue>, readonly value: RespValue) {}
 }
@@ -34,6 +54,9 @@ export class Attributed {
  * - boolean → `boolean`; null (`$-1`, `*-1`, `_`) → `null`
  * - error, bulk error → `ErrorReply`; verbatim → `VerbatimString`
  * - array → `Array`; map → `Map`; set → `Set`; push → `Push`; attribute + value → `Attributed`
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type RespValue =
   | string
@@ -50,14 +73,24 @@ export type RespValue =
   | ReadonlyMap<RespValue, RespValue>
   | ReadonlySet<RespValue>
 
-/** One argument of a command: strings are UTF-8 encoded, numbers written in decimal, bytes as they are. */
+/**
+ * One argument of a command: strings are UTF-8 encoded, numbers written in decimal, bytes as they are.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type RespArg = string | Uint8Array | number
 
 // ---------------------------------------------------------------------------------------------
 // Decoder
 // ---------------------------------------------------------------------------------------------
 
-/** Limits that keep a misbehaving or hostile peer from exhausting memory or the stack. */
+/**
+ * Limits that keep a misbehaving or hostile peer from exhausting memory or the stack.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
 export interface DecoderOptions {
   /** Longest bulk string / bulk error / verbatim string (and simple-string line), in bytes. Default 512 MiB. */
   readonly maxBulkLength?: number
@@ -73,7 +106,12 @@ export interface DecoderOptions {
   readonly transientChunks?: boolean
 }
 
-/** Returned by `Decoder.next` when the bytes are not valid RESP. After it, the decoder is unusable. */
+/**
+ * Returned by `Decoder.next` when the bytes are not valid RESP. After it, the decoder is unusable.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
 export class DecodeFailure {
   constructor(readonly reason: string) {}
 }
@@ -172,6 +210,9 @@ const doubleOf = (text: string): number | undefined => {
  * Chunks are parsed in place. Elements of an aggregate are kept as they complete, so a long reply
  * spread over many chunks is parsed once; only the unconsumed tail of one element is ever copied,
  * and a long bulk string waits (without re-parsing) until all of its bytes are in.
+ *
+ * @since 0.1.0
+ * @category decoding
  */
 export class Decoder {
   private readonly maxBulk: number
@@ -651,6 +692,9 @@ export class Decoder {
 /**
  * Encodes commands (arrays of bulk strings) straight into one growing buffer; reusable.
  * Strings are written as UTF-8 without a Buffer per argument; many commands share one buffer.
+ *
+ * @since 0.1.0
+ * @category encoding
  */
 export class CommandWriter {
   private readonly out = new ByteWriter()
@@ -681,7 +725,12 @@ export class CommandWriter {
 
 const sharedWriter = new CommandWriter()
 
-/** One command as RESP (an array of bulk strings). */
+/**
+ * One command as RESP (an array of bulk strings).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
 export const encodeCommand = (args: ReadonlyArray<RespArg>): Uint8Array => {
   sharedWriter.push(args)
   return sharedWriter.take()
@@ -792,6 +841,9 @@ const writeValue = (out: ByteWriter, value: RespValue, protocol: 2 | 3): void =>
  * boolean → `:1`/`:0`, map → flat array, set/push → array, attributes dropped, verbatim → bulk
  * string, multi-line error → one line). Strings become bulk strings; a verbatim format is written
  * as given (RESP wants 3 characters). For tests and fake servers.
+ *
+ * @since 0.1.0
+ * @category encoding
  */
 export const encodeValue = (value: RespValue, protocol: 2 | 3 = 3): Uint8Array => {
   writeValue(valueWriter, value, protocol)

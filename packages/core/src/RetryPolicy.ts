@@ -7,10 +7,20 @@
  */
 import { Duration, Schedule } from "effect"
 
-/** A retry schedule: fed the error that caused the retry, its delays pace the attempts. */
+/**
+ * A retry schedule: fed the error that caused the retry, its delays pace the attempts.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type RetrySchedule = Schedule.Schedule<unknown, unknown>
 
-/** One schedule per class of transient failure. */
+/**
+ * One schedule per class of transient failure.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RetryPolicies {
   /** `-TRYAGAIN` (multi-key command on a slot being migrated). */
   readonly tryAgain: RetrySchedule
@@ -22,7 +32,12 @@ export interface RetryPolicies {
   readonly reconnect: RetrySchedule
 }
 
-/** Exponential backoff from `base`, each delay at most `cap`, jittered, at most `times` retries. */
+/**
+ * Exponential backoff from `base`, each delay at most `cap`, jittered, at most `times` retries.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const backoff = (base: Duration.Input, cap: Duration.Input, times: number): RetrySchedule =>
   Schedule.max([Schedule.jittered(Schedule.min([Schedule.exponential(base, 2), Schedule.spaced(cap)])), Schedule.recurs(times)])
 
@@ -30,6 +45,9 @@ export const backoff = (base: Duration.Input, cap: Duration.Input, times: number
  * The defaults: TRYAGAIN every ~10–200 ms (a migration finishes quickly), CLUSTERDOWN
  * `clusterDownRetryAttempts` times from 100 ms, LOADING from 100 ms up to 1 s for a minute, and
  * reconnects from 25 ms up to 500 ms (a failover takes 1–3 s with a 1 s node timeout).
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const defaults = (clusterDownRetryAttempts: number): RetryPolicies => ({
   tryAgain: backoff("10 millis", "200 millis", 50),
@@ -38,7 +56,12 @@ export const defaults = (clusterDownRetryAttempts: number): RetryPolicies => ({
   reconnect: backoff("25 millis", "500 millis", 1000)
 })
 
-/** The defaults with the user's overrides. */
+/**
+ * The defaults with the user's overrides.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const resolve = (
   clusterDownRetryAttempts: number,
   overrides: { readonly [K in keyof RetryPolicies]?: RetrySchedule | undefined }

@@ -11,7 +11,12 @@ import * as Slot from "./Slot.js"
 import type { ClusterNode, Shard, TopologySnapshot } from "./Topology.js"
 
 
-/** The keys of a command hash to several slots: their key indices grouped by slot. */
+/**
+ * The keys of a command hash to several slots: their key indices grouped by slot.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class MultiSlot {
   constructor(readonly slots: ReadonlyArray<number>, readonly groups: ReadonlyArray<ReadonlyArray<number>>) {}
 }
@@ -20,6 +25,9 @@ export class MultiSlot {
  * The slot a command is sent to: its keys' (`slotOf`), or for a keyless `CHANNEL` command its
  * channel's, so that one channel's messages all enter the cluster bus at one node and reach
  * subscribers in order (sent through different nodes they travel different bus links).
+ *
+ * @since 0.1.0
+ * @category routing
  */
 export const routeSlotOf = (command: Command<unknown>): number | MultiSlot => {
   const slot = slotOf(command)
@@ -28,7 +36,12 @@ export const routeSlotOf = (command: Command<unknown>): number | MultiSlot => {
   return channel === undefined || typeof channel === "number" ? -1 : Slot.slot(channel)
 }
 
-/** Slot of a keyed command; `-1` for keyless ones; `MultiSlot` when the keys disagree. */
+/**
+ * Slot of a keyed command; `-1` for keyless ones; `MultiSlot` when the keys disagree.
+ *
+ * @since 0.1.0
+ * @category routing
+ */
 export const slotOf = (command: Command<unknown>): number | MultiSlot => {
   const keys = command.keys
   if (keys.length === 0) return -1
@@ -57,6 +70,9 @@ export const slotOf = (command: Command<unknown>): number | MultiSlot => {
  * `replica` and `replicaPreferred` use healthy replicas in turn (the master when a shard has none),
  * `any` the master and replicas in turn, `nearest` the member with the lowest round-trip time
  * measured at the last refresh. Writes always go to the master.
+ *
+ * @since 0.1.0
+ * @category routing
  */
 export class NodePicker {
   private turn = 0

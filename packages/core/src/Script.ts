@@ -20,7 +20,12 @@ import * as Commands from "./commands/scripting.js"
 import type * as Resp from "./Resp.js"
 import * as Slot from "./Slot.js"
 
-/** A Lua script with its SHA1. */
+/**
+ * A Lua script with its SHA1.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Script {
   readonly source: string
   /** Lower-case hex SHA1 of the source's UTF-8 bytes: what `SCRIPT LOAD` answers. */
@@ -31,7 +36,12 @@ export interface Script {
   readonly readOnly: boolean
 }
 
-/** Options of `make`. */
+/**
+ * Options of `make`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ScriptOptions {
   /** The number of keys every call passes. */
   readonly keys?: number
@@ -39,12 +49,22 @@ export interface ScriptOptions {
   readonly readOnly?: boolean
 }
 
-/** What `run` needs: anything that executes commands (the `RedisCluster` service). */
+/**
+ * What `run` needs: anything that executes commands (the `RedisCluster` service).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Runner {
   readonly execute: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
 }
 
-/** A script value; its SHA1 is computed here. */
+/**
+ * A script value; its SHA1 is computed here.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (source: string, options?: ScriptOptions): Script => ({
   source,
   sha1: sha1Hex(new TextEncoder().encode(source)),
@@ -52,13 +72,21 @@ export const make = (source: string, options?: ScriptOptions): Script => ({
   readOnly: options?.readOnly === true
 })
 
-/** The `EVALSHA` (or `EVALSHA_RO`) command of a call, without the `NOSCRIPT` fallback (for pipelines). */
+/**
+ * The `EVALSHA` (or `EVALSHA_RO`) command of a call, without the `NOSCRIPT` fallback (for pipelines).
+ *
+ * @since 0.1.0
+ * @category commands
+ */
 export const command = (script: Script, keys: ReadonlyArray<Arg> = [], args: ReadonlyArray<Arg | number> = []): Command<Resp.RespValue> =>
   script.readOnly ? Commands.evalshaRo(script.sha1, keys, args) : Commands.evalsha(script.sha1, keys, args)
 
 /**
  * Runs the script: `EVALSHA`, then `EVAL` if the node does not have it cached. The reply is the
  * script's, raw. Fails with `CrossSlotError` before sending when the keys span several slots.
+ *
+ * @since 0.1.0
+ * @category execution
  */
 export const run = (
   redis: Runner,
@@ -83,7 +111,12 @@ export const run = (
   )
 }
 
-/** Caches the script on every node now (`SCRIPT LOAD`), e.g. before pipelining `command`s; its SHA1. */
+/**
+ * Caches the script on every node now (`SCRIPT LOAD`), e.g. before pipelining `command`s; its SHA1.
+ *
+ * @since 0.1.0
+ * @category execution
+ */
 export const load = (redis: Runner, script: Script): Effect.Effect<string, ClusterError.RedisClusterError> =>
   redis.execute(Commands.scriptLoad(script.source))
 

@@ -13,13 +13,28 @@ const calculateSlot: Calculate = typeof ClusterKeySlot === "function"
   ? ClusterKeySlot
   : (ClusterKeySlot as unknown as { readonly default: Calculate }).default
 
-/** Number of hash slots in a Redis Cluster. */
+/**
+ * Number of hash slots in a Redis Cluster.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const SLOT_COUNT = 16384
 
-/** The highest slot number. */
+/**
+ * The highest slot number.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const MAX_SLOT = 16383
 
-/** An inclusive range of slots, as `CLUSTER SLOTS` / `CLUSTER SHARDS` report them. */
+/**
+ * An inclusive range of slots, as `CLUSTER SLOTS` / `CLUSTER SHARDS` report them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface SlotRange {
   readonly start: number
   readonly end: number
@@ -70,6 +85,9 @@ const slotOfBytes = (key: Uint8Array): number => {
  * `{` and the next `}`, when not empty) or else of the whole key. `"foo{}{bar}"` hashes whole,
  * `"foo{{bar}}"` hashes `"{bar"`. Strings hash as their UTF-8 bytes (as sent), so a string key and
  * its Buffer give the same slot.
+ *
+ * @since 0.1.0
+ * @category hashing
  */
 export const slot = (key: string | Uint8Array): number => {
   if (typeof key !== "string") return slotOfBytes(key)
@@ -105,6 +123,9 @@ const crc16Ascii = (s: string, start: number, end: number): number => {
 /**
  * Compresses slots (any order, duplicates allowed) into sorted, disjoint, maximal inclusive ranges:
  * `[0, 1, 2, 5]` → `[{ start: 0, end: 2 }, { start: 5, end: 5 }]`.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const rangesOf = (slots: Iterable<number>): ReadonlyArray<SlotRange> => {
   const sorted = Array.from(slots).sort((a, b) => a - b)

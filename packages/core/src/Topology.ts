@@ -16,7 +16,12 @@ import * as R from "./internal/reply.js"
 import { ReplyShape } from "./internal/reply.js"
 import type * as NodeConnection from "./NodeConnection.js"
 
-/** A node of the cluster. */
+/**
+ * A node of the cluster.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ClusterNode extends Endpoint {
   /** The node id (40 hex characters), or the address when unknown (after a MOVED to a new node). */
   readonly id: string
@@ -28,7 +33,12 @@ export interface ClusterNode extends Endpoint {
   readonly hostname?: string | undefined
 }
 
-/** A master, its replicas, the slots it serves. */
+/**
+ * A master, its replicas, the slots it serves.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Shard {
   readonly master: ClusterNode
   readonly replicas: ReadonlyArray<ClusterNode>
@@ -38,7 +48,12 @@ export interface Shard {
   readonly ranges: ReadonlyArray<readonly [number, number]>
 }
 
-/** One version of the cluster's slot map. */
+/**
+ * One version of the cluster's slot map.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface TopologySnapshot {
   /** Increases with every refresh and every MOVED patch. */
   readonly version: number
@@ -53,10 +68,20 @@ export interface TopologySnapshot {
   readonly uncovered: number
 }
 
-/** Why a refresh was requested (for metrics and logs). */
+/**
+ * Why a refresh was requested (for metrics and logs).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type RefreshReason = "startup" | "moved" | "ask-unknown-node" | "uncovered-slot" | "connection-lost" | "cluster-down" | "readonly" | "timeout" | "periodic" | "manual"
 
-/** The service. */
+/**
+ * The service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ClusterTopologyService {
   /** The current map, synchronously: this is what routing reads. */
   readonly current: () => TopologySnapshot
@@ -91,10 +116,20 @@ export interface ClusterTopologyService {
   readonly refreshCount: () => number
 }
 
-/** The `ClusterTopology` tag. */
+/**
+ * The `ClusterTopology` tag.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class ClusterTopology extends Context.Service<ClusterTopology, ClusterTopologyService>()("@keyslot/core/ClusterTopology") {}
 
-/** What the topology needs from the client's configuration. */
+/**
+ * What the topology needs from the client's configuration.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface TopologyOptions {
   readonly startupNodes: ReadonlyArray<Endpoint>
   readonly tls: boolean
@@ -130,7 +165,12 @@ const toNode = (n: Discovery.NodeView, known: ReadonlyMap<string, ClusterNode>):
   return { id, host, port: n.port, address: `${host}:${n.port}`, role: n.role, health: n.health, hostname: n.hostname }
 }
 
-/** Builds the routing snapshot of a view. */
+/**
+ * Builds the routing snapshot of a view.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const snapshotOf = (
   view: ReadonlyArray<Discovery.ShardView>,
   version: number,
@@ -232,6 +272,9 @@ const MIGRATING_HOLD_MILLIS = 10_000
 /**
  * Builds the topology: discovers the cluster from the startup nodes (failing when none answers),
  * then keeps the map fresh until the scope closes. Nodes that leave have their connections closed.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (
   pool: ConnectionPool,

@@ -52,12 +52,14 @@ export {
    * A fixture could not do what it was asked (binary missing, process died, not healthy in time…).
    *
    * @since 0.1.0
+   * @category errors
    */
   FixtureError,
   /**
    * A raw command got an error reply; `code` is its first word (`MOVED`, `ASK`, `ERR`…).
    *
    * @since 0.1.0
+   * @category errors
    */
   RedisReplyError
 }
@@ -66,6 +68,7 @@ export {
  * A raw command's reply and arguments (the same types as `RedisServer.Reply` / `RedisServer.Arg`).
  *
  * @since 0.1.0
+ * @category models
  */
 export type { Arg, Reply }
 
@@ -73,6 +76,7 @@ export type { Arg, Reply }
  * A dedicated connection and its credentials (the same types as in `RedisServer`).
  *
  * @since 0.1.0
+ * @category models
  */
 export type { Connection, Credentials }
 
@@ -80,6 +84,7 @@ export type { Connection, Credentials }
  * Options of a cluster fixture.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Options {
   /** Number of masters (default 3). Slots 0–16383 are split evenly between them. */
@@ -111,6 +116,7 @@ export interface Options {
  * A node as the fixture sees it now.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ClusterNodeInfo {
   /** The cluster node id (stable across restarts: `nodes.conf` is kept). */
@@ -140,6 +146,7 @@ export interface ClusterNodeInfo {
  * master), `FORCE` (without the master's agreement) or `TAKEOVER` (without any other node's).
  *
  * @since 0.1.0
+ * @category models
  */
 export type FailoverMode = "default" | "force" | "takeover"
 
@@ -147,6 +154,7 @@ export type FailoverMode = "default" | "force" | "takeover"
  * The cluster fixture service.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ClusterFixture {
   /** Addresses of the nodes the cluster was built with (masters first). */
@@ -220,6 +228,7 @@ export interface ClusterFixture {
  * The cluster fixture service.
  *
  * @since 0.1.0
+ * @category services
  */
 export class RedisClusterFixture extends Context.Service<RedisClusterFixture, ClusterFixture>()(
   "@keyslot/test-utils/RedisClusterFixture"
@@ -260,6 +269,7 @@ const replyToFixture = (error: FixtureError | RedisReplyError): FixtureError =>
  * on failure or interruption, and, synchronously, when the Node process exits).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (options: Options = {}): Effect.Effect<ClusterFixture, FixtureError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -729,6 +739,7 @@ export const make = (options: Options = {}): Effect.Effect<ClusterFixture, Fixtu
  * with 1 replica each, node timeout 1000 ms).
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (options: Options = {}): Layer.Layer<RedisClusterFixture, FixtureError> =>
   Layer.effect(RedisClusterFixture, make(options))

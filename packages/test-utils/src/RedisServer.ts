@@ -26,18 +26,21 @@ export {
    * An error reply nested inside an array reply (top-level error replies fail with `RedisReplyError`).
    *
    * @since 0.1.0
+   * @category models
    */
   ErrorReply,
   /**
    * A fixture could not do what it was asked (binary missing, process died, timeout…).
    *
    * @since 0.1.0
+   * @category errors
    */
   FixtureError,
   /**
    * A raw command got an error reply; `code` is its first word (`MOVED`, `ASK`, `ERR`…).
    *
    * @since 0.1.0
+   * @category errors
    */
   RedisReplyError
 }
@@ -47,6 +50,7 @@ export {
  * integers, `null` for null bulk strings / arrays, arrays, and `ErrorReply` for errors nested in arrays.
  *
  * @since 0.1.0
+ * @category models
  */
 export type { Reply }
 
@@ -54,6 +58,7 @@ export type { Reply }
  * An argument of a raw command: strings are sent as UTF-8, numbers in decimal, bytes as they are.
  *
  * @since 0.1.0
+ * @category models
  */
 export type { Arg }
 
@@ -62,6 +67,7 @@ export type { Arg }
  * `MULTI`, `CLIENT ...`) is its own.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Connection {
   /** Sends one raw command; error replies fail with `RedisReplyError`. */
@@ -72,6 +78,7 @@ export interface Connection {
  * Credentials for `connect`: `AUTH [username] password` right after connecting.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Credentials {
   readonly username?: string
@@ -82,6 +89,7 @@ export interface Credentials {
  * An ACL user created at startup (`user <name> on ><password> <rules>`).
  *
  * @since 0.1.0
+ * @category models
  */
 export interface AclUser {
   readonly name: string
@@ -94,6 +102,7 @@ export interface AclUser {
  * Options of a standalone server.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Options {
   /**
@@ -115,6 +124,7 @@ export interface Options {
  * A running standalone server.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface RedisServerInstance {
   readonly host: "127.0.0.1"
@@ -157,6 +167,7 @@ export interface RedisServerInstance {
  * The service of a standalone server provided by `layer`.
  *
  * @since 0.1.0
+ * @category services
  */
 export class RedisServer extends Context.Service<RedisServer, RedisServerInstance>()("@keyslot/test-utils/RedisServer") {}
 
@@ -190,6 +201,7 @@ const toInstance = (server: ManagedServer): RedisServerInstance => ({
  * Starts a standalone server; it is killed and its folder removed when the scope closes.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (options: Options = {}): Effect.Effect<RedisServerInstance, FixtureError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -215,6 +227,7 @@ export const make = (options: Options = {}): Effect.Effect<RedisServerInstance, 
  * A layer providing `RedisServer`: one server for the layer's lifetime.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (options: Options = {}): Layer.Layer<RedisServer, FixtureError> =>
   Layer.effect(RedisServer, make(options))

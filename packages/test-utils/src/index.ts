@@ -9,6 +9,7 @@
  * One standalone `redis-server`.
  *
  * @since 0.1.0
+ * @category modules
  */
 export * as RedisServer from "./RedisServer.js"
 
@@ -16,5 +17,6 @@ export * as RedisServer from "./RedisServer.js"
  * A real Redis Cluster with fault helpers.
  *
  * @since 0.1.0
+ * @category modules
  */
 export * as RedisClusterFixture from "./RedisClusterFixture.js"

@@ -19,7 +19,12 @@ import type * as Resp from "../Resp.js"
 // ---------------------------------------------------------------------------------------------
 // Types
 
-/** One line of `CLUSTER NODES` / `CLUSTER REPLICAS`. */
+/**
+ * One line of `CLUSTER NODES` / `CLUSTER REPLICAS`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ClusterNodeLine {
   /** The node id. */
   readonly id: string
@@ -43,7 +48,12 @@ export interface ClusterNodeLine {
   readonly slots: ReadonlyArray<string>
 }
 
-/** One cluster bus link (`CLUSTER LINKS`). */
+/**
+ * One cluster bus link (`CLUSTER LINKS`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ClusterLink {
   /** `to`: this node opened it; `from`: the peer did. */
   readonly direction: string
@@ -57,7 +67,12 @@ export interface ClusterLink {
   readonly sendBufferUsed: number
 }
 
-/** What `CLUSTER SETSLOT slot ...` does. */
+/**
+ * What `CLUSTER SETSLOT slot ...` does.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type ClusterSetslotAction =
   | { readonly importing: string }
   | { readonly migrating: string }
@@ -154,27 +169,50 @@ const slotRanges = (ranges: ReadonlyArray<readonly [number, number]>): Array<num
 // ---------------------------------------------------------------------------------------------
 // Managed by the client (refused)
 
-/** `ASKING`: refused; the client sends it itself before a command that follows an ASK redirect. */
+/**
+ * `ASKING`: refused; the client sends it itself before a command that follows an ASK redirect.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const asking = (): Command<never> =>
   unsupported("ASKING", ["ASKING"], "the client sends ASKING itself, on the connection and just before the command an ASK redirect points to")
 
-/** `READONLY`: refused; replica reads are the config's `readFrom` (connections are set up for it). */
+/**
+ * `READONLY`: refused; replica reads are the config's `readFrom` (connections are set up for it).
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const readonly = (): Command<never> =>
   unsupported("READONLY", ["READONLY"], "replica reads are managed: set readFrom in the client config")
 
-/** `READWRITE`: refused; replica reads are the config's `readFrom`. */
+/**
+ * `READWRITE`: refused; replica reads are the config's `readFrom`.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const readwrite = (): Command<never> =>
   unsupported("READWRITE", ["READWRITE"], "replica reads are managed: set readFrom in the client config")
 
 // ---------------------------------------------------------------------------------------------
 // Reads any node (or every node) can answer
 
-/** `CLUSTER HELP`: the subcommands' help lines. */
+/**
+ * `CLUSTER HELP`: the subcommands' help lines.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterHelp = (): Command<ReadonlyArray<string>> => keyless("CLUSTER HELP", ["CLUSTER", "HELP"], 0, strings)
 
 /**
  * `CLUSTER COUNTKEYSINSLOT slot`: keys in the slot. Sent to every master and added up (non-owners
  * count 0; mid-migration the keys on both sides add up); `executeOn` asks one node.
+ *
+ * @since 0.1.0
+ * @category cluster
  */
 export const clusterCountkeysinslot = (slot: number) =>
   fanout("CLUSTER COUNTKEYSINSLOT", ["CLUSTER", "COUNTKEYSINSLOT", slot], 0, "masters", R.integer, merge.sum)
@@ -182,94 +220,186 @@ export const clusterCountkeysinslot = (slot: number) =>
 /**
  * `CLUSTER GETKEYSINSLOT slot count`: up to `count` keys of the slot. Sent to every master, the
  * keys concatenated (non-owners have none; mid-migration both sides contribute).
+ *
+ * @since 0.1.0
+ * @category cluster
  */
 export const clusterGetkeysinslot = (slot: number, count: number) =>
   fanout("CLUSTER GETKEYSINSLOT", ["CLUSTER", "GETKEYSINSLOT", slot, count], 0, "masters", strings, (replies) =>
     merge.concat(replies).slice(0, count))
 
-/** `CLUSTER COUNT-FAILURE-REPORTS node-id`: failure reports about a node, as the answering node sees them. */
+/**
+ * `CLUSTER COUNT-FAILURE-REPORTS node-id`: failure reports about a node, as the answering node sees them.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterCountFailureReports = (nodeId: string): Command<number> =>
   keyless("CLUSTER COUNT-FAILURE-REPORTS", ["CLUSTER", "COUNT-FAILURE-REPORTS", nodeId], 0, R.integer)
 
-/** `CLUSTER MYID` on every node: each node's id, by node address (`executeOn` gives one node's id). */
+/**
+ * `CLUSTER MYID` on every node: each node's id, by node address (`executeOn` gives one node's id).
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterMyid = () =>
   fanout("CLUSTER MYID", ["CLUSTER", "MYID"], 0, "nodes", R.string, merge.byNode)
 
-/** `CLUSTER LINKS` on every node: each node's cluster bus links, by node address. */
+/**
+ * `CLUSTER LINKS` on every node: each node's cluster bus links, by node address.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterLinks = () =>
   fanout("CLUSTER LINKS", ["CLUSTER", "LINKS"], 0, "nodes", (v) => R.arrayOf(v, link), merge.byNode)
 
-/** `CLUSTER REPLICAS node-id`: the replicas of a master, as `CLUSTER NODES` lines. */
+/**
+ * `CLUSTER REPLICAS node-id`: the replicas of a master, as `CLUSTER NODES` lines.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterReplicas = (nodeId: string): Command<ReadonlyArray<ClusterNodeLine>> =>
   keyless("CLUSTER REPLICAS", ["CLUSTER", "REPLICAS", nodeId], 0, nodeLines)
 
-/** `CLUSTER SLAVES node-id`: the old name of `CLUSTER REPLICAS`. */
+/**
+ * `CLUSTER SLAVES node-id`: the old name of `CLUSTER REPLICAS`.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterSlaves = (nodeId: string): Command<ReadonlyArray<ClusterNodeLine>> =>
   keyless("CLUSTER SLAVES", ["CLUSTER", "SLAVES", nodeId], 0, nodeLines)
 
 /**
  * `CLUSTER MEET ip port [cluster-bus-port]`: introduces a node to the cluster. Any member can do it
  * (the cluster gossips), so this one goes to any master.
+ *
+ * @since 0.1.0
+ * @category cluster
  */
 export const clusterMeet = (host: string, port: number, busPort?: number): Command<void> =>
   keyless("CLUSTER MEET", busPort === undefined ? ["CLUSTER", "MEET", host, port] : ["CLUSTER", "MEET", host, port, busPort], 0, R.ok)
 
-/** `CLUSTER SAVECONFIG` on every node: each writes its `nodes.conf`. */
+/**
+ * `CLUSTER SAVECONFIG` on every node: each writes its `nodes.conf`.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterSaveconfig = () =>
   fanout("CLUSTER SAVECONFIG", ["CLUSTER", "SAVECONFIG"], 0, "nodes", R.ok, merge.first)
 
 // ---------------------------------------------------------------------------------------------
 // Node-targeted management: redis.executeOn(node, Command.clusterX(...))
 
-/** `CLUSTER ADDSLOTS slot...` on one node: `redis.executeOn(node, Command.clusterAddslots(...))`. */
+/**
+ * `CLUSTER ADDSLOTS slot...` on one node: `redis.executeOn(node, Command.clusterAddslots(...))`.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterAddslots = (...slots: ReadonlyArray<number>): Command<void> =>
   onNode("CLUSTER ADDSLOTS", ["CLUSTER", "ADDSLOTS", ...slots], R.ok)
 
-/** `CLUSTER ADDSLOTSRANGE start end ...` (inclusive ranges) on one node, via `executeOn`. */
+/**
+ * `CLUSTER ADDSLOTSRANGE start end ...` (inclusive ranges) on one node, via `executeOn`.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterAddslotsrange = (...ranges: ReadonlyArray<readonly [number, number]>): Command<void> =>
   onNode("CLUSTER ADDSLOTSRANGE", ["CLUSTER", "ADDSLOTSRANGE", ...slotRanges(ranges)], R.ok)
 
-/** `CLUSTER DELSLOTS slot...` on one node, via `executeOn`. */
+/**
+ * `CLUSTER DELSLOTS slot...` on one node, via `executeOn`.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterDelslots = (...slots: ReadonlyArray<number>): Command<void> =>
   onNode("CLUSTER DELSLOTS", ["CLUSTER", "DELSLOTS", ...slots], R.ok)
 
-/** `CLUSTER DELSLOTSRANGE start end ...` on one node, via `executeOn`. */
+/**
+ * `CLUSTER DELSLOTSRANGE start end ...` on one node, via `executeOn`.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterDelslotsrange = (...ranges: ReadonlyArray<readonly [number, number]>): Command<void> =>
   onNode("CLUSTER DELSLOTSRANGE", ["CLUSTER", "DELSLOTSRANGE", ...slotRanges(ranges)], R.ok)
 
-/** `CLUSTER FLUSHSLOTS` on one (empty) node, via `executeOn`. */
+/**
+ * `CLUSTER FLUSHSLOTS` on one (empty) node, via `executeOn`.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterFlushslots = (): Command<void> => onNode("CLUSTER FLUSHSLOTS", ["CLUSTER", "FLUSHSLOTS"], R.ok)
 
 /**
  * `CLUSTER FAILOVER [FORCE|TAKEOVER]` on a replica, via `redis.executeOn(replica, Command.clusterFailover())`:
  * `OK` once the failover is started (the promotion follows shortly).
+ *
+ * @since 0.1.0
+ * @category cluster
  */
 export const clusterFailover = (mode?: "FORCE" | "TAKEOVER"): Command<void> =>
   onNode("CLUSTER FAILOVER", mode === undefined ? ["CLUSTER", "FAILOVER"] : ["CLUSTER", "FAILOVER", mode], R.ok)
 
-/** `CLUSTER FORGET node-id` on one node, via `executeOn` (send it to every other node within 60 s). */
+/**
+ * `CLUSTER FORGET node-id` on one node, via `executeOn` (send it to every other node within 60 s).
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterForget = (nodeId: string): Command<void> =>
   onNode("CLUSTER FORGET", ["CLUSTER", "FORGET", nodeId], R.ok)
 
-/** `CLUSTER REPLICATE node-id`: makes the node it is sent to a replica of that master, via `executeOn`. */
+/**
+ * `CLUSTER REPLICATE node-id`: makes the node it is sent to a replica of that master, via `executeOn`.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterReplicate = (nodeId: string): Command<void> =>
   onNode("CLUSTER REPLICATE", ["CLUSTER", "REPLICATE", nodeId], R.ok)
 
-/** `CLUSTER RESET [HARD|SOFT]` on one node, via `executeOn`. */
+/**
+ * `CLUSTER RESET [HARD|SOFT]` on one node, via `executeOn`.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterReset = (mode?: "HARD" | "SOFT"): Command<void> =>
   onNode("CLUSTER RESET", mode === undefined ? ["CLUSTER", "RESET"] : ["CLUSTER", "RESET", mode], R.ok)
 
-/** `CLUSTER SET-CONFIG-EPOCH epoch` on one fresh node, via `executeOn`. */
+/**
+ * `CLUSTER SET-CONFIG-EPOCH epoch` on one fresh node, via `executeOn`.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterSetConfigEpoch = (epoch: number): Command<void> =>
   onNode("CLUSTER SET-CONFIG-EPOCH", ["CLUSTER", "SET-CONFIG-EPOCH", epoch], R.ok)
 
-/** `CLUSTER BUMPEPOCH` on one node, via `executeOn`: whether the epoch was bumped, and the node's epoch. */
+/**
+ * `CLUSTER BUMPEPOCH` on one node, via `executeOn`: whether the epoch was bumped, and the node's epoch.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
 export const clusterBumpepoch = (): Command<{ readonly bumped: boolean; readonly epoch: number }> =>
   onNode("CLUSTER BUMPEPOCH", ["CLUSTER", "BUMPEPOCH"], bumpReply)
 
 /**
  * `CLUSTER SETSLOT slot IMPORTING id | MIGRATING id | NODE id | STABLE` on one node, via `executeOn`
  * (a migration sends it to the importing node, the migrating node, then every master with `NODE`).
+ *
+ * @since 0.1.0
+ * @category cluster
  */
 export const clusterSetslot = (slot: number, action: ClusterSetslotAction): Command<void> => {
   const tail: Array<Resp.RespArg> = action === "STABLE"

@@ -22,7 +22,12 @@ import type * as Resp from "../Resp.js"
 // ---------------------------------------------------------------------------------------------
 // Types
 
-/** One client connection as `CLIENT INFO` / `CLIENT LIST` describe it. */
+/**
+ * One client connection as `CLIENT INFO` / `CLIENT LIST` describe it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ClientInfo {
   /** The connection id (unique per node, not across the cluster). */
   readonly id: number
@@ -58,7 +63,12 @@ export interface ClientInfo {
   readonly fields: Readonly<Record<string, string>>
 }
 
-/** `CLIENT KILL` filters (combined with AND). */
+/**
+ * `CLIENT KILL` filters (combined with AND).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ClientKillFilter {
   /** The connection id. Ids are per node: with `id`, send the command with `executeOn`. */
   readonly id?: number
@@ -74,7 +84,12 @@ export interface ClientKillFilter {
   readonly skipme?: boolean
 }
 
-/** `CLIENT TRACKINGINFO` of a connection. */
+/**
+ * `CLIENT TRACKINGINFO` of a connection.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ClientTrackingInfo {
   /** `off`, or `on` with `bcast`/`optin`/`optout`/`caching-yes`/`caching-no`/`noloop`/`broken_redirect`. */
   readonly flags: ReadonlyArray<string>
@@ -163,23 +178,48 @@ const sharedConnection = "the client multiplexes every caller on one shared conn
 // ---------------------------------------------------------------------------------------------
 // AUTH, HELLO, QUIT, RESET, SELECT
 
-/** `AUTH`: refused; credentials are set once for every connection by `username`/`password` in the config. */
+/**
+ * `AUTH`: refused; credentials are set once for every connection by `username`/`password` in the config.
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const auth = (): Command<never> =>
   unsupported("AUTH", ["AUTH"], "set username/password in the client config: every connection (and reconnection) authenticates with them")
 
-/** `HELLO`: refused; the protocol, credentials and name are the config's `protocol`, `username`/`password`, `clientName`. */
+/**
+ * `HELLO`: refused; the protocol, credentials and name are the config's `protocol`, `username`/`password`, `clientName`.
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const hello = (): Command<never> =>
   unsupported("HELLO", ["HELLO"], "the handshake is the client's: set protocol, username/password and clientName in the config")
 
-/** `QUIT`: refused; connections close with the client's scope. */
+/**
+ * `QUIT`: refused; connections close with the client's scope.
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const quit = (): Command<never> =>
   unsupported("QUIT", ["QUIT"], `it would close a shared connection; ${sharedConnection}, and closes them with its scope`)
 
-/** `RESET`: refused; it would drop the shared connection's READONLY mode, name and credentials. */
+/**
+ * `RESET`: refused; it would drop the shared connection's READONLY mode, name and credentials.
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const reset = (): Command<never> =>
   unsupported("RESET", ["RESET"], `it would reset the state of a shared connection (READONLY, name, user); ${sharedConnection}`)
 
-/** `SELECT 0`: a no-op (a cluster has database 0 only); any other database is refused. */
+/**
+ * `SELECT 0`: a no-op (a cluster has database 0 only); any other database is refused.
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const select = (db: number): Command<void> =>
   db === 0
     ? keyless("SELECT", ["SELECT", 0], 0, R.ok)
@@ -188,27 +228,55 @@ export const select = (db: number): Command<void> =>
 // ---------------------------------------------------------------------------------------------
 // CLIENT: reads of the serving connection
 
-/** `CLIENT GETNAME`: the name of the shared connection (the config's `clientName`), or none. */
+/**
+ * `CLIENT GETNAME`: the name of the shared connection (the config's `clientName`), or none.
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const clientGetname = (): Command<Option.Option<string>> =>
   keyless("CLIENT GETNAME", ["CLIENT", "GETNAME"], 0, R.optionalString)
 
 /**
  * `CLIENT ID`: the id of the shared connection to the node that served it (ids are per node: use
  * `redis.executeOn(node, Command.clientId())` for one node's).
+ *
+ * @since 0.1.0
+ * @category connection
  */
 export const clientId = (): Command<number> => keyless("CLIENT ID", ["CLIENT", "ID"], 0, R.integer)
 
-/** `CLIENT INFO`: the shared connection to the node that served it (`executeOn` for one node). */
+/**
+ * `CLIENT INFO`: the shared connection to the node that served it (`executeOn` for one node).
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const clientInfo = (): Command<ClientInfo> => keyless("CLIENT INFO", ["CLIENT", "INFO"], 0, clientInfoReply)
 
-/** `CLIENT GETREDIR`: the tracking redirection id of the serving connection (-1: not tracking). */
+/**
+ * `CLIENT GETREDIR`: the tracking redirection id of the serving connection (-1: not tracking).
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const clientGetredir = (): Command<number> => keyless("CLIENT GETREDIR", ["CLIENT", "GETREDIR"], 0, R.integer)
 
-/** `CLIENT TRACKINGINFO`: the tracking state of the serving connection (`off` here: tracking is not offered). */
+/**
+ * `CLIENT TRACKINGINFO`: the tracking state of the serving connection (`off` here: tracking is not offered).
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const clientTrackinginfo = (): Command<ClientTrackingInfo> =>
   keyless("CLIENT TRACKINGINFO", ["CLIENT", "TRACKINGINFO"], 0, trackingInfo)
 
-/** `CLIENT HELP`: the subcommands' help lines. */
+/**
+ * `CLIENT HELP`: the subcommands' help lines.
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const clientHelp = (): Command<ReadonlyArray<string>> => keyless("CLIENT HELP", ["CLIENT", "HELP"], 0, strings)
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +285,9 @@ export const clientHelp = (): Command<ReadonlyArray<string>> => keyless("CLIENT 
 /**
  * `CLIENT LIST [TYPE type] [ID id...]` on every node (masters and replicas): each node's clients,
  * by node address. Ids are per node.
+ *
+ * @since 0.1.0
+ * @category connection
  */
 export const clientList = (
   options?: { readonly type?: "normal" | "master" | "replica" | "pubsub"; readonly ids?: ReadonlyArray<number> }
@@ -230,6 +301,9 @@ export const clientList = (
 /**
  * `CLIENT KILL <filters>` on every node: how many connections were closed, added over the nodes.
  * Ids are per node: to kill by `id`, send it with `redis.executeOn(node, Command.clientKill({ id }))`.
+ *
+ * @since 0.1.0
+ * @category connection
  */
 export const clientKill = (filter: ClientKillFilter) => {
   const args: Array<Resp.RespArg> = ["CLIENT", "KILL"]
@@ -245,6 +319,9 @@ export const clientKill = (filter: ClientKillFilter) => {
 /**
  * `CLIENT PAUSE timeout [WRITE|ALL]` on every node. Redis 7.0 postpones even `CLIENT UNPAUSE` during
  * an `ALL` pause (only its timeout ends it); `WRITE` pauses writes only. `executeOn` pauses one node.
+ *
+ * @since 0.1.0
+ * @category connection
  */
 export const clientPause = (timeoutMillis: number, mode?: "WRITE" | "ALL") =>
   fanout(
@@ -256,13 +333,21 @@ export const clientPause = (timeoutMillis: number, mode?: "WRITE" | "ALL") =>
     merge.first
   )
 
-/** `CLIENT UNPAUSE` on every node. */
+/**
+ * `CLIENT UNPAUSE` on every node.
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const clientUnpause = () => fanout("CLIENT UNPAUSE", ["CLIENT", "UNPAUSE"], 0, "nodes", R.ok, merge.first)
 
 /**
  * `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: `true` when that client was blocked and is now unblocked.
  * Ids are per node: send it with `redis.executeOn(node, Command.clientUnblock(id))` (through
  * `redis.clientUnblock` it reaches an arbitrary master).
+ *
+ * @since 0.1.0
+ * @category connection
  */
 export const clientUnblock = (clientId: number, how?: "TIMEOUT" | "ERROR"): Command<boolean> =>
   keyless("CLIENT UNBLOCK", how === undefined ? ["CLIENT", "UNBLOCK", clientId] : ["CLIENT", "UNBLOCK", clientId, how], 0, R.boolean)
@@ -270,15 +355,30 @@ export const clientUnblock = (clientId: number, how?: "TIMEOUT" | "ERROR"): Comm
 // ---------------------------------------------------------------------------------------------
 // CLIENT: connection state (refused)
 
-/** `CLIENT SETNAME`: refused; set `clientName` in the config (applied to every connection, reconnections included). */
+/**
+ * `CLIENT SETNAME`: refused; set `clientName` in the config (applied to every connection, reconnections included).
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const clientSetname = (name: string): Command<never> =>
   unsupported("CLIENT SETNAME", ["CLIENT", "SETNAME", name], `set clientName in the client config instead: ${sharedConnection}`)
 
-/** `CLIENT REPLY ON|OFF|SKIP`: refused; a connection that stops replying desynchronises every caller's replies. */
+/**
+ * `CLIENT REPLY ON|OFF|SKIP`: refused; a connection that stops replying desynchronises every caller's replies.
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const clientReply = (mode: "ON" | "OFF" | "SKIP"): Command<never> =>
   unsupported("CLIENT REPLY", ["CLIENT", "REPLY", mode], `turning replies off would desynchronise the shared connection: ${sharedConnection}`)
 
-/** `CLIENT TRACKING`: refused; invalidations would arrive on a shared connection (client-side caching is not offered). */
+/**
+ * `CLIENT TRACKING`: refused; invalidations would arrive on a shared connection (client-side caching is not offered).
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const clientTracking = (on: boolean): Command<never> =>
   unsupported(
     "CLIENT TRACKING",
@@ -286,10 +386,20 @@ export const clientTracking = (on: boolean): Command<never> =>
     `client-side caching needs tracking state on a dedicated connection per node, which this client does not manage; ${sharedConnection}`
   )
 
-/** `CLIENT CACHING YES|NO`: refused (it applies to the next command of the connection, and tracking is not offered). */
+/**
+ * `CLIENT CACHING YES|NO`: refused (it applies to the next command of the connection, and tracking is not offered).
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const clientCaching = (yes: boolean): Command<never> =>
   unsupported("CLIENT CACHING", ["CLIENT", "CACHING", yes ? "YES" : "NO"], `it modifies the next command of a shared connection; ${sharedConnection}`)
 
-/** `CLIENT NO-EVICT ON|OFF`: refused; it would mark one shared connection on one node, lost at reconnection. */
+/**
+ * `CLIENT NO-EVICT ON|OFF`: refused; it would mark one shared connection on one node, lost at reconnection.
+ *
+ * @since 0.1.0
+ * @category connection
+ */
 export const clientNoEvict = (on: boolean): Command<never> =>
   unsupported("CLIENT NO-EVICT", ["CLIENT", "NO-EVICT", on ? "ON" : "OFF"], `it is connection state; ${sharedConnection}`)

@@ -17,21 +17,41 @@ import type * as Resp from "../Resp.js"
 // ---------------------------------------------------------------------------------------------
 // Options and reply types
 
-/** Distance units. */
+/**
+ * Distance units.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type GeoUnit = "m" | "km" | "ft" | "mi"
 
-/** A position. */
+/**
+ * A position.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GeoPosition {
   readonly longitude: number
   readonly latitude: number
 }
 
-/** A member to add with its position. */
+/**
+ * A member to add with its position.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GeoMember extends GeoPosition {
   readonly member: Arg
 }
 
-/** Options of `GEOADD`. */
+/**
+ * Options of `GEOADD`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GeoaddOptions {
   /** Only add new members. */
   readonly nx?: boolean
@@ -41,15 +61,30 @@ export interface GeoaddOptions {
   readonly ch?: boolean
 }
 
-/** The centre of a `GEOSEARCH`: a member of the index, or a position. */
+/**
+ * The centre of a `GEOSEARCH`: a member of the index, or a position.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type GeoFrom = { readonly member: Arg } | GeoPosition
 
-/** The area of a `GEOSEARCH`: a circle, or a box centred on the centre. */
+/**
+ * The area of a `GEOSEARCH`: a circle, or a box centred on the centre.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type GeoShape =
   | { readonly radius: number; readonly unit: GeoUnit }
   | { readonly width: number; readonly height: number; readonly unit: GeoUnit }
 
-/** Ordering and limits shared by the searches. */
+/**
+ * Ordering and limits shared by the searches.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GeoLimitOptions {
   /** Nearest first (`ASC`) or farthest first (`DESC`). */
   readonly order?: "ASC" | "DESC"
@@ -59,7 +94,12 @@ export interface GeoLimitOptions {
   readonly any?: boolean
 }
 
-/** Options of the searches that return members. */
+/**
+ * Options of the searches that return members.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GeoSearchOptions extends GeoLimitOptions {
   /** Include each result's distance from the centre (in the search unit). */
   readonly withDist?: boolean
@@ -69,13 +109,23 @@ export interface GeoSearchOptions extends GeoLimitOptions {
   readonly withCoord?: boolean
 }
 
-/** Options of the searches that store their results. */
+/**
+ * Options of the searches that store their results.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GeoStoreOptions extends GeoLimitOptions {
   /** Store the distances as scores (`STOREDIST`) instead of the geohashes. */
   readonly storeDist?: boolean
 }
 
-/** One search result; the optional fields are present when asked for. */
+/**
+ * One search result; the optional fields are present when asked for.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GeoResult {
   readonly member: string
   readonly distance?: number
@@ -173,7 +223,12 @@ const storeArgs = (destination: Arg, o: GeoStoreOptions | undefined): Array<Resp
 // ---------------------------------------------------------------------------------------------
 // Constructors
 
-/** `GEOADD key [NX|XX] [CH] longitude latitude member ...`: how many members were added (or changed, with `ch`). */
+/**
+ * `GEOADD key [NX|XX] [CH] longitude latitude member ...`: how many members were added (or changed, with `ch`).
+ *
+ * @since 0.1.0
+ * @category geo
+ */
 export const geoadd = (k: Arg, members: ReadonlyArray<GeoMember>, options?: GeoaddOptions): Command<number> => {
   const args: Array<Resp.RespArg> = ["GEOADD", k]
   if (options?.nx) args.push("NX")
@@ -183,26 +238,49 @@ export const geoadd = (k: Arg, members: ReadonlyArray<GeoMember>, options?: Geoa
   return key("GEOADD", args, [k], 0, R.integer)
 }
 
-/** `GEODIST key member1 member2 [unit]`: the distance (metres by default); none when a member is missing. */
+/**
+ * `GEODIST key member1 member2 [unit]`: the distance (metres by default); none when a member is missing.
+ *
+ * @since 0.1.0
+ * @category geo
+ */
 export const geodist = (k: Arg, member1: Arg, member2: Arg, unit?: GeoUnit): Command<Option.Option<number>> =>
   key("GEODIST", unit === undefined ? ["GEODIST", k, member1, member2] : ["GEODIST", k, member1, member2, unit], [k], READONLY, R.optionalDouble)
 
-/** `GEOHASH key member...`: each member's 11-character geohash, none for missing members. */
+/**
+ * `GEOHASH key member...`: each member's 11-character geohash, none for missing members.
+ *
+ * @since 0.1.0
+ * @category geo
+ */
 export const geohash = (k: Arg, ...members: ReadonlyArray<Arg>): Command<ReadonlyArray<Option.Option<string>>> =>
   key("GEOHASH", ["GEOHASH", k, ...members], [k], READONLY, R.optionalStrings)
 
-/** `GEOPOS key member...`: each member's position, none for missing members. */
+/**
+ * `GEOPOS key member...`: each member's position, none for missing members.
+ *
+ * @since 0.1.0
+ * @category geo
+ */
 export const geopos = (k: Arg, ...members: ReadonlyArray<Arg>): Command<ReadonlyArray<Option.Option<GeoPosition>>> =>
   key("GEOPOS", ["GEOPOS", k, ...members], [k], READONLY, (v) => R.arrayOf(v, optionalPosition))
 
 /**
  * `GEOSEARCH key FROMMEMBER|FROMLONLAT ... BYRADIUS|BYBOX ... [ASC|DESC] [COUNT n [ANY]] [WITH...]`:
  * the members in the area.
+ *
+ * @since 0.1.0
+ * @category geo
  */
 export const geosearch = (k: Arg, from: GeoFrom, by: GeoShape, options?: GeoSearchOptions): Command<ReadonlyArray<GeoResult>> =>
   key("GEOSEARCH", ["GEOSEARCH", k, ...searchArgs(from, by), ...limitArgs(options), ...withArgs(options)], [k], READONLY, results(options))
 
-/** `GEOSEARCHSTORE destination source ... [STOREDIST]`: stores the members found (a sorted set); how many. */
+/**
+ * `GEOSEARCHSTORE destination source ... [STOREDIST]`: stores the members found (a sorted set); how many.
+ *
+ * @since 0.1.0
+ * @category geo
+ */
 export const geosearchstore = (
   destination: Arg,
   source: Arg,
@@ -218,6 +296,9 @@ export const geosearchstore = (
 /**
  * `GEORADIUS key longitude latitude radius unit [WITH...] [COUNT n [ANY]] [ASC|DESC]`: the members
  * within the radius (deprecated by Redis in favour of GEOSEARCH; a write command, so never on replicas).
+ *
+ * @since 0.1.0
+ * @category geo
  */
 export const georadius = (
   k: Arg,
@@ -229,7 +310,12 @@ export const georadius = (
 ): Command<ReadonlyArray<GeoResult>> =>
   key("GEORADIUS", ["GEORADIUS", k, longitude, latitude, radius, unit, ...withArgs(options), ...limitArgs(options)], [k], 0, results(options))
 
-/** `GEORADIUS ... STORE|STOREDIST destination`: stores the members found; how many. */
+/**
+ * `GEORADIUS ... STORE|STOREDIST destination`: stores the members found; how many.
+ *
+ * @since 0.1.0
+ * @category geo
+ */
 export const georadiusStore = (
   k: Arg,
   longitude: number,
@@ -241,7 +327,12 @@ export const georadiusStore = (
 ): Command<number> =>
   key("GEORADIUS", ["GEORADIUS", k, longitude, latitude, radius, unit, ...storeArgs(destination, options)], [k, destination], 0, R.integer)
 
-/** `GEORADIUS_RO key longitude latitude radius unit [...]`: the read-only GEORADIUS (replicas may serve it). */
+/**
+ * `GEORADIUS_RO key longitude latitude radius unit [...]`: the read-only GEORADIUS (replicas may serve it).
+ *
+ * @since 0.1.0
+ * @category geo
+ */
 export const georadiusRo = (
   k: Arg,
   longitude: number,
@@ -258,11 +349,21 @@ export const georadiusRo = (
     results(options)
   )
 
-/** `GEORADIUSBYMEMBER key member radius unit [WITH...] [COUNT n [ANY]] [ASC|DESC]`: the members within the radius of a member. */
+/**
+ * `GEORADIUSBYMEMBER key member radius unit [WITH...] [COUNT n [ANY]] [ASC|DESC]`: the members within the radius of a member.
+ *
+ * @since 0.1.0
+ * @category geo
+ */
 export const georadiusbymember = (k: Arg, member: Arg, radius: number, unit: GeoUnit, options?: GeoSearchOptions): Command<ReadonlyArray<GeoResult>> =>
   key("GEORADIUSBYMEMBER", ["GEORADIUSBYMEMBER", k, member, radius, unit, ...withArgs(options), ...limitArgs(options)], [k], 0, results(options))
 
-/** `GEORADIUSBYMEMBER ... STORE|STOREDIST destination`: stores the members found; how many. */
+/**
+ * `GEORADIUSBYMEMBER ... STORE|STOREDIST destination`: stores the members found; how many.
+ *
+ * @since 0.1.0
+ * @category geo
+ */
 export const georadiusbymemberStore = (
   k: Arg,
   member: Arg,
@@ -273,7 +374,12 @@ export const georadiusbymemberStore = (
 ): Command<number> =>
   key("GEORADIUSBYMEMBER", ["GEORADIUSBYMEMBER", k, member, radius, unit, ...storeArgs(destination, options)], [k, destination], 0, R.integer)
 
-/** `GEORADIUSBYMEMBER_RO key member radius unit [...]`: the read-only GEORADIUSBYMEMBER. */
+/**
+ * `GEORADIUSBYMEMBER_RO key member radius unit [...]`: the read-only GEORADIUSBYMEMBER.
+ *
+ * @since 0.1.0
+ * @category geo
+ */
 export const georadiusbymemberRo = (k: Arg, member: Arg, radius: number, unit: GeoUnit, options?: GeoSearchOptions): Command<ReadonlyArray<GeoResult>> =>
   key(
     "GEORADIUSBYMEMBER_RO",

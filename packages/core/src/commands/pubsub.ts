@@ -39,51 +39,111 @@ const useStream = (api: string) =>
 // ---------------------------------------------------------------------------------------------
 // Introspection
 
-/** `PUBSUB CHANNELS [pattern]` on every node: the channels with at least one subscriber anywhere. */
+/**
+ * `PUBSUB CHANNELS [pattern]` on every node: the channels with at least one subscriber anywhere.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
 export const pubsubChannels = (pattern?: string) =>
   fanout("PUBSUB CHANNELS", withPattern(["PUBSUB", "CHANNELS"], pattern), 0, "nodes", R.strings, union)
 
-/** `PUBSUB NUMPAT` on every node: the pattern subscriptions, summed over the nodes. */
+/**
+ * `PUBSUB NUMPAT` on every node: the pattern subscriptions, summed over the nodes.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
 export const pubsubNumpat = () => fanout("PUBSUB NUMPAT", ["PUBSUB", "NUMPAT"], 0, "nodes", R.integer, merge.sum)
 
-/** `PUBSUB NUMSUB channel...` on every node: each channel's subscribers, summed over the nodes. */
+/**
+ * `PUBSUB NUMSUB channel...` on every node: each channel's subscribers, summed over the nodes.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
 export const pubsubNumsub = (...channels: ReadonlyArray<Arg>) =>
   fanout("PUBSUB NUMSUB", ["PUBSUB", "NUMSUB", ...channels], 0, "nodes", counts, sumPerChannel)
 
-/** `PUBSUB SHARDCHANNELS [pattern]` on every node: the shard channels with at least one subscriber. */
+/**
+ * `PUBSUB SHARDCHANNELS [pattern]` on every node: the shard channels with at least one subscriber.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
 export const pubsubShardchannels = (pattern?: string) =>
   fanout("PUBSUB SHARDCHANNELS", withPattern(["PUBSUB", "SHARDCHANNELS"], pattern), 0, "nodes", R.strings, union)
 
-/** `PUBSUB SHARDNUMSUB channel...` on every node: each shard channel's subscribers, summed. */
+/**
+ * `PUBSUB SHARDNUMSUB channel...` on every node: each shard channel's subscribers, summed.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
 export const pubsubShardnumsub = (...channels: ReadonlyArray<Arg>) =>
   fanout("PUBSUB SHARDNUMSUB", ["PUBSUB", "SHARDNUMSUB", ...channels], 0, "nodes", counts, sumPerChannel)
 
-/** `PUBSUB HELP`: the help lines. */
+/**
+ * `PUBSUB HELP`: the help lines.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
 export const pubsubHelp = (): Command<ReadonlyArray<string>> => keyless("PUBSUB HELP", ["PUBSUB", "HELP"], 0, R.strings)
 
 // ---------------------------------------------------------------------------------------------
 // Subscriptions: Streams, not commands
 
-/** `SUBSCRIBE`: unsupported as a command; use the Stream `redis.subscribe(...channels)`. */
+/**
+ * `SUBSCRIBE`: unsupported as a command; use the Stream `redis.subscribe(...channels)`.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
 export const subscribe = (...channels: ReadonlyArray<Arg>): Command<never> =>
   unsupported("SUBSCRIBE", ["SUBSCRIBE", ...channels], useStream("redis.subscribe(...channels)"))
 
-/** `PSUBSCRIBE`: unsupported as a command; use the Stream `redis.psubscribe(...patterns)`. */
+/**
+ * `PSUBSCRIBE`: unsupported as a command; use the Stream `redis.psubscribe(...patterns)`.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
 export const psubscribe = (...patterns: ReadonlyArray<Arg>): Command<never> =>
   unsupported("PSUBSCRIBE", ["PSUBSCRIBE", ...patterns], useStream("redis.psubscribe(...patterns)"))
 
-/** `SSUBSCRIBE`: unsupported as a command; use the Stream `redis.ssubscribe(...channels)`. */
+/**
+ * `SSUBSCRIBE`: unsupported as a command; use the Stream `redis.ssubscribe(...channels)`.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
 export const ssubscribe = (...channels: ReadonlyArray<Arg>): Command<never> =>
   unsupported("SSUBSCRIBE", ["SSUBSCRIBE", ...channels], useStream("redis.ssubscribe(...channels)"))
 
-/** `UNSUBSCRIBE`: unsupported; a `redis.subscribe(...)` Stream unsubscribes when it ends. */
+/**
+ * `UNSUBSCRIBE`: unsupported; a `redis.subscribe(...)` Stream unsubscribes when it ends.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
 export const unsubscribe = (...channels: ReadonlyArray<Arg>): Command<never> =>
   unsupported("UNSUBSCRIBE", ["UNSUBSCRIBE", ...channels], useStream("redis.subscribe(...) (interrupting the Stream unsubscribes)"))
 
-/** `PUNSUBSCRIBE`: unsupported; a `redis.psubscribe(...)` Stream unsubscribes when it ends. */
+/**
+ * `PUNSUBSCRIBE`: unsupported; a `redis.psubscribe(...)` Stream unsubscribes when it ends.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
 export const punsubscribe = (...patterns: ReadonlyArray<Arg>): Command<never> =>
   unsupported("PUNSUBSCRIBE", ["PUNSUBSCRIBE", ...patterns], useStream("redis.psubscribe(...) (interrupting the Stream unsubscribes)"))
 
-/** `SUNSUBSCRIBE`: unsupported; a `redis.ssubscribe(...)` Stream unsubscribes when it ends. */
+/**
+ * `SUNSUBSCRIBE`: unsupported; a `redis.ssubscribe(...)` Stream unsubscribes when it ends.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
 export const sunsubscribe = (...channels: ReadonlyArray<Arg>): Command<never> =>
   unsupported("SUNSUBSCRIBE", ["SUNSUBSCRIBE", ...channels], useStream("redis.ssubscribe(...) (interrupting the Stream unsubscribes)"))

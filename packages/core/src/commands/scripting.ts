@@ -20,10 +20,20 @@ import type * as Resp from "../Resp.js"
 // ---------------------------------------------------------------------------------------------
 // Options and reply types
 
-/** How `SCRIPT FLUSH` / `FUNCTION FLUSH` free memory. */
+/**
+ * How `SCRIPT FLUSH` / `FUNCTION FLUSH` free memory.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type FlushMode = "ASYNC" | "SYNC"
 
-/** Options of `FUNCTION LIST`. */
+/**
+ * Options of `FUNCTION LIST`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface FunctionListOptions {
   /** Only libraries whose name matches this glob pattern. */
   readonly libraryName?: string
@@ -31,7 +41,12 @@ export interface FunctionListOptions {
   readonly withCode?: boolean
 }
 
-/** One function of a library. */
+/**
+ * One function of a library.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface FunctionInfo {
   readonly name: string
   readonly description: Option.Option<string>
@@ -39,7 +54,12 @@ export interface FunctionInfo {
   readonly flags: ReadonlyArray<string>
 }
 
-/** One library of `FUNCTION LIST`. */
+/**
+ * One library of `FUNCTION LIST`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface FunctionLibrary {
   readonly libraryName: string
   readonly engine: string
@@ -48,7 +68,12 @@ export interface FunctionLibrary {
   readonly libraryCode?: string
 }
 
-/** `FUNCTION STATS` of the node that answered. */
+/**
+ * `FUNCTION STATS` of the node that answered.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface FunctionStats {
   /** The function running now, if any. */
   readonly runningScript: Option.Option<{ readonly name: string; readonly command: ReadonlyArray<string>; readonly durationMs: number }>
@@ -56,7 +81,12 @@ export interface FunctionStats {
   readonly engines: Readonly<Record<string, { readonly librariesCount: number; readonly functionsCount: number }>>
 }
 
-/** How `FUNCTION RESTORE` treats the libraries already loaded (server default `APPEND`). */
+/**
+ * How `FUNCTION RESTORE` treats the libraries already loaded (server default `APPEND`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type FunctionRestorePolicy = "FLUSH" | "APPEND" | "REPLACE"
 
 // ---------------------------------------------------------------------------------------------
@@ -129,34 +159,74 @@ const evalCommand = (script: Arg, keys: ReadonlyArray<Arg> = [], args: ReadonlyA
   scriptCall("EVAL", script, keys, args, 0)
 
 export {
-  /** `EVAL script numkeys key... arg...`: the script's reply, raw. The keys must share a slot. */
+  /**
+   * `EVAL script numkeys key... arg...`: the script's reply, raw. The keys must share a slot.
+   *
+   * @since 0.1.0
+   * @category scripting
+   */
   evalCommand as eval
 }
 
-/** `EVALSHA sha1 numkeys key... arg...`: a cached script's reply, raw (`NOSCRIPT` error when not cached: see `Script.run`). */
+/**
+ * `EVALSHA sha1 numkeys key... arg...`: a cached script's reply, raw (`NOSCRIPT` error when not cached: see `Script.run`).
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const evalsha = (sha1: string, keys: ReadonlyArray<Arg> = [], args: ReadonlyArray<Arg | number> = []): Command<Resp.RespValue> =>
   scriptCall("EVALSHA", sha1, keys, args, 0)
 
-/** `EVAL_RO script numkeys key... arg...`: a read-only script (refused if it writes); replicas may serve it. */
+/**
+ * `EVAL_RO script numkeys key... arg...`: a read-only script (refused if it writes); replicas may serve it.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const evalRo = (script: Arg, keys: ReadonlyArray<Arg> = [], args: ReadonlyArray<Arg | number> = []): Command<Resp.RespValue> =>
   scriptCall("EVAL_RO", script, keys, args, READONLY)
 
-/** `EVALSHA_RO sha1 numkeys key... arg...`: a cached read-only script; replicas may serve it. */
+/**
+ * `EVALSHA_RO sha1 numkeys key... arg...`: a cached read-only script; replicas may serve it.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const evalshaRo = (sha1: string, keys: ReadonlyArray<Arg> = [], args: ReadonlyArray<Arg | number> = []): Command<Resp.RespValue> =>
   scriptCall("EVALSHA_RO", sha1, keys, args, READONLY)
 
-/** `SCRIPT EXISTS sha1...` on every master: per sha, `true` when every master has it cached. */
+/**
+ * `SCRIPT EXISTS sha1...` on every master: per sha, `true` when every master has it cached.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const scriptExists = (...sha1s: ReadonlyArray<string>) =>
   fanout("SCRIPT EXISTS", ["SCRIPT", "EXISTS", ...sha1s], 0, "masters", (v) => R.arrayOf(v, R.boolean), andPerIndex)
 
-/** `SCRIPT FLUSH [ASYNC|SYNC]` on every node: empties the script caches. */
+/**
+ * `SCRIPT FLUSH [ASYNC|SYNC]` on every node: empties the script caches.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const scriptFlush = (mode?: FlushMode) =>
   fanout("SCRIPT FLUSH", mode === undefined ? ["SCRIPT", "FLUSH"] : ["SCRIPT", "FLUSH", mode], 0, "nodes", R.ok, merge.first)
 
-/** `SCRIPT LOAD script` on every node: the script's sha1 (the same everywhere). */
+/**
+ * `SCRIPT LOAD script` on every node: the script's sha1 (the same everywhere).
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const scriptLoad = (script: Arg) => fanout("SCRIPT LOAD", ["SCRIPT", "LOAD", script], 0, "nodes", R.string, sameSha)
 
-/** `SCRIPT KILL`: unsupported (a script runs on one node; kill it there). */
+/**
+ * `SCRIPT KILL`: unsupported (a script runs on one node; kill it there).
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const scriptKill = (): Command<never> =>
   unsupported(
     "SCRIPT KILL",
@@ -164,25 +234,50 @@ export const scriptKill = (): Command<never> =>
     "a script runs on one node: send it there with redis.executeOn(node, Command.raw([\"SCRIPT\", \"KILL\"]))"
   )
 
-/** `SCRIPT DEBUG`: unsupported (the Lua debugger needs an interactive connection of its own). */
+/**
+ * `SCRIPT DEBUG`: unsupported (the Lua debugger needs an interactive connection of its own).
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const scriptDebug = (mode: "YES" | "SYNC" | "NO"): Command<never> =>
   unsupported("SCRIPT DEBUG", ["SCRIPT", "DEBUG", mode], "the Lua debugger needs a dedicated interactive connection (redis-cli --ldb)")
 
-/** `SCRIPT HELP`: the help lines. */
+/**
+ * `SCRIPT HELP`: the help lines.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const scriptHelp = (): Command<ReadonlyArray<string>> => keyless("SCRIPT HELP", ["SCRIPT", "HELP"], 0, R.strings)
 
 // ---------------------------------------------------------------------------------------------
 // Functions
 
-/** `FCALL function numkeys key... arg...`: the function's reply, raw. The keys must share a slot. */
+/**
+ * `FCALL function numkeys key... arg...`: the function's reply, raw. The keys must share a slot.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const fcall = (fn: Arg, keys: ReadonlyArray<Arg> = [], args: ReadonlyArray<Arg | number> = []): Command<Resp.RespValue> =>
   scriptCall("FCALL", fn, keys, args, 0)
 
-/** `FCALL_RO function numkeys key... arg...`: a `no-writes` function's reply; replicas may serve it. */
+/**
+ * `FCALL_RO function numkeys key... arg...`: a `no-writes` function's reply; replicas may serve it.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const fcallRo = (fn: Arg, keys: ReadonlyArray<Arg> = [], args: ReadonlyArray<Arg | number> = []): Command<Resp.RespValue> =>
   scriptCall("FCALL_RO", fn, keys, args, READONLY)
 
-/** `FUNCTION LOAD [REPLACE] code` on every master: the library's name. */
+/**
+ * `FUNCTION LOAD [REPLACE] code` on every master: the library's name.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const functionLoad = (code: Arg, options?: { readonly replace?: boolean }) =>
   fanout(
     "FUNCTION LOAD",
@@ -193,18 +288,38 @@ export const functionLoad = (code: Arg, options?: { readonly replace?: boolean }
     merge.first
   )
 
-/** `FUNCTION DELETE library` on every master. */
+/**
+ * `FUNCTION DELETE library` on every master.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const functionDelete = (library: Arg) =>
   fanout("FUNCTION DELETE", ["FUNCTION", "DELETE", library], 0, "masters", R.ok, merge.first)
 
-/** `FUNCTION FLUSH [ASYNC|SYNC]` on every master: deletes every library. */
+/**
+ * `FUNCTION FLUSH [ASYNC|SYNC]` on every master: deletes every library.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const functionFlush = (mode?: FlushMode) =>
   fanout("FUNCTION FLUSH", mode === undefined ? ["FUNCTION", "FLUSH"] : ["FUNCTION", "FLUSH", mode], 0, "masters", R.ok, merge.first)
 
-/** `FUNCTION DUMP` (any master): the libraries as an opaque payload for `functionRestore` (a header only when there are none). */
+/**
+ * `FUNCTION DUMP` (any master): the libraries as an opaque payload for `functionRestore` (a header only when there are none).
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const functionDump = (): Command<Uint8Array> => keyless("FUNCTION DUMP", ["FUNCTION", "DUMP"], BYTES, R.bytes)
 
-/** `FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]` on every master. */
+/**
+ * `FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]` on every master.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const functionRestore = (payload: Arg, policy?: FunctionRestorePolicy) =>
   fanout(
     "FUNCTION RESTORE",
@@ -215,7 +330,12 @@ export const functionRestore = (payload: Arg, policy?: FunctionRestorePolicy) =>
     merge.first
   )
 
-/** `FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]` (any master): the loaded libraries. */
+/**
+ * `FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]` (any master): the loaded libraries.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const functionList = (options?: FunctionListOptions): Command<ReadonlyArray<FunctionLibrary>> => {
   const args: Array<Resp.RespArg> = ["FUNCTION", "LIST"]
   if (options?.libraryName !== undefined) args.push("LIBRARYNAME", options.libraryName)
@@ -223,10 +343,20 @@ export const functionList = (options?: FunctionListOptions): Command<ReadonlyArr
   return keyless("FUNCTION LIST", args, 0, (v) => R.arrayOf(v, functionLibrary))
 }
 
-/** `FUNCTION STATS` (any master): the running function and the engines' counts on that node. */
+/**
+ * `FUNCTION STATS` (any master): the running function and the engines' counts on that node.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const functionStats = (): Command<FunctionStats> => keyless("FUNCTION STATS", ["FUNCTION", "STATS"], 0, functionStatsReply)
 
-/** `FUNCTION KILL`: unsupported (a function runs on one node; kill it there). */
+/**
+ * `FUNCTION KILL`: unsupported (a function runs on one node; kill it there).
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const functionKill = (): Command<never> =>
   unsupported(
     "FUNCTION KILL",
@@ -234,5 +364,10 @@ export const functionKill = (): Command<never> =>
     "a function runs on one node: send it there with redis.executeOn(node, Command.raw([\"FUNCTION\", \"KILL\"]))"
   )
 
-/** `FUNCTION HELP`: the help lines. */
+/**
+ * `FUNCTION HELP`: the help lines.
+ *
+ * @since 0.1.0
+ * @category scripting
+ */
 export const functionHelp = (): Command<ReadonlyArray<string>> => keyless("FUNCTION HELP", ["FUNCTION", "HELP"], 0, R.strings)

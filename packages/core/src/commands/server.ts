@@ -20,7 +20,12 @@ import type * as Resp from "../Resp.js"
 // ---------------------------------------------------------------------------------------------
 // Types
 
-/** A key spec of `COMMAND INFO` (how the server finds a command's keys). */
+/**
+ * A key spec of `COMMAND INFO` (how the server finds a command's keys).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface KeySpec {
   /** `RO`, `RW`, `OW`, `RM`, `access`, `update`, `insert`, `delete`, `incomplete`... */
   readonly flags: ReadonlyArray<string>
@@ -31,13 +36,23 @@ export interface KeySpec {
   readonly findKeys: KeySearch
 }
 
-/** One step of a key spec. */
+/**
+ * One step of a key spec.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface KeySearch {
   readonly type: string
   readonly spec: Readonly<Record<string, string | number>>
 }
 
-/** One entry of `COMMAND` / `COMMAND INFO`. */
+/**
+ * One entry of `COMMAND` / `COMMAND INFO`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CommandInfo {
   /** Lower-case name; `container|sub` for subcommands. */
   readonly name: string
@@ -56,7 +71,12 @@ export interface CommandInfo {
   readonly subcommands: ReadonlyArray<CommandInfo>
 }
 
-/** One argument in `COMMAND DOCS`. */
+/**
+ * One argument in `COMMAND DOCS`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ArgumentDoc {
   readonly name: string
   /** `string`, `integer`, `double`, `key`, `pattern`, `unix-time`, `pure-token`, `oneof`, `block`. */
@@ -74,7 +94,12 @@ export interface ArgumentDoc {
   readonly arguments: ReadonlyArray<ArgumentDoc>
 }
 
-/** One command's `COMMAND DOCS` entry. */
+/**
+ * One command's `COMMAND DOCS` entry.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CommandDoc {
   /** "" when the server has none (some module commands). */
   readonly summary: string
@@ -93,7 +118,12 @@ export interface CommandDoc {
   readonly subcommands: Readonly<Record<string, CommandDoc>>
 }
 
-/** `ACL GETUSER`: a user's rules. */
+/**
+ * `ACL GETUSER`: a user's rules.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface AclUserInfo {
   /** `on`/`off`, `nopass`, `skip-sanitize-payload`... */
   readonly flags: ReadonlyArray<string>
@@ -109,7 +139,12 @@ export interface AclUserInfo {
   readonly selectors: ReadonlyArray<Readonly<Record<string, string>>>
 }
 
-/** One `ACL LOG` entry. */
+/**
+ * One `ACL LOG` entry.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface AclLogEntry {
   readonly count: number
   /** `command`, `key`, `channel`, `auth`. */
@@ -126,7 +161,12 @@ export interface AclLogEntry {
   readonly fields: Readonly<Record<string, string>>
 }
 
-/** `ROLE`: the node's replication role. */
+/**
+ * `ROLE`: the node's replication role.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Role =
   | {
     readonly role: "master"
@@ -145,7 +185,12 @@ export type Role =
   }
   | { readonly role: "sentinel"; readonly masters: ReadonlyArray<string> }
 
-/** One `SLOWLOG GET` entry. */
+/**
+ * One `SLOWLOG GET` entry.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface SlowlogEntry {
   /** Per node. */
   readonly id: number
@@ -158,7 +203,12 @@ export interface SlowlogEntry {
   readonly clientName: string
 }
 
-/** One `LATENCY LATEST` entry. */
+/**
+ * One `LATENCY LATEST` entry.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface LatencyLatest {
   readonly event: string
   /** Unix time, seconds, of the latest spike. */
@@ -167,17 +217,32 @@ export interface LatencyLatest {
   readonly maxMillis: number
 }
 
-/** One command's `LATENCY HISTOGRAM` entry. */
+/**
+ * One command's `LATENCY HISTOGRAM` entry.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface LatencyHistogram {
   readonly calls: number
   /** `[bucket upper bound µs, calls]`, ascending. */
   readonly histogram: ReadonlyArray<readonly [number, number]>
 }
 
-/** `MEMORY STATS`: numbers by field name; `db.N` fields hold their own numbers. */
+/**
+ * `MEMORY STATS`: numbers by field name; `db.N` fields hold their own numbers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type MemoryStats = Readonly<Record<string, number | Readonly<Record<string, number>>>>
 
-/** One `MODULE LIST` entry. */
+/**
+ * One `MODULE LIST` entry.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ModuleInfo {
   readonly name: string
   readonly ver: number
@@ -185,7 +250,12 @@ export interface ModuleInfo {
   readonly args: ReadonlyArray<string>
 }
 
-/** Options of `MODULE LOADEX`. */
+/**
+ * Options of `MODULE LOADEX`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ModuleLoadexOptions {
   /** Module configuration values (`CONFIG name value`...). */
   readonly configs?: Readonly<Record<string, Arg | number>>
@@ -193,7 +263,12 @@ export interface ModuleLoadexOptions {
   readonly args?: ReadonlyArray<Arg | number>
 }
 
-/** A per-node result of a fanned-out command, by node address (`host:port`). */
+/**
+ * A per-node result of a fanned-out command, by node address (`host:port`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type ByNode<A> = Readonly<Record<string, A>>
 
 // ---------------------------------------------------------------------------------------------
@@ -512,92 +587,200 @@ const onNode = nodeCommand
 // ---------------------------------------------------------------------------------------------
 // ACL: reads go to any master; changes go to every node (ACLs are per node)
 
-/** `ACL CAT [category]`: the ACL categories, or the commands of one. */
+/**
+ * `ACL CAT [category]`: the ACL categories, or the commands of one.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclCat = (category?: string): Command<ReadonlyArray<string>> =>
   keyless("ACL CAT", category === undefined ? ["ACL", "CAT"] : ["ACL", "CAT", category], 0, strings)
 
-/** `ACL DELUSER username...` on every node: how many users were deleted (the most any node deleted). */
+/**
+ * `ACL DELUSER username...` on every node: how many users were deleted (the most any node deleted).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclDeluser = (...usernames: ReadonlyArray<string>) =>
   fanout("ACL DELUSER", ["ACL", "DELUSER", ...usernames], 0, "nodes", R.integer, merge.max)
 
-/** `ACL DRYRUN username command arg...`: none when the user may run it, else the reason it may not. */
+/**
+ * `ACL DRYRUN username command arg...`: none when the user may run it, else the reason it may not.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclDryrun = (username: string, command: string, ...args: ReadonlyArray<Arg | number>): Command<Option.Option<string>> =>
   keyless("ACL DRYRUN", ["ACL", "DRYRUN", username, command, ...args], 0, dryrun)
 
-/** `ACL GENPASS [bits]`: a random password (hex; 256 bits by default). */
+/**
+ * `ACL GENPASS [bits]`: a random password (hex; 256 bits by default).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclGenpass = (bits?: number): Command<string> =>
   keyless("ACL GENPASS", bits === undefined ? ["ACL", "GENPASS"] : ["ACL", "GENPASS", bits], 0, R.string)
 
-/** `ACL GETUSER username`: the user's rules, or none when there is no such user. */
+/**
+ * `ACL GETUSER username`: the user's rules, or none when there is no such user.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclGetuser = (username: string): Command<Option.Option<AclUserInfo>> =>
   keyless("ACL GETUSER", ["ACL", "GETUSER", username], 0, aclUser)
 
-/** `ACL HELP`: the subcommands' help lines. */
+/**
+ * `ACL HELP`: the subcommands' help lines.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclHelp = (): Command<ReadonlyArray<string>> => keyless("ACL HELP", ["ACL", "HELP"], 0, strings)
 
-/** `ACL LIST`: every user's rules, one ACL file line per user. */
+/**
+ * `ACL LIST`: every user's rules, one ACL file line per user.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclList = (): Command<ReadonlyArray<string>> => keyless("ACL LIST", ["ACL", "LIST"], 0, strings)
 
-/** `ACL LOAD` on every node: reload the ACL file (fails when no `aclfile` is configured). */
+/**
+ * `ACL LOAD` on every node: reload the ACL file (fails when no `aclfile` is configured).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclLoad = () => fanout("ACL LOAD", ["ACL", "LOAD"], 0, "nodes", R.ok, merge.first)
 
 /**
  * `ACL LOG [count]` on every node: each node's recent ACL denials (newest first), by node address.
  * Denials are logged where they happen, so every node is asked.
+ *
+ * @since 0.1.0
+ * @category server
  */
 export const aclLog = (count?: number) =>
   fanout("ACL LOG", count === undefined ? ["ACL", "LOG"] : ["ACL", "LOG", count], 0, "nodes", (v) => R.arrayOf(v, aclLogEntry), merge.byNode)
 
-/** `ACL LOG RESET` on every node. */
+/**
+ * `ACL LOG RESET` on every node.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclLogReset = () => fanout("ACL LOG", ["ACL", "LOG", "RESET"], 0, "nodes", R.ok, merge.first)
 
-/** `ACL SAVE` on every node: write the ACL file (fails when no `aclfile` is configured). */
+/**
+ * `ACL SAVE` on every node: write the ACL file (fails when no `aclfile` is configured).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclSave = () => fanout("ACL SAVE", ["ACL", "SAVE"], 0, "nodes", R.ok, merge.first)
 
-/** `ACL SETUSER username rule...` on every node (`"on"`, `">password"`, `"~keys:*"`, `"+@read"`...). */
+/**
+ * `ACL SETUSER username rule...` on every node (`"on"`, `">password"`, `"~keys:*"`, `"+@read"`...).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclSetuser = (username: string, ...rules: ReadonlyArray<string>) =>
   fanout("ACL SETUSER", ["ACL", "SETUSER", username, ...rules], 0, "nodes", R.ok, merge.first)
 
-/** `ACL USERS`: the user names. */
+/**
+ * `ACL USERS`: the user names.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclUsers = (): Command<ReadonlyArray<string>> => keyless("ACL USERS", ["ACL", "USERS"], 0, strings)
 
-/** `ACL WHOAMI`: the user the client's connections are authenticated as. */
+/**
+ * `ACL WHOAMI`: the user the client's connections are authenticated as.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const aclWhoami = (): Command<string> => keyless("ACL WHOAMI", ["ACL", "WHOAMI"], 0, R.string)
 
 // ---------------------------------------------------------------------------------------------
 // COMMAND: any master
 
-/** `COMMAND`: every command the server knows, with its arity, flags, key specs and subcommands. */
+/**
+ * `COMMAND`: every command the server knows, with its arity, flags, key specs and subcommands.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const command = (): Command<ReadonlyArray<CommandInfo>> =>
   keyless("COMMAND", ["COMMAND"], 0, (v) => R.arrayOf(v, commandInfoEntry))
 
-/** `COMMAND COUNT`: how many commands the server has (subcommands not counted). */
+/**
+ * `COMMAND COUNT`: how many commands the server has (subcommands not counted).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const commandCount = (): Command<number> => keyless("COMMAND COUNT", ["COMMAND", "COUNT"], 0, R.integer)
 
-/** `COMMAND DOCS [name...]`: documentation by command name (every command when none is named; unknown names are left out). */
+/**
+ * `COMMAND DOCS [name...]`: documentation by command name (every command when none is named; unknown names are left out).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const commandDocs = (...names: ReadonlyArray<string>): Command<Readonly<Record<string, CommandDoc>>> =>
   keyless("COMMAND DOCS", ["COMMAND", "DOCS", ...names], 0, docsReply)
 
 
-/** `COMMAND GETKEYS command arg...`: the keys the server finds in a command line. */
+/**
+ * `COMMAND GETKEYS command arg...`: the keys the server finds in a command line.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const commandGetkeys = (command: string, ...args: ReadonlyArray<Arg | number>): Command<ReadonlyArray<string>> =>
   keyless("COMMAND GETKEYS", ["COMMAND", "GETKEYS", command, ...args], 0, strings)
 
-/** `COMMAND GETKEYSANDFLAGS command arg...`: the keys with their key-spec flags (`RW`, `access`...). */
+/**
+ * `COMMAND GETKEYSANDFLAGS command arg...`: the keys with their key-spec flags (`RW`, `access`...).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const commandGetkeysandflags = (
   command: string,
   ...args: ReadonlyArray<Arg | number>
 ): Command<ReadonlyArray<{ readonly key: string; readonly flags: ReadonlyArray<string> }>> =>
   keyless("COMMAND GETKEYSANDFLAGS", ["COMMAND", "GETKEYSANDFLAGS", command, ...args], 0, (v) => R.arrayOf(v, keyAndFlags))
 
-/** `COMMAND HELP`: the subcommands' help lines. */
+/**
+ * `COMMAND HELP`: the subcommands' help lines.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const commandHelp = (): Command<ReadonlyArray<string>> => keyless("COMMAND HELP", ["COMMAND", "HELP"], 0, strings)
 
-/** `COMMAND INFO [name...]`: each named command's entry in order, none for unknown names (every command when none is named). */
+/**
+ * `COMMAND INFO [name...]`: each named command's entry in order, none for unknown names (every command when none is named).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const commandInfo = (...names: ReadonlyArray<string>): Command<ReadonlyArray<Option.Option<CommandInfo>>> =>
   keyless("COMMAND INFO", ["COMMAND", "INFO", ...names], 0, (v) => R.arrayOf(v, optionalCommandInfo))
 
-/** `COMMAND LIST [FILTERBY MODULE m | ACLCAT c | PATTERN p]`: command names (subcommands as `container|sub`). */
+/**
+ * `COMMAND LIST [FILTERBY MODULE m | ACLCAT c | PATTERN p]`: command names (subcommands as `container|sub`).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const commandList = (
   filter?: { readonly module: string } | { readonly aclcat: string } | { readonly pattern: string }
 ): Command<ReadonlyArray<string>> => {
@@ -613,51 +796,109 @@ export const commandList = (
 // ---------------------------------------------------------------------------------------------
 // CONFIG
 
-/** `CONFIG GET parameter...` (patterns allowed) from any master: the values by name. */
+/**
+ * `CONFIG GET parameter...` (patterns allowed) from any master: the values by name.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const configGet = (...parameters: ReadonlyArray<string>): Command<Readonly<Record<string, string>>> =>
   keyless("CONFIG GET", ["CONFIG", "GET", ...parameters], 0, R.record)
 
-/** `CONFIG SET parameter value ...` on every node (all or nothing on each node). */
+/**
+ * `CONFIG SET parameter value ...` on every node (all or nothing on each node).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const configSet = (parameters: Readonly<Record<string, string | number>>) =>
   fanout("CONFIG SET", ["CONFIG", "SET", ...Object.entries(parameters).flat()], 0, "nodes", R.ok, merge.first)
 
-/** `CONFIG RESETSTAT` on every node: reset the INFO statistics. */
+/**
+ * `CONFIG RESETSTAT` on every node: reset the INFO statistics.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const configResetstat = () => fanout("CONFIG RESETSTAT", ["CONFIG", "RESETSTAT"], 0, "nodes", R.ok, merge.first)
 
-/** `CONFIG REWRITE` on every node: write the running config to each node's config file (fails without one). */
+/**
+ * `CONFIG REWRITE` on every node: write the running config to each node's config file (fails without one).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const configRewrite = () => fanout("CONFIG REWRITE", ["CONFIG", "REWRITE"], 0, "nodes", R.ok, merge.first)
 
-/** `CONFIG HELP`: the subcommands' help lines. */
+/**
+ * `CONFIG HELP`: the subcommands' help lines.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const configHelp = (): Command<ReadonlyArray<string>> => keyless("CONFIG HELP", ["CONFIG", "HELP"], 0, strings)
 
 // ---------------------------------------------------------------------------------------------
 // Keyspace and persistence
 
-/** `DBSIZE` on every master, added up: the number of keys in the cluster. */
+/**
+ * `DBSIZE` on every master, added up: the number of keys in the cluster.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const dbsize = () => fanout("DBSIZE", ["DBSIZE"], READONLY, "masters", R.integer, merge.sum)
 
-/** `FLUSHALL [ASYNC|SYNC]` on every master: removes every key of the cluster. */
+/**
+ * `FLUSHALL [ASYNC|SYNC]` on every master: removes every key of the cluster.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const flushall = (mode?: "ASYNC" | "SYNC") =>
   fanout("FLUSHALL", mode === undefined ? ["FLUSHALL"] : ["FLUSHALL", mode], 0, "masters", R.ok, merge.first)
 
-/** `FLUSHDB [ASYNC|SYNC]` on every master (database 0 is the only one). */
+/**
+ * `FLUSHDB [ASYNC|SYNC]` on every master (database 0 is the only one).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const flushdb = (mode?: "ASYNC" | "SYNC") =>
   fanout("FLUSHDB", mode === undefined ? ["FLUSHDB"] : ["FLUSHDB", mode], 0, "masters", R.ok, merge.first)
 
-/** `SAVE` on every node: a synchronous snapshot (blocks each node while it writes). */
+/**
+ * `SAVE` on every node: a synchronous snapshot (blocks each node while it writes).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const save = () => fanout("SAVE", ["SAVE"], 0, "nodes", R.ok, merge.first)
 
 /**
  * `BGSAVE [SCHEDULE]` on every node: the first node's status ("Background saving started", or
  * "... scheduled" with `schedule` while a rewrite runs).
+ *
+ * @since 0.1.0
+ * @category server
  */
 export const bgsave = (options?: { readonly schedule?: boolean }) =>
   fanout("BGSAVE", options?.schedule ? ["BGSAVE", "SCHEDULE"] : ["BGSAVE"], 0, "nodes", R.string, merge.first)
 
-/** `BGREWRITEAOF` on every node: the first node's status ("Background append only file rewriting started"/"scheduled"). */
+/**
+ * `BGREWRITEAOF` on every node: the first node's status ("Background append only file rewriting started"/"scheduled").
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const bgrewriteaof = () => fanout("BGREWRITEAOF", ["BGREWRITEAOF"], 0, "nodes", R.string, merge.first)
 
-/** `LASTSAVE` on every node: each node's last successful save, Unix seconds, by node address. */
+/**
+ * `LASTSAVE` on every node: each node's last successful save, Unix seconds, by node address.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const lastsave = () => fanout("LASTSAVE", ["LASTSAVE"], 0, "nodes", R.integer, merge.byNode)
 
 // ---------------------------------------------------------------------------------------------
@@ -666,26 +907,49 @@ export const lastsave = () => fanout("LASTSAVE", ["LASTSAVE"], 0, "nodes", R.int
 /**
  * `INFO [section...]` on every node (masters and replicas): each node's fields (`redis_version`,
  * `used_memory`...), by node address. `redis.executeOn(node, Command.info())` gives one node's record.
+ *
+ * @since 0.1.0
+ * @category server
  */
 export const info = (...sections: ReadonlyArray<string>) =>
   fanout("INFO", ["INFO", ...sections], 0, "nodes", R.infoLines, merge.byNode)
 
-/** `ROLE` of any master (`executeOn` for a given node): master with its replicas, replica with its master, or sentinel. */
+/**
+ * `ROLE` of any master (`executeOn` for a given node): master with its replicas, replica with its master, or sentinel.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const role = (): Command<Role> => keyless("ROLE", ["ROLE"], 0, roleReply)
 
 
-/** `TIME` of any master: `[unix seconds, microseconds]`. */
+/**
+ * `TIME` of any master: `[unix seconds, microseconds]`.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const time = (): Command<readonly [number, number]> => keyless("TIME", ["TIME"], 0, timeReply)
 
 
-/** `LOLWUT [VERSION v]`: the Redis version and a piece of generative art. */
+/**
+ * `LOLWUT [VERSION v]`: the Redis version and a piece of generative art.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const lolwut = (version?: number): Command<string> =>
   keyless("LOLWUT", version === undefined ? ["LOLWUT"] : ["LOLWUT", "VERSION", version], READONLY, R.string)
 
 // ---------------------------------------------------------------------------------------------
 // LATENCY: every node (request_policy:all_nodes)
 
-/** `LATENCY DOCTOR` on every node: each node's latency report, by node address. */
+/**
+ * `LATENCY DOCTOR` on every node: each node's latency report, by node address.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const latencyDoctor = () =>
   fanout("LATENCY DOCTOR", ["LATENCY", "DOCTOR"], 0, "nodes", R.string, merge.byNode)
 
@@ -693,68 +957,141 @@ export const latencyDoctor = () =>
  * `LATENCY GRAPH event` on every node: each node's ASCII graph of the event, by node address. A node
  * without samples of the event answers with an error (which fails the whole command): use
  * `redis.executeOn(node, Command.latencyGraph(event))` for the node that has them.
+ *
+ * @since 0.1.0
+ * @category server
  */
 export const latencyGraph = (event: string) =>
   fanout("LATENCY GRAPH", ["LATENCY", "GRAPH", event], 0, "nodes", R.string, merge.byNode)
 
-/** `LATENCY HISTOGRAM [command...]` on every node: per-command latency histograms, by node address. */
+/**
+ * `LATENCY HISTOGRAM [command...]` on every node: per-command latency histograms, by node address.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const latencyHistogram = (...commands: ReadonlyArray<string>) =>
   fanout("LATENCY HISTOGRAM", ["LATENCY", "HISTOGRAM", ...commands], 0, "nodes", latencyHistograms, merge.byNode)
 
-/** `LATENCY HISTORY event` on every node: `[unix seconds, latency ms]` samples, by node address. */
+/**
+ * `LATENCY HISTORY event` on every node: `[unix seconds, latency ms]` samples, by node address.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const latencyHistory = (event: string) =>
   fanout("LATENCY HISTORY", ["LATENCY", "HISTORY", event], 0, "nodes", (v) => R.arrayOf(v, latencySample), merge.byNode)
 
-/** `LATENCY LATEST` on every node: the latest spike of each event, by node address. */
+/**
+ * `LATENCY LATEST` on every node: the latest spike of each event, by node address.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const latencyLatest = () =>
   fanout("LATENCY LATEST", ["LATENCY", "LATEST"], 0, "nodes", (v) => R.arrayOf(v, latestEntry), merge.byNode)
 
 
-/** `LATENCY RESET [event...]` on every node: how many event series were reset, added over the nodes. */
+/**
+ * `LATENCY RESET [event...]` on every node: how many event series were reset, added over the nodes.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const latencyReset = (...events: ReadonlyArray<string>) =>
   fanout("LATENCY RESET", ["LATENCY", "RESET", ...events], 0, "nodes", R.integer, merge.sum)
 
-/** `LATENCY HELP`: the subcommands' help lines. */
+/**
+ * `LATENCY HELP`: the subcommands' help lines.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const latencyHelp = (): Command<ReadonlyArray<string>> => keyless("LATENCY HELP", ["LATENCY", "HELP"], 0, strings)
 
 // ---------------------------------------------------------------------------------------------
 // MEMORY: every master (request_policy:all_shards); USAGE by key
 
-/** `MEMORY DOCTOR` on every master: each master's memory report, by node address. */
+/**
+ * `MEMORY DOCTOR` on every master: each master's memory report, by node address.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const memoryDoctor = () =>
   fanout("MEMORY DOCTOR", ["MEMORY", "DOCTOR"], 0, "masters", R.string, merge.byNode)
 
-/** `MEMORY MALLOC-STATS` on every master: each allocator report, by node address. */
+/**
+ * `MEMORY MALLOC-STATS` on every master: each allocator report, by node address.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const memoryMallocStats = () =>
   fanout("MEMORY MALLOC-STATS", ["MEMORY", "MALLOC-STATS"], 0, "masters", R.string, merge.byNode)
 
-/** `MEMORY PURGE` on every master: ask the allocator to release memory. */
+/**
+ * `MEMORY PURGE` on every master: ask the allocator to release memory.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const memoryPurge = () => fanout("MEMORY PURGE", ["MEMORY", "PURGE"], 0, "masters", R.ok, merge.first)
 
-/** `MEMORY STATS` on every master: each master's memory figures (`peak.allocated`, `dataset.bytes`...), by node address. */
+/**
+ * `MEMORY STATS` on every master: each master's memory figures (`peak.allocated`, `dataset.bytes`...), by node address.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const memoryStats = () =>
   fanout("MEMORY STATS", ["MEMORY", "STATS"], 0, "masters", memoryStatsReply, merge.byNode)
 
 
-/** `MEMORY USAGE key [SAMPLES n]`: bytes used by the key and its value, or none when the key does not exist. */
+/**
+ * `MEMORY USAGE key [SAMPLES n]`: bytes used by the key and its value, or none when the key does not exist.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const memoryUsage = (k: Arg, options?: { readonly samples?: number }): Command<Option.Option<number>> =>
   key("MEMORY USAGE", options?.samples === undefined ? ["MEMORY", "USAGE", k] : ["MEMORY", "USAGE", k, "SAMPLES", options.samples], [k], READONLY, optionalInteger)
 
-/** `MEMORY HELP`: the subcommands' help lines. */
+/**
+ * `MEMORY HELP`: the subcommands' help lines.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const memoryHelp = (): Command<ReadonlyArray<string>> => keyless("MEMORY HELP", ["MEMORY", "HELP"], 0, strings)
 
 // ---------------------------------------------------------------------------------------------
 // MODULE: loads on every node; LIST from any master
 
-/** `MODULE LIST` of any master: the loaded modules. */
+/**
+ * `MODULE LIST` of any master: the loaded modules.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const moduleList = (): Command<ReadonlyArray<ModuleInfo>> =>
   keyless("MODULE LIST", ["MODULE", "LIST"], 0, (v) => R.arrayOf(v, moduleInfo))
 
-/** `MODULE LOAD path [arg...]` on every node. */
+/**
+ * `MODULE LOAD path [arg...]` on every node.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const moduleLoad = (path: string, ...args: ReadonlyArray<Arg | number>) =>
   fanout("MODULE LOAD", ["MODULE", "LOAD", path, ...args], 0, "nodes", R.ok, merge.first)
 
-/** `MODULE LOADEX path [CONFIG name value ...] [ARGS arg...]` on every node. */
+/**
+ * `MODULE LOADEX path [CONFIG name value ...] [ARGS arg...]` on every node.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const moduleLoadex = (path: string, options?: ModuleLoadexOptions) => {
   const args: Array<Resp.RespArg> = ["MODULE", "LOADEX", path]
   for (const [name, value] of Object.entries(options?.configs ?? {})) args.push("CONFIG", name, value)
@@ -762,27 +1099,57 @@ export const moduleLoadex = (path: string, options?: ModuleLoadexOptions) => {
   return fanout("MODULE LOADEX", args, 0, "nodes", R.ok, merge.first)
 }
 
-/** `MODULE UNLOAD name` on every node. */
+/**
+ * `MODULE UNLOAD name` on every node.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const moduleUnload = (name: string) =>
   fanout("MODULE UNLOAD", ["MODULE", "UNLOAD", name], 0, "nodes", R.ok, merge.first)
 
-/** `MODULE HELP`: the subcommands' help lines. */
+/**
+ * `MODULE HELP`: the subcommands' help lines.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const moduleHelp = (): Command<ReadonlyArray<string>> => keyless("MODULE HELP", ["MODULE", "HELP"], 0, strings)
 
 // ---------------------------------------------------------------------------------------------
 // SLOWLOG: every node (request_policy:all_nodes)
 
-/** `SLOWLOG GET [count]` on every node: each node's slowest recent commands (newest first; ids per node), by node address. */
+/**
+ * `SLOWLOG GET [count]` on every node: each node's slowest recent commands (newest first; ids per node), by node address.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const slowlogGet = (count?: number) =>
   fanout("SLOWLOG GET", count === undefined ? ["SLOWLOG", "GET"] : ["SLOWLOG", "GET", count], 0, "nodes", (v) => R.arrayOf(v, slowlogEntry), merge.byNode)
 
-/** `SLOWLOG LEN` on every node, added up. */
+/**
+ * `SLOWLOG LEN` on every node, added up.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const slowlogLen = () => fanout("SLOWLOG LEN", ["SLOWLOG", "LEN"], 0, "nodes", R.integer, merge.sum)
 
-/** `SLOWLOG RESET` on every node. */
+/**
+ * `SLOWLOG RESET` on every node.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const slowlogReset = () => fanout("SLOWLOG RESET", ["SLOWLOG", "RESET"], 0, "nodes", R.ok, merge.first)
 
-/** `SLOWLOG HELP`: the subcommands' help lines. */
+/**
+ * `SLOWLOG HELP`: the subcommands' help lines.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const slowlogHelp = (): Command<ReadonlyArray<string>> => keyless("SLOWLOG HELP", ["SLOWLOG", "HELP"], 0, strings)
 
 // ---------------------------------------------------------------------------------------------
@@ -792,6 +1159,9 @@ export const slowlogHelp = (): Command<ReadonlyArray<string>> => keyless("SLOWLO
  * `DEBUG subcommand arg...` (`SLEEP`, `OBJECT`, `RELOAD`...) on one node, its reply as it came:
  * `redis.executeOn(node, Command.debug("SLEEP", 0))`; `redis.debug(...)` refuses, since DEBUG is
  * about one particular node.
+ *
+ * @since 0.1.0
+ * @category server
  */
 export const debug = (subcommand: string, ...args: ReadonlyArray<Arg | number>): Command<Resp.RespValue> =>
   onNode("DEBUG", ["DEBUG", subcommand, ...args], 0, R.raw)
@@ -803,6 +1173,9 @@ export const debug = (subcommand: string, ...args: ReadonlyArray<Arg | number>):
  * (`redis.wait` refuses: WAIT is only meaningful on a chosen node). It runs on the shared connection on purpose (a
  * dedicated blocking connection has written nothing, so WAIT there measures nothing): it holds that
  * connection for up to `timeoutMillis` (0 = until enough replicas acknowledge), so keep it short.
+ *
+ * @since 0.1.0
+ * @category server
  */
 export const wait = (numreplicas: number, timeoutMillis: number): Command<number> =>
   onNode("WAIT", ["WAIT", numreplicas, timeoutMillis], 0, R.integer)
@@ -810,41 +1183,91 @@ export const wait = (numreplicas: number, timeoutMillis: number): Command<number
 // ---------------------------------------------------------------------------------------------
 // Refused
 
-/** `FAILOVER`: refused (standalone replication); in a cluster, `executeOn(replica, Command.clusterFailover())`. */
+/**
+ * `FAILOVER`: refused (standalone replication); in a cluster, `executeOn(replica, Command.clusterFailover())`.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const failover = (): Command<never> =>
   unsupported("FAILOVER", ["FAILOVER"], "not allowed in cluster mode: send CLUSTER FAILOVER to a replica with redis.executeOn(replica, Command.clusterFailover())")
 
-/** `MONITOR`: refused; it turns a connection into an endless stream of every command. */
+/**
+ * `MONITOR`: refused; it turns a connection into an endless stream of every command.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const monitor = (): Command<never> =>
   unsupported("MONITOR", ["MONITOR"], "it turns the connection into a stream of every command the node runs; use redis-cli monitor against one node")
 
-/** `PSYNC`: refused (the replication protocol between nodes). */
+/**
+ * `PSYNC`: refused (the replication protocol between nodes).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const psync = (replicationId: string, offset: number): Command<never> =>
   unsupported("PSYNC", ["PSYNC", replicationId, offset], "it is the replication protocol between nodes")
 
-/** `SYNC`: refused (the replication protocol between nodes). */
+/**
+ * `SYNC`: refused (the replication protocol between nodes).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const sync = (): Command<never> => unsupported("SYNC", ["SYNC"], "it is the replication protocol between nodes")
 
-/** `REPLCONF`: refused (the replication protocol between nodes). */
+/**
+ * `REPLCONF`: refused (the replication protocol between nodes).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const replconf = (...args: ReadonlyArray<string>): Command<never> =>
   unsupported("REPLCONF", ["REPLCONF", ...args], "it is the replication protocol between nodes")
 
-/** `REPLICAOF`: refused; a cluster node becomes a replica with `executeOn(node, Command.clusterReplicate(masterId))`. */
+/**
+ * `REPLICAOF`: refused; a cluster node becomes a replica with `executeOn(node, Command.clusterReplicate(masterId))`.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const replicaof = (host: string, port: number): Command<never> =>
   unsupported("REPLICAOF", ["REPLICAOF", host, port], "not allowed in cluster mode: use redis.executeOn(node, Command.clusterReplicate(masterId))")
 
-/** `SLAVEOF`: the old name of `REPLICAOF`, refused the same way. */
+/**
+ * `SLAVEOF`: the old name of `REPLICAOF`, refused the same way.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const slaveof = (host: string, port: number): Command<never> =>
   unsupported("SLAVEOF", ["SLAVEOF", host, port], "not allowed in cluster mode: use redis.executeOn(node, Command.clusterReplicate(masterId))")
 
-/** `SHUTDOWN`: refused; stopping nodes is an operator's action, not a client's. */
+/**
+ * `SHUTDOWN`: refused; stopping nodes is an operator's action, not a client's.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const shutdown = (): Command<never> =>
   unsupported("SHUTDOWN", ["SHUTDOWN"], "a cluster client does not stop nodes; use redis-cli -p <port> shutdown on the node")
 
-/** `SWAPDB`: refused; a cluster has database 0 only. */
+/**
+ * `SWAPDB`: refused; a cluster has database 0 only.
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const swapdb = (index1: number, index2: number): Command<never> =>
   unsupported("SWAPDB", ["SWAPDB", index1, index2], "Redis Cluster has database 0 only")
 
-/** `RESTORE-ASKING`: refused (used by `MIGRATE` between nodes during resharding). */
+/**
+ * `RESTORE-ASKING`: refused (used by `MIGRATE` between nodes during resharding).
+ *
+ * @since 0.1.0
+ * @category server
+ */
 export const restoreAsking = (): Command<never> =>
   unsupported("RESTORE-ASKING", ["RESTORE-ASKING"], "it is internal to MIGRATE between nodes; use restore")

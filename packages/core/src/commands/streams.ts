@@ -16,13 +16,23 @@ import type * as Resp from "../Resp.js"
 // ---------------------------------------------------------------------------------------------
 // Options and reply types
 
-/** One stream entry. An entry read back from a consumer's history after it was deleted has no fields (`{}`). */
+/**
+ * One stream entry. An entry read back from a consumer's history after it was deleted has no fields (`{}`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StreamEntry {
   readonly id: string
   readonly fields: Record<string, string>
 }
 
-/** The entries read from one stream by `XREAD` / `XREADGROUP`. */
+/**
+ * The entries read from one stream by `XREAD` / `XREADGROUP`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StreamRead {
   readonly stream: string
   readonly entries: ReadonlyArray<StreamEntry>
@@ -32,12 +42,20 @@ export interface StreamRead {
  * How to trim a stream (`XTRIM`, `XADD`): by length (`maxlen`) or by smallest id kept (`minid`).
  * `approximate: true` sends `~` (trims whole macro nodes, cheaper), `false` sends `=`; `limit`
  * caps the entries evicted at once (with `~` only).
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type StreamTrim =
   & ({ readonly maxlen: number; readonly minid?: never } | { readonly minid: string; readonly maxlen?: never })
   & { readonly approximate?: boolean; readonly limit?: number }
 
-/** Options of `XADD`. */
+/**
+ * Options of `XADD`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XaddOptions {
   /** Do not create the stream when it does not exist (the reply is then none). */
   readonly nomkstream?: boolean
@@ -45,13 +63,28 @@ export interface XaddOptions {
   readonly trim?: StreamTrim
 }
 
-/** Fields of an entry: a record, or pairs (which keep order and allow repeated names). */
+/**
+ * Fields of an entry: a record, or pairs (which keep order and allow repeated names).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type StreamFields = Readonly<Record<string, Arg | number>> | ReadonlyArray<readonly [Arg, Arg | number]>
 
-/** The streams to read and the id to read after, per stream (`$` = only new entries, `>` = never delivered to the group). */
+/**
+ * The streams to read and the id to read after, per stream (`$` = only new entries, `>` = never delivered to the group).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type StreamOffsets = Readonly<Record<string, string>> | ReadonlyArray<readonly [Arg, string]>
 
-/** Options of `XREAD`. */
+/**
+ * Options of `XREAD`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XreadOptions {
   /** At most this many entries per stream. */
   readonly count?: number
@@ -59,24 +92,44 @@ export interface XreadOptions {
   readonly block?: number
 }
 
-/** Options of `XREADGROUP`. */
+/**
+ * Options of `XREADGROUP`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XreadgroupOptions extends XreadOptions {
   /** Do not add the delivered entries to the pending list (no XACK needed). */
   readonly noack?: boolean
 }
 
-/** Options of `XRANGE` / `XREVRANGE`. */
+/**
+ * Options of `XRANGE` / `XREVRANGE`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XrangeOptions {
   readonly count?: number
 }
 
-/** Options of `XSETID`. */
+/**
+ * Options of `XSETID`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XsetidOptions {
   readonly entriesAdded?: number
   readonly maxDeletedId?: string
 }
 
-/** Options of `XGROUP CREATE`. */
+/**
+ * Options of `XGROUP CREATE`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XgroupCreateOptions {
   /** Create the stream (empty) when it does not exist. */
   readonly mkstream?: boolean
@@ -84,12 +137,22 @@ export interface XgroupCreateOptions {
   readonly entriesRead?: number
 }
 
-/** Options of `XGROUP SETID`. */
+/**
+ * Options of `XGROUP SETID`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XgroupSetidOptions {
   readonly entriesRead?: number
 }
 
-/** Options of `XCLAIM`. */
+/**
+ * Options of `XCLAIM`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XclaimOptions {
   /** Set the idle time of the claimed entries, ms. */
   readonly idle?: number
@@ -103,13 +166,23 @@ export interface XclaimOptions {
   readonly lastId?: string
 }
 
-/** Options of `XAUTOCLAIM`. */
+/**
+ * Options of `XAUTOCLAIM`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XautoclaimOptions {
   /** Examine at most this many pending entries (server default 100). */
   readonly count?: number
 }
 
-/** The reply of `XAUTOCLAIM`. */
+/**
+ * The reply of `XAUTOCLAIM`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XautoclaimResult {
   /** The cursor for the next call; `"0-0"` when the whole pending list was scanned. */
   readonly nextId: string
@@ -118,14 +191,24 @@ export interface XautoclaimResult {
   readonly deletedIds: ReadonlyArray<string>
 }
 
-/** The reply of `XAUTOCLAIM ... JUSTID`. */
+/**
+ * The reply of `XAUTOCLAIM ... JUSTID`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XautoclaimJustIdResult {
   readonly nextId: string
   readonly ids: ReadonlyArray<string>
   readonly deletedIds: ReadonlyArray<string>
 }
 
-/** The summary form of `XPENDING`. */
+/**
+ * The summary form of `XPENDING`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XpendingSummary {
   /** Pending entries in the group. */
   readonly count: number
@@ -136,7 +219,12 @@ export interface XpendingSummary {
   readonly consumers: ReadonlyArray<{ readonly name: string; readonly count: number }>
 }
 
-/** Options of the extended form of `XPENDING`. */
+/**
+ * Options of the extended form of `XPENDING`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XpendingRangeOptions {
   /** Only entries idle at least this many ms. */
   readonly idle?: number
@@ -144,7 +232,12 @@ export interface XpendingRangeOptions {
   readonly consumer?: Arg
 }
 
-/** One entry of the extended form of `XPENDING`. */
+/**
+ * One entry of the extended form of `XPENDING`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XpendingEntry {
   readonly id: string
   readonly consumer: string
@@ -153,7 +246,12 @@ export interface XpendingEntry {
   readonly deliveryCount: number
 }
 
-/** The fields `XINFO STREAM` and `XINFO STREAM ... FULL` share. */
+/**
+ * The fields `XINFO STREAM` and `XINFO STREAM ... FULL` share.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XinfoStreamHead {
   readonly length: number
   readonly radixTreeKeys: number
@@ -165,7 +263,12 @@ export interface XinfoStreamHead {
   readonly recordedFirstEntryId?: string
 }
 
-/** `XINFO STREAM`. */
+/**
+ * `XINFO STREAM`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XinfoStream extends XinfoStreamHead {
   /** Number of consumer groups. */
   readonly groups: number
@@ -173,7 +276,12 @@ export interface XinfoStream extends XinfoStreamHead {
   readonly lastEntry: Option.Option<StreamEntry>
 }
 
-/** One group of `XINFO STREAM ... FULL`. */
+/**
+ * One group of `XINFO STREAM ... FULL`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XinfoStreamFullGroup {
   readonly name: string
   readonly lastDeliveredId: string
@@ -193,13 +301,23 @@ export interface XinfoStreamFullGroup {
   }>
 }
 
-/** `XINFO STREAM ... FULL`. */
+/**
+ * `XINFO STREAM ... FULL`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XinfoStreamFull extends XinfoStreamHead {
   readonly entries: ReadonlyArray<StreamEntry>
   readonly groups: ReadonlyArray<XinfoStreamFullGroup>
 }
 
-/** One group of `XINFO GROUPS`. */
+/**
+ * One group of `XINFO GROUPS`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XinfoGroup {
   readonly name: string
   readonly consumers: number
@@ -210,7 +328,12 @@ export interface XinfoGroup {
   readonly lag: Option.Option<number>
 }
 
-/** One consumer of `XINFO CONSUMERS`. */
+/**
+ * One consumer of `XINFO CONSUMERS`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface XinfoConsumer {
   readonly name: string
   readonly pending: number
@@ -460,6 +583,9 @@ const claimArgs = (o: XclaimOptions | undefined): Array<Resp.RespArg> => {
 /**
  * `XADD key [NOMKSTREAM] [trim] id field value ...`: the new entry's id (`id` `"*"` lets the server
  * choose); none when `nomkstream` is set and the stream does not exist.
+ *
+ * @since 0.1.0
+ * @category streams
  */
 export const xadd = (k: Arg, id: string, fields: StreamFields, options?: XaddOptions): Command<Option.Option<string>> => {
   const args: Array<Resp.RespArg> = ["XADD", k]
@@ -469,24 +595,54 @@ export const xadd = (k: Arg, id: string, fields: StreamFields, options?: XaddOpt
   return key("XADD", args, [k], 0, R.optionalString)
 }
 
-/** `XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT n]`: how many entries were removed. */
+/**
+ * `XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT n]`: how many entries were removed.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xtrim = (k: Arg, trim: StreamTrim): Command<number> => key("XTRIM", ["XTRIM", k, ...trimArgs(trim)], [k], 0, R.integer)
 
-/** `XDEL key id...`: how many entries were deleted. */
+/**
+ * `XDEL key id...`: how many entries were deleted.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xdel = (k: Arg, ...ids: ReadonlyArray<string>): Command<number> => key("XDEL", ["XDEL", k, ...ids], [k], 0, R.integer)
 
-/** `XLEN key`: the number of entries (0 when the stream does not exist). */
+/**
+ * `XLEN key`: the number of entries (0 when the stream does not exist).
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xlen = (k: Arg): Command<number> => key("XLEN", ["XLEN", k], [k], READONLY, R.integer)
 
-/** `XRANGE key start end [COUNT n]`: the entries between two ids (`-`, `+`, `(` for exclusive), oldest first. */
+/**
+ * `XRANGE key start end [COUNT n]`: the entries between two ids (`-`, `+`, `(` for exclusive), oldest first.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xrange = (k: Arg, start: string, end: string, options?: XrangeOptions): Command<ReadonlyArray<StreamEntry>> =>
   key("XRANGE", ["XRANGE", k, start, end, ...countArgs(options)], [k], READONLY, entries)
 
-/** `XREVRANGE key end start [COUNT n]`: the entries between two ids, newest first. */
+/**
+ * `XREVRANGE key end start [COUNT n]`: the entries between two ids, newest first.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xrevrange = (k: Arg, end: string, start: string, options?: XrangeOptions): Command<ReadonlyArray<StreamEntry>> =>
   key("XREVRANGE", ["XREVRANGE", k, end, start, ...countArgs(options)], [k], READONLY, entries)
 
-/** `XSETID key last-id [ENTRIESADDED n] [MAXDELETEDID id]`: sets the stream's last id. */
+/**
+ * `XSETID key last-id [ENTRIESADDED n] [MAXDELETEDID id]`: sets the stream's last id.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xsetid = (k: Arg, lastId: string, options?: XsetidOptions): Command<void> => {
   const args: Array<Resp.RespArg> = ["XSETID", k, lastId]
   if (options?.entriesAdded !== undefined) args.push("ENTRIESADDED", options.entriesAdded)
@@ -497,6 +653,9 @@ export const xsetid = (k: Arg, lastId: string, options?: XsetidOptions): Command
 /**
  * `XREAD [COUNT n] [BLOCK ms] STREAMS key... id...`: the entries after each id, per stream that has
  * any ([] when none). The streams must share a slot. With `block` it runs on a blocking connection.
+ *
+ * @since 0.1.0
+ * @category streams
  */
 export const xread = (streams: StreamOffsets, options?: XreadOptions): Command<ReadonlyArray<StreamRead>> =>
   read("XREAD", ["XREAD"], streams, options, READONLY)
@@ -505,6 +664,9 @@ export const xread = (streams: StreamOffsets, options?: XreadOptions): Command<R
  * `XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key... id...`: entries
  * delivered to `consumer` (id `>`: new ones; another id: its pending history, where deleted entries
  * have no fields), per stream. The streams must share a slot.
+ *
+ * @since 0.1.0
+ * @category streams
  */
 export const xreadgroup = (group: Arg, consumer: Arg, streams: StreamOffsets, options?: XreadgroupOptions): Command<ReadonlyArray<StreamRead>> =>
   read("XREADGROUP", ["XREADGROUP", "GROUP", group, consumer], streams, options, 0)
@@ -512,11 +674,21 @@ export const xreadgroup = (group: Arg, consumer: Arg, streams: StreamOffsets, op
 // ---------------------------------------------------------------------------------------------
 // Consumer groups
 
-/** `XACK key group id...`: how many entries were acknowledged. */
+/**
+ * `XACK key group id...`: how many entries were acknowledged.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xack = (k: Arg, group: Arg, ...ids: ReadonlyArray<string>): Command<number> =>
   key("XACK", ["XACK", k, group, ...ids], [k], 0, R.integer)
 
-/** `XCLAIM key group consumer min-idle-time id... [options]`: the entries now owned by `consumer`. */
+/**
+ * `XCLAIM key group consumer min-idle-time id... [options]`: the entries now owned by `consumer`.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xclaim = (
   k: Arg,
   group: Arg,
@@ -527,7 +699,12 @@ export const xclaim = (
 ): Command<ReadonlyArray<StreamEntry>> =>
   key("XCLAIM", ["XCLAIM", k, group, consumer, minIdleMillis, ...ids, ...claimArgs(options)], [k], 0, entries)
 
-/** `XCLAIM ... JUSTID`: the ids now owned by `consumer` (their delivery counters untouched). */
+/**
+ * `XCLAIM ... JUSTID`: the ids now owned by `consumer` (their delivery counters untouched).
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xclaimJustId = (
   k: Arg,
   group: Arg,
@@ -541,6 +718,9 @@ export const xclaimJustId = (
 /**
  * `XAUTOCLAIM key group consumer min-idle-time start [COUNT n]`: entries idle long enough, claimed
  * by `consumer`, with the cursor for the next call and the ids of entries that no longer exist.
+ *
+ * @since 0.1.0
+ * @category streams
  */
 export const xautoclaim = (
   k: Arg,
@@ -552,7 +732,12 @@ export const xautoclaim = (
 ): Command<XautoclaimResult> =>
   key("XAUTOCLAIM", ["XAUTOCLAIM", k, group, consumer, minIdleMillis, start, ...countArgs(options)], [k], 0, xautoclaimReply)
 
-/** `XAUTOCLAIM ... JUSTID`: like `xautoclaim`, with ids only. */
+/**
+ * `XAUTOCLAIM ... JUSTID`: like `xautoclaim`, with ids only.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xautoclaimJustId = (
   k: Arg,
   group: Arg,
@@ -569,11 +754,21 @@ export const xautoclaimJustId = (
     xautoclaimJustIdReply
   )
 
-/** `XPENDING key group`: the summary of the group's pending entries. */
+/**
+ * `XPENDING key group`: the summary of the group's pending entries.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xpending = (k: Arg, group: Arg): Command<XpendingSummary> =>
   key("XPENDING", ["XPENDING", k, group], [k], READONLY, xpendingSummary)
 
-/** `XPENDING key group [IDLE ms] start end count [consumer]`: pending entries between two ids. */
+/**
+ * `XPENDING key group [IDLE ms] start end count [consumer]`: pending entries between two ids.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xpendingRange = (
   k: Arg,
   group: Arg,
@@ -589,7 +784,12 @@ export const xpendingRange = (
   return key("XPENDING", args, [k], READONLY, (v) => R.arrayOf(v, xpendingEntry))
 }
 
-/** `XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD n]`: creates a consumer group. */
+/**
+ * `XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD n]`: creates a consumer group.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xgroupCreate = (k: Arg, group: Arg, id: string, options?: XgroupCreateOptions): Command<void> => {
   const args: Array<Resp.RespArg> = ["XGROUP", "CREATE", k, group, id]
   if (options?.mkstream) args.push("MKSTREAM")
@@ -597,45 +797,95 @@ export const xgroupCreate = (k: Arg, group: Arg, id: string, options?: XgroupCre
   return key("XGROUP CREATE", args, [k], 0, R.ok)
 }
 
-/** `XGROUP CREATECONSUMER key group consumer`: `true` when created, `false` when it existed. */
+/**
+ * `XGROUP CREATECONSUMER key group consumer`: `true` when created, `false` when it existed.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xgroupCreateconsumer = (k: Arg, group: Arg, consumer: Arg): Command<boolean> =>
   key("XGROUP CREATECONSUMER", ["XGROUP", "CREATECONSUMER", k, group, consumer], [k], 0, R.boolean)
 
-/** `XGROUP DELCONSUMER key group consumer`: how many pending entries the consumer had. */
+/**
+ * `XGROUP DELCONSUMER key group consumer`: how many pending entries the consumer had.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xgroupDelconsumer = (k: Arg, group: Arg, consumer: Arg): Command<number> =>
   key("XGROUP DELCONSUMER", ["XGROUP", "DELCONSUMER", k, group, consumer], [k], 0, R.integer)
 
-/** `XGROUP DESTROY key group`: `true` when the group existed. */
+/**
+ * `XGROUP DESTROY key group`: `true` when the group existed.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xgroupDestroy = (k: Arg, group: Arg): Command<boolean> =>
   key("XGROUP DESTROY", ["XGROUP", "DESTROY", k, group], [k], 0, R.boolean)
 
-/** `XGROUP SETID key group id|$ [ENTRIESREAD n]`: sets the group's last delivered id. */
+/**
+ * `XGROUP SETID key group id|$ [ENTRIESREAD n]`: sets the group's last delivered id.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xgroupSetid = (k: Arg, group: Arg, id: string, options?: XgroupSetidOptions): Command<void> => {
   const args: Array<Resp.RespArg> = ["XGROUP", "SETID", k, group, id]
   if (options?.entriesRead !== undefined) args.push("ENTRIESREAD", options.entriesRead)
   return key("XGROUP SETID", args, [k], 0, R.ok)
 }
 
-/** `XGROUP HELP`: the help lines. */
+/**
+ * `XGROUP HELP`: the help lines.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xgroupHelp = (): Command<ReadonlyArray<string>> => keyless("XGROUP HELP", ["XGROUP", "HELP"], 0, R.strings)
 
 // ---------------------------------------------------------------------------------------------
 // Introspection
 
-/** `XINFO STREAM key`: the stream's length, ids, counters, first and last entries. */
+/**
+ * `XINFO STREAM key`: the stream's length, ids, counters, first and last entries.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xinfoStream = (k: Arg): Command<XinfoStream> => key("XINFO STREAM", ["XINFO", "STREAM", k], [k], READONLY, xinfoStreamReply)
 
-/** `XINFO STREAM key FULL [COUNT n]`: the stream with its entries, groups, pending lists and consumers. */
+/**
+ * `XINFO STREAM key FULL [COUNT n]`: the stream with its entries, groups, pending lists and consumers.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xinfoStreamFull = (k: Arg, options?: XrangeOptions): Command<XinfoStreamFull> =>
   key("XINFO STREAM", ["XINFO", "STREAM", k, "FULL", ...countArgs(options)], [k], READONLY, xinfoStreamFullReply)
 
-/** `XINFO GROUPS key`: the stream's consumer groups. */
+/**
+ * `XINFO GROUPS key`: the stream's consumer groups.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xinfoGroups = (k: Arg): Command<ReadonlyArray<XinfoGroup>> =>
   key("XINFO GROUPS", ["XINFO", "GROUPS", k], [k], READONLY, (v) => R.arrayOf(v, xinfoGroup))
 
-/** `XINFO CONSUMERS key group`: the group's consumers. */
+/**
+ * `XINFO CONSUMERS key group`: the group's consumers.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xinfoConsumers = (k: Arg, group: Arg): Command<ReadonlyArray<XinfoConsumer>> =>
   key("XINFO CONSUMERS", ["XINFO", "CONSUMERS", k, group], [k], READONLY, (v) => R.arrayOf(v, xinfoConsumer))
 
-/** `XINFO HELP`: the help lines. */
+/**
+ * `XINFO HELP`: the help lines.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
 export const xinfoHelp = (): Command<ReadonlyArray<string>> => keyless("XINFO HELP", ["XINFO", "HELP"], 0, R.strings)

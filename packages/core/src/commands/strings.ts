@@ -13,7 +13,12 @@ import type * as Resp from "../Resp.js"
 // ---------------------------------------------------------------------------------------------
 // Options and reply types
 
-/** Options of `GETEX`: at most one of them (none leaves the time to live as it is). */
+/**
+ * Options of `GETEX`: at most one of them (none leaves the time to live as it is).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GetexOptions {
   /** Expire after this many seconds. */
   readonly ex?: number
@@ -27,7 +32,12 @@ export interface GetexOptions {
   readonly persist?: boolean
 }
 
-/** Options of `LCS ... IDX`. */
+/**
+ * Options of `LCS ... IDX`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface LcsIdxOptions {
   /** Only report matches at least this long. */
   readonly minMatchLen?: number
@@ -35,7 +45,12 @@ export interface LcsIdxOptions {
   readonly withMatchLen?: boolean
 }
 
-/** One common run of `LCS ... IDX`: inclusive `[start, end]` positions in each string. */
+/**
+ * One common run of `LCS ... IDX`: inclusive `[start, end]` positions in each string.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface LcsMatch {
   readonly key1: readonly [number, number]
   readonly key2: readonly [number, number]
@@ -43,7 +58,12 @@ export interface LcsMatch {
   readonly length: number
 }
 
-/** The reply of `LCS ... IDX`: the matching runs (last first, as Redis gives them) and the LCS length. */
+/**
+ * The reply of `LCS ... IDX`: the matching runs (last first, as Redis gives them) and the LCS length.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface LcsIdx {
   readonly matches: ReadonlyArray<LcsMatch>
   readonly length: number
@@ -96,45 +116,100 @@ const decodeLcsIdx = (v: Resp.RespValue): LcsIdx | ReplyShape => {
 // ---------------------------------------------------------------------------------------------
 // Constructors
 
-/** `APPEND key value`: the string's length after the append. */
+/**
+ * `APPEND key value`: the string's length after the append.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const append = (k: Arg, value: Arg | number): Command<number> => key("APPEND", ["APPEND", k, value], [k], 0, R.integer)
 
-/** `DECR key`: the new value. */
+/**
+ * `DECR key`: the new value.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const decr = (k: Arg): Command<number> => key("DECR", ["DECR", k], [k], 0, R.integer)
 
-/** `DECRBY key decrement`: the new value. */
+/**
+ * `DECRBY key decrement`: the new value.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const decrby = (k: Arg, decrement: number): Command<number> => key("DECRBY", ["DECRBY", k, decrement], [k], 0, R.integer)
 
-/** `GETDEL key`: the value (the key is then deleted), or none. */
+/**
+ * `GETDEL key`: the value (the key is then deleted), or none.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const getdel = (k: Arg): Command<Option.Option<string>> => key("GETDEL", ["GETDEL", k], [k], 0, R.optionalString)
 
-/** `GETEX key [EX|PX|EXAT|PXAT|PERSIST]`: the value, or none; sets or clears the time to live. */
+/**
+ * `GETEX key [EX|PX|EXAT|PXAT|PERSIST]`: the value, or none; sets or clears the time to live.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const getex = (k: Arg, options?: GetexOptions): Command<Option.Option<string>> => {
   const args: Array<Resp.RespArg> = ["GETEX", k, ...expiryArgs(options)]
   if (options?.persist) args.push("PERSIST")
   return key("GETEX", args, [k], 0, R.optionalString)
 }
 
-/** `GETRANGE key start end`: the substring (inclusive offsets, negative from the end); "" when out of range. */
+/**
+ * `GETRANGE key start end`: the substring (inclusive offsets, negative from the end); "" when out of range.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const getrange = (k: Arg, start: number, end: number): Command<string> =>
   key("GETRANGE", ["GETRANGE", k, start, end], [k], READONLY, R.string)
 
-/** `GETSET key value`: sets the value; the old one, or none. */
+/**
+ * `GETSET key value`: sets the value; the old one, or none.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const getset = (k: Arg, value: Arg | number): Command<Option.Option<string>> =>
   key("GETSET", ["GETSET", k, value], [k], 0, R.optionalString)
 
-/** `INCRBYFLOAT key increment`: the new value. */
+/**
+ * `INCRBYFLOAT key increment`: the new value.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const incrbyfloat = (k: Arg, increment: number): Command<number> =>
   key("INCRBYFLOAT", ["INCRBYFLOAT", k, increment], [k], 0, R.double)
 
-/** `LCS key1 key2`: the longest common subsequence of the two strings. Both keys must share a slot. */
+/**
+ * `LCS key1 key2`: the longest common subsequence of the two strings. Both keys must share a slot.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const lcs = (key1: Arg, key2: Arg): Command<string> => key("LCS", ["LCS", key1, key2], [key1, key2], READONLY, R.string)
 
-/** `LCS key1 key2 LEN`: the length of the longest common subsequence. Both keys must share a slot. */
+/**
+ * `LCS key1 key2 LEN`: the length of the longest common subsequence. Both keys must share a slot.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const lcsLen = (key1: Arg, key2: Arg): Command<number> =>
   key("LCS", ["LCS", key1, key2, "LEN"], [key1, key2], READONLY, R.integer)
 
-/** `LCS key1 key2 IDX [MINMATCHLEN n] [WITHMATCHLEN]`: the matching runs and the LCS length. One slot. */
+/**
+ * `LCS key1 key2 IDX [MINMATCHLEN n] [WITHMATCHLEN]`: the matching runs and the LCS length. One slot.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const lcsIdx = (key1: Arg, key2: Arg, options?: LcsIdxOptions): Command<LcsIdx> => {
   const args: Array<Resp.RespArg> = ["LCS", key1, key2, "IDX"]
   if (options?.minMatchLen !== undefined) args.push("MINMATCHLEN", options.minMatchLen)
@@ -145,30 +220,63 @@ export const lcsIdx = (key1: Arg, key2: Arg, options?: LcsIdxOptions): Command<L
 /**
  * `MSETNX key value ...` from a record (or pairs): `true` when every key was set, `false` when one
  * already existed (then none is). Atomic, so every key must share a slot (no per-slot split).
+ *
+ * @since 0.1.0
+ * @category strings
  */
 export const msetnx = (entries: Readonly<Record<string, Arg | number>> | ReadonlyArray<readonly [Arg, Arg | number]>): Command<boolean> => {
   const pairs = entriesOf(entries)
   return new Command("MSETNX", ["MSETNX", ...pairs.flat()], pairs.map(([k]) => k), 0, R.boolean)
 }
 
-/** `PSETEX key milliseconds value`: sets the value with a time to live in milliseconds. */
+/**
+ * `PSETEX key milliseconds value`: sets the value with a time to live in milliseconds.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const psetex = (k: Arg, milliseconds: number, value: Arg | number): Command<void> =>
   key("PSETEX", ["PSETEX", k, milliseconds, value], [k], 0, R.ok)
 
-/** `SETEX key seconds value`: sets the value with a time to live in seconds. */
+/**
+ * `SETEX key seconds value`: sets the value with a time to live in seconds.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const setex = (k: Arg, seconds: number, value: Arg | number): Command<void> =>
   key("SETEX", ["SETEX", k, seconds, value], [k], 0, R.ok)
 
-/** `SETNX key value`: `true` when set, `false` when the key already existed. */
+/**
+ * `SETNX key value`: `true` when set, `false` when the key already existed.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const setnx = (k: Arg, value: Arg | number): Command<boolean> => key("SETNX", ["SETNX", k, value], [k], 0, R.boolean)
 
-/** `SETRANGE key offset value`: overwrites from `offset` (zero-padding); the new length. */
+/**
+ * `SETRANGE key offset value`: overwrites from `offset` (zero-padding); the new length.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const setrange = (k: Arg, offset: number, value: Arg): Command<number> =>
   key("SETRANGE", ["SETRANGE", k, offset, value], [k], 0, R.integer)
 
-/** `STRLEN key`: the value's length in bytes (0 when the key does not exist). */
+/**
+ * `STRLEN key`: the value's length in bytes (0 when the key does not exist).
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const strlen = (k: Arg): Command<number> => key("STRLEN", ["STRLEN", k], [k], READONLY, R.integer)
 
-/** `SUBSTR key start end` (deprecated alias of GETRANGE): the substring. */
+/**
+ * `SUBSTR key start end` (deprecated alias of GETRANGE): the substring.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
 export const substr = (k: Arg, start: number, end: number): Command<string> =>
   key("SUBSTR", ["SUBSTR", k, start, end], [k], READONLY, R.string)

@@ -35,7 +35,11 @@ const errorOf = <E>(exit: Exit.Exit<unknown, E>): E | ClusterError.ConnectionErr
   failureOf(exit) ?? new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" })
 import type { RetryKind } from "./retry.js"
 
-/** Options shared with the executor. */
+/**
+ * Options shared with the executor.
+ *
+ * @since 0.1.0
+ */
 export interface BatchOptions {
   readonly picker: NodePicker
   readonly maxRedirects: number
@@ -112,7 +116,11 @@ const retryKind = (e: Failure, readOnly: boolean): RetryKind | "redirect" | unde
 const shapeError = (command: Command<unknown>, node: Endpoint | undefined, shape: ReplyShape) =>
   new ClusterError.ProtocolError({ host: node?.host, port: node?.port, command: command.name, reason: shape.reason })
 
-/** The pipeline and transaction engine over the client's pool and topology. */
+/**
+ * The pipeline and transaction engine over the client's pool and topology.
+ *
+ * @since 0.1.0
+ */
 export const make = (pool: ConnectionPool, topology: ClusterTopologyService, options: BatchOptions) => {
   const window = options.windowSize ?? 4096
 

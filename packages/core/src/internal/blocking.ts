@@ -25,7 +25,11 @@ interface NodeSlots {
   readonly waiters: Array<() => void>
 }
 
-/** The blocking-connection pool. */
+/**
+ * The blocking-connection pool.
+ *
+ * @since 0.1.0
+ */
 export interface BlockingPool {
   /** Runs `use` on a dedicated connection to the node. */
   readonly withConnection: <A, E, R = never>(
@@ -37,7 +41,11 @@ export interface BlockingPool {
   readonly sizes: () => ReadonlyMap<string, number>
 }
 
-/** A pool living in the current scope. */
+/**
+ * A pool living in the current scope.
+ *
+ * @since 0.1.0
+ */
 export const make = (
   options: PoolConnectionOptions,
   max: number,

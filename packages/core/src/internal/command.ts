@@ -7,7 +7,11 @@ import type * as Resp from "../Resp.js"
 import * as R from "./reply.js"
 import { ReplyShape } from "./reply.js"
 
-/** A key or value argument: text, or bytes for binary data. */
+/**
+ * A key or value argument: text, or bytes for binary data.
+ *
+ * @since 0.1.0
+ */
 export type Arg = string | Uint8Array
 
 /**
@@ -19,10 +23,16 @@ export type Arg = string | Uint8Array
  * - `node`: about one particular node (cluster management, DEBUG, WAIT): only `executeOn` runs it;
  *   `execute` fails with `UnsupportedCommandError` rather than pick a node at random
  * - `unsupported`: cannot work through a cluster client; fails with `UnsupportedCommandError`
+ *
+ * @since 0.1.0
  */
 export type Route = "key" | "any" | "masters" | "nodes" | "node" | "unsupported"
 
-/** One node's reply to a fanned-out command. */
+/**
+ * One node's reply to a fanned-out command.
+ *
+ * @since 0.1.0
+ */
 export interface NodeReply<B> {
   /** `host:port` of the node. */
   readonly address: string
@@ -32,31 +42,53 @@ export interface NodeReply<B> {
 /**
  * How the replies of a fanned-out command (route `masters` or `nodes`) become one result. The
  * per-node decoder's type is erased here; `fanout` keeps it typed for constructors.
+ *
+ * @since 0.1.0
  */
 export interface FanOut<A> {
   readonly decode: Decoder<unknown>
   readonly merge: (replies: ReadonlyArray<NodeReply<unknown>>) => A | ReplyShape
 }
 
-/** Flag: the command only reads, so it may go to a replica under `readFrom`. */
+/**
+ * Flag: the command only reads, so it may go to a replica under `readFrom`.
+ *
+ * @since 0.1.0
+ */
 export const READONLY = 1
-/** Flag: the command may block the connection (BLPOP, XREAD BLOCK, WAIT...). */
+/**
+ * Flag: the command may block the connection (BLPOP, XREAD BLOCK, WAIT...).
+ *
+ * @since 0.1.0
+ */
 export const BLOCKING = 2
-/** Flag: decode the reply's strings as bytes. */
+/**
+ * Flag: decode the reply's strings as bytes.
+ *
+ * @since 0.1.0
+ */
 export const BYTES = 4
 /**
  * Flag: a keyless command routed by the slot of its first argument, a pub/sub channel (PUBLISH).
  * The channel is not a key: it binds no transaction to a slot and is never CROSSSLOT.
+ *
+ * @since 0.1.0
  */
 export const CHANNEL = 8
 
-/** A command's reply decoder; `ReplyShape` signals a reply of the wrong shape. */
+/**
+ * A command's reply decoder; `ReplyShape` signals a reply of the wrong shape.
+ *
+ * @since 0.1.0
+ */
 export type Decoder<A> = (reply: Resp.RespValue) => A | ReplyShape
 
 /**
  * How a multi-key command whose keys hash to several slots is split into one command per slot and
  * its results merged back (MGET, MSET, DEL, EXISTS...). Non-atomic by nature: only for commands
  * whose Redis semantics allow it (`multi_shard`).
+ *
+ * @since 0.1.0
  */
 export interface Split<A> {
   /** The command for the keys at `indices` of the original key list (one call per slot). */
@@ -65,7 +97,11 @@ export interface Split<A> {
   readonly merge: (results: ReadonlyArray<unknown>, groups: ReadonlyArray<ReadonlyArray<number>>, keyCount: number) => A
 }
 
-/** One Redis command whose reply decodes to `A`. */
+/**
+ * One Redis command whose reply decodes to `A`.
+ *
+ * @since 0.1.0
+ */
 export class Command<out A> {
   constructor(
     /** Upper-case name, with the subcommand for container commands (`CLUSTER INFO`). */
@@ -145,24 +181,42 @@ declare const PerNode: unique symbol
 /**
  * A command sent to every master or every node (`DBSIZE`, `INFO`, `KEYS`...): `A` is the merged
  * result `execute` gives, `P` one node's reply, which `executeOn` gives.
+ *
+ * @since 0.1.0
  */
 export interface FanOutCommand<out A, out P> extends Command<A> {
   /** Type-level only: the per-node reply type. */
   readonly [PerNode]: P
 }
 
-/** The result type of a command. */
+/**
+ * The result type of a command.
+ *
+ * @since 0.1.0
+ */
 export type CommandResult<C> = C extends Command<infer A> ? A : never
 
-/** A keyed command. */
+/**
+ * A keyed command.
+ *
+ * @since 0.1.0
+ */
 export const key = <A>(name: string, args: ReadonlyArray<Resp.RespArg>, keys: ReadonlyArray<Arg>, flags: number, decode: Decoder<A>) =>
   new Command(name, args, keys, flags, decode)
 
-/** A keyless command (any master). */
+/**
+ * A keyless command (any master).
+ *
+ * @since 0.1.0
+ */
 export const keyless = <A>(name: string, args: ReadonlyArray<Resp.RespArg>, flags: number, decode: Decoder<A>) =>
   new Command(name, args, [], flags, decode, "any")
 
-/** The items at `indices`. */
+/**
+ * The items at `indices`.
+ *
+ * @since 0.1.0
+ */
 export const pick = <A>(values: ReadonlyArray<A>, indices: ReadonlyArray<number>): Array<A> => indices.map((i) => values[i]!)
 
 // ---------------------------------------------------------------------------------------------
@@ -172,14 +226,26 @@ export const pick = <A>(values: ReadonlyArray<A>, indices: ReadonlyArray<number>
 const keysOf = (keys: Arg | ReadonlyArray<Arg>): ReadonlyArray<Arg> =>
   typeof keys === "string" || keys instanceof Uint8Array ? [keys] : keys
 
-/** Entries given as a record or as pairs (which keep order and allow binary names), as pairs. */
+/**
+ * Entries given as a record or as pairs (which keep order and allow binary names), as pairs.
+ *
+ * @since 0.1.0
+ */
 export const entriesOf = <V>(entries: Readonly<Record<string, V>> | ReadonlyArray<readonly [Arg, V]>): ReadonlyArray<readonly [Arg, V]> =>
   Array.isArray(entries) ? entries as ReadonlyArray<readonly [Arg, V]> : Object.entries(entries as Readonly<Record<string, V>>)
 
-/** A blocking timeout in seconds (fractions allowed) as the blocking pool's ms; a positive timeout never rounds to 0 (= forever). */
+/**
+ * A blocking timeout in seconds (fractions allowed) as the blocking pool's ms; a positive timeout never rounds to 0 (= forever).
+ *
+ * @since 0.1.0
+ */
 export const blockMillisOf = (seconds: number): number => (seconds <= 0 ? 0 : Math.max(1, Math.ceil(seconds * 1000)))
 
-/** The `NX|XX|GT|LT` conditions of `EXPIRE`-like commands and `ZADD`. */
+/**
+ * The `NX|XX|GT|LT` conditions of `EXPIRE`-like commands and `ZADD`.
+ *
+ * @since 0.1.0
+ */
 export interface UpdateConditions {
   readonly nx?: boolean
   readonly xx?: boolean
@@ -187,7 +253,11 @@ export interface UpdateConditions {
   readonly lt?: boolean
 }
 
-/** The `NX`, `XX`, `GT`, `LT` flags set in `o`, in that order. */
+/**
+ * The `NX`, `XX`, `GT`, `LT` flags set in `o`, in that order.
+ *
+ * @since 0.1.0
+ */
 export const expireFlags = (o: UpdateConditions | undefined): Array<string> => {
   if (o === undefined) return []
   const out: Array<string> = []
@@ -198,7 +268,11 @@ export const expireFlags = (o: UpdateConditions | undefined): Array<string> => {
   return out
 }
 
-/** `EX|PX|EXAT|PXAT` of `SET` and `GETEX`, in that order. */
+/**
+ * `EX|PX|EXAT|PXAT` of `SET` and `GETEX`, in that order.
+ *
+ * @since 0.1.0
+ */
 export const expiryArgs = (
   o: { readonly ex?: number; readonly px?: number; readonly exat?: number; readonly pxat?: number } | undefined
 ): Array<Resp.RespArg> => {
@@ -211,14 +285,22 @@ export const expiryArgs = (
   return args
 }
 
-/** `numkeys key... where [COUNT count]` of `LMPOP`, `ZMPOP` and their blocking forms. */
+/**
+ * `numkeys key... where [COUNT count]` of `LMPOP`, `ZMPOP` and their blocking forms.
+ *
+ * @since 0.1.0
+ */
 export const mpopArgs = (keys: ReadonlyArray<Arg>, where: string, o: { readonly count?: number } | undefined): Array<Resp.RespArg> => {
   const args: Array<Resp.RespArg> = [keys.length, ...keys, where]
   if (o?.count !== undefined) args.push("COUNT", o.count)
   return args
 }
 
-/** `head... cursor [MATCH pattern] [COUNT count]` of the `SCAN` family. */
+/**
+ * `head... cursor [MATCH pattern] [COUNT count]` of the `SCAN` family.
+ *
+ * @since 0.1.0
+ */
 export const scanArgs = (
   head: ReadonlyArray<Resp.RespArg>,
   cursor: string | number,
@@ -230,7 +312,11 @@ export const scanArgs = (
   return args
 }
 
-/** Split for commands whose per-slot integer replies add up (DEL, EXISTS, UNLINK, TOUCH). */
+/**
+ * Split for commands whose per-slot integer replies add up (DEL, EXISTS, UNLINK, TOUCH).
+ *
+ * @since 0.1.0
+ */
 export const sumSplit = (name: string, keys: ReadonlyArray<Arg>, flags: number): Split<number> => ({
   part: (indices) => key(name, [name, ...pick(keys, indices)], pick(keys, indices), flags, R.integer),
   merge: (results) => (results as ReadonlyArray<number>).reduce((a, b) => a + b, 0)
@@ -241,6 +327,8 @@ export const sumSplit = (name: string, keys: ReadonlyArray<Arg>, flags: number):
  * A blocking command (BLPOP, BZPOPMIN, XREAD BLOCK, WAIT...): it runs on a dedicated connection from
  * the per-node blocking pool, and its deadline is `blockMillis` plus `commandTimeout`.
  * `blockMillis` 0 means the server may block indefinitely (then no deadline applies).
+ *
+ * @since 0.1.0
  */
 export const blocking = <A>(
   name: string,
@@ -251,7 +339,11 @@ export const blocking = <A>(
   blockMillis: number
 ): Command<A> => new Command(name, args, keys, flags | BLOCKING, decode, keys.length === 0 ? "any" : "key", undefined, undefined, undefined, blockMillis)
 
-/** `NAME key... timeout` (BLPOP, BRPOP, BZPOPMIN, BZPOPMAX): one key or several, `timeout` in seconds. */
+/**
+ * `NAME key... timeout` (BLPOP, BRPOP, BZPOPMIN, BZPOPMAX): one key or several, `timeout` in seconds.
+ *
+ * @since 0.1.0
+ */
 export const blockingPop = <A>(name: string, keys: Arg | ReadonlyArray<Arg>, timeout: number, decode: Decoder<A>): Command<A> => {
   const ks = keysOf(keys)
   return blocking(name, [name, ...ks, timeout], ks, 0, decode, blockMillisOf(timeout))
@@ -259,7 +351,11 @@ export const blockingPop = <A>(name: string, keys: Arg | ReadonlyArray<Arg>, tim
 
 const noDirectReply: Decoder<never> = (reply) => new ReplyShape("a fanned-out command's replies to be merged", reply)
 
-/** A command sent to every master (`masters`) or every node (`nodes`), its replies merged. */
+/**
+ * A command sent to every master (`masters`) or every node (`nodes`), its replies merged.
+ *
+ * @since 0.1.0
+ */
 export const fanout = <B, A>(
   name: string,
   args: ReadonlyArray<Resp.RespArg>,
@@ -273,15 +369,27 @@ export const fanout = <B, A>(
     merge: merge as (replies: ReadonlyArray<NodeReply<unknown>>) => A | ReplyShape
   }) as FanOutCommand<A, B>
 
-/** A command meant for one chosen node: `executeOn` runs it, `execute` refuses it. */
+/**
+ * A command meant for one chosen node: `executeOn` runs it, `execute` refuses it.
+ *
+ * @since 0.1.0
+ */
 export const onNode = <A>(name: string, args: ReadonlyArray<Resp.RespArg>, flags: number, decode: Decoder<A>): Command<A> =>
   new Command(name, args, [], flags, decode, "node")
 
-/** A command a cluster client refuses, saying why (redis-py-cluster's blocked list). */
+/**
+ * A command a cluster client refuses, saying why (redis-py-cluster's blocked list).
+ *
+ * @since 0.1.0
+ */
 export const unsupported = (name: string, args: ReadonlyArray<Resp.RespArg>, reason: string): Command<never> =>
   new Command<never>(name, args, [], 0, noDirectReply, "unsupported", undefined, undefined, reason)
 
-/** Merge policies for fanned-out replies (Redis' `response_policy` tips). */
+/**
+ * Merge policies for fanned-out replies (Redis' `response_policy` tips).
+ *
+ * @since 0.1.0
+ */
 export const merge = {
   /** `agg_sum`: add the numbers. */
   sum: (replies: ReadonlyArray<NodeReply<number>>): number => replies.reduce((a, r) => a + r.value, 0),

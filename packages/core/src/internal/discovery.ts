@@ -9,10 +9,18 @@ import * as Resp from "../Resp.js"
 import * as R from "./reply.js"
 import { ReplyShape } from "./reply.js"
 
-/** Health of a node as its shard reports it. Only `online` replicas serve reads. */
+/**
+ * Health of a node as its shard reports it. Only `online` replicas serve reads.
+ *
+ * @since 0.1.0
+ */
 export type Health = "online" | "loading" | "failed"
 
-/** One node as seen in a view. */
+/**
+ * One node as seen in a view.
+ *
+ * @since 0.1.0
+ */
 export interface NodeView {
   readonly id: string
   readonly host: string
@@ -25,7 +33,11 @@ export interface NodeView {
   readonly inferredHost?: boolean | undefined
 }
 
-/** One shard: a master, its replicas, and the slot ranges it serves (possibly none). */
+/**
+ * One shard: a master, its replicas, and the slot ranges it serves (possibly none).
+ *
+ * @since 0.1.0
+ */
 export interface ShardView {
   readonly master: NodeView
   readonly replicas: ReadonlyArray<NodeView>
@@ -33,7 +45,11 @@ export interface ShardView {
   readonly ranges: ReadonlyArray<readonly [number, number]>
 }
 
-/** What one node answered. */
+/**
+ * What one node answered.
+ *
+ * @since 0.1.0
+ */
 export interface View {
   readonly shards: ReadonlyArray<ShardView>
   /** `cluster_current_epoch` of the answering node, for breaking ties between views. */
@@ -69,6 +85,8 @@ const fieldMap = (v: Resp.RespValue): Map<string, Resp.RespValue> | ReplyShape =
 /**
  * Parses a `CLUSTER SHARDS` reply (RESP2 or RESP3). `asked` is the node that answered; `tls`
  * selects `tls-port` where the node announces one.
+ *
+ * @since 0.1.0
  */
 export const parseShards = (
   reply: Resp.RespValue,
@@ -130,7 +148,11 @@ export const parseShards = (
   return out
 }
 
-/** Parses a `CLUSTER SLOTS` reply: `[[start, end, [host, port, id, meta?], replicas...], ...]`. */
+/**
+ * Parses a `CLUSTER SLOTS` reply: `[[start, end, [host, port, id, meta?], replicas...], ...]`.
+ *
+ * @since 0.1.0
+ */
 export const parseSlots = (
   reply: Resp.RespValue,
   asked: Endpoint,
@@ -190,7 +212,11 @@ export const parseSlots = (
  */
 const identity = (n: NodeView): string => n.id !== "" ? `${n.id}:${n.port}` : `${n.host}:${n.port}`
 
-/** A canonical text of who serves which slots, to compare views. */
+/**
+ * A canonical text of who serves which slots, to compare views.
+ *
+ * @since 0.1.0
+ */
 export const signature = (shards: ReadonlyArray<ShardView>): string =>
   shards
     .filter((s) => s.ranges.length > 0)
@@ -205,6 +231,8 @@ export const signature = (shards: ReadonlyArray<ShardView>): string =>
 /**
  * Chooses between views: the one most nodes agree on; ties go to the highest current epoch (the
  * node that saw the latest configuration change). A lone dissenting node never outvotes agreement.
+ *
+ * @since 0.1.0
  */
 export const chooseView = (views: ReadonlyArray<View>): View | undefined => {
   const groups = new Map<string, { view: View; votes: number; epoch: number }>()
@@ -227,7 +255,11 @@ export const chooseView = (views: ReadonlyArray<View>): View | undefined => {
   return best?.view
 }
 
-/** Slots no shard of the view serves. */
+/**
+ * Slots no shard of the view serves.
+ *
+ * @since 0.1.0
+ */
 export const uncoveredSlots = (shards: ReadonlyArray<ShardView>): number => {
   const covered = new Uint8Array(16384)
   let count = 0

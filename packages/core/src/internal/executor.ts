@@ -26,7 +26,11 @@ import { ReplyShape } from "./reply.js"
 import { Retries } from "./retry.js"
 import type { RetryKind } from "./retry.js"
 
-/** What the executor needs to know. */
+/**
+ * What the executor needs to know.
+ *
+ * @since 0.1.0
+ */
 export interface ExecutorOptions {
   readonly readFrom: ReadFrom
   readonly maxRedirects: number
@@ -37,7 +41,11 @@ export interface ExecutorOptions {
   readonly onRedirect?: ((kind: "moved" | "ask") => void) | undefined
 }
 
-/** Runs commands. */
+/**
+ * Runs commands.
+ *
+ * @since 0.1.0
+ */
 export interface Executor {
   readonly execute: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
   /** Runs a command on one chosen node, with no redirect following (cluster management). */
@@ -59,7 +67,11 @@ const decodeReply = <A>(command: Command<A>, value: Resp.RespValue, node: Endpoi
     : Effect.succeed(a)
 }
 
-/** Builds the executor over the shared pool, the blocking pool and the topology. */
+/**
+ * Builds the executor over the shared pool, the blocking pool and the topology.
+ *
+ * @since 0.1.0
+ */
 export const make = (
   pool: ConnectionPool,
   blocking: BlockingPool,

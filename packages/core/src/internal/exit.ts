@@ -6,7 +6,11 @@
  */
 import type { Exit } from "effect"
 
-/** The exit's typed error (its first `Fail` reason); `undefined` for a success, a defect or an interruption. */
+/**
+ * The exit's typed error (its first `Fail` reason); `undefined` for a success, a defect or an interruption.
+ *
+ * @since 0.1.0
+ */
 export const failureOf = <E>(exit: Exit.Exit<unknown, E>): E | undefined => {
   if (exit._tag === "Success") return undefined
   for (const reason of exit.cause.reasons) if (reason._tag === "Fail") return reason.error

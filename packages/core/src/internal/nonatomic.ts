@@ -17,7 +17,11 @@ import * as R from "./reply.js"
 type Failure = ClusterError.RedisClusterError
 type Execute = <A>(command: Command<A>) => Effect.Effect<A, Failure>
 
-/** The emulations. */
+/**
+ * The emulations.
+ *
+ * @since 0.1.0
+ */
 export interface NonAtomic {
   /** `RENAME` across slots: DUMP + PTTL, RESTORE REPLACE at the destination, DEL the source. */
   readonly rename: (source: Arg, destination: Arg) => Effect.Effect<void, Failure>
@@ -67,7 +71,11 @@ const keyInSlot = (slot: number): string => {
   }
 }
 
-/** Builds the emulations over `execute`. */
+/**
+ * Builds the emulations over `execute`.
+ *
+ * @since 0.1.0
+ */
 export const make = (execute: Execute): NonAtomic => {
   const rename = (source: Arg, destination: Arg) =>
     sameSlot([source, destination])

@@ -10,7 +10,11 @@ import type { Context } from "effect"
 import type * as ClusterError from "../ClusterError.js"
 import type { Command } from "./command.js"
 
-/** The metrics keyslot records when `metrics: true`. */
+/**
+ * The metrics keyslot records when `metrics: true`.
+ *
+ * @since 0.1.0
+ */
 export const metrics = {
   commands: Metric.counter("keyslot_commands_total", { description: "Commands run, by command name" }),
   errors: Metric.counter("keyslot_command_errors_total", { description: "Commands failed, by error tag" }),
@@ -44,6 +48,8 @@ const redirectsOf = byAttribute(metrics.redirects, "kind")
 /**
  * Wraps `execute` with spans and/or metrics as configured. Metrics go to `context`'s registry (the
  * client's, as for the engine's counters), whichever fiber runs the command.
+ *
+ * @since 0.1.0
  */
 export const instrument = (
   execute: Execute,
@@ -80,7 +86,11 @@ export const instrument = (
   }
 }
 
-/** Synchronous counters for the engine's callbacks, recorded in the client's own metric registry. */
+/**
+ * Synchronous counters for the engine's callbacks, recorded in the client's own metric registry.
+ *
+ * @since 0.1.0
+ */
 export const counters = (context: Context.Context<never>) => ({
   /** Records a redirect. */
   redirect: (kind: "moved" | "ask"): void => redirectsOf(kind).updateUnsafe(1, context),

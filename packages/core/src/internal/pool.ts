@@ -9,7 +9,11 @@ import { Deferred, Duration, Effect, Exit, Scope } from "effect"
 import type { Connector, Endpoint } from "../Connector.js"
 import * as NodeConnection from "../NodeConnection.js"
 
-/** `host:port`, the key of everything per node. */
+/**
+ * `host:port`, the key of everything per node.
+ *
+ * @since 0.1.0
+ */
 export const addressOf = (e: Endpoint): string => `${e.host}:${e.port}`
 
 interface Entry {
@@ -18,7 +22,11 @@ interface Entry {
   connection: NodeConnection.NodeConnection | undefined
 }
 
-/** The connection map. */
+/**
+ * The connection map.
+ *
+ * @since 0.1.0
+ */
 export interface ConnectionPool {
   /** The open connection to `address`, if there is one right now. */
   readonly cached: (address: string) => NodeConnection.NodeConnection | undefined
@@ -39,6 +47,8 @@ export interface ConnectionPool {
  * The node's connection, waiting at most `budgetMillis` (0: as long as opening takes) for it to
  * open: the wait counts against a command's deadline, not only against `connectTimeout`. The open
  * itself goes on for other callers when this one gives up.
+ *
+ * @since 0.1.0
  */
 export const getWithin = (
   pool: ConnectionPool,
@@ -51,10 +61,18 @@ export const getWithin = (
   return budgetMillis === 0 ? pool.get(node) : Effect.timeoutOrElse(pool.get(node), { duration: Duration.millis(budgetMillis), orElse: () => Effect.fail(onTimeout()) })
 }
 
-/** Options for every connection the pool opens (the endpoint excepted). */
+/**
+ * Options for every connection the pool opens (the endpoint excepted).
+ *
+ * @since 0.1.0
+ */
 export type PoolConnectionOptions = Omit<NodeConnection.NodeConnectionOptions, "host" | "port">
 
-/** A pool living in the current scope. */
+/**
+ * A pool living in the current scope.
+ *
+ * @since 0.1.0
+ */
 export const make = (
   options: PoolConnectionOptions
 ): Effect.Effect<ConnectionPool, never, Scope.Scope | Connector> =>

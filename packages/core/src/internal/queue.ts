@@ -4,6 +4,11 @@
  *
  * @internal
  */
+/**
+ * A FIFO queue with O(1) `push` and `shift`.
+ *
+ * @since 0.1.0
+ */
 export class Fifo<A> {
   private items: Array<A | undefined> = []
   private head = 0

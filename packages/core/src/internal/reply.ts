@@ -7,7 +7,11 @@
 import { Option } from "effect"
 import * as Resp from "../Resp.js"
 
-/** A reply of the wrong shape; the caller turns it into a `ProtocolError`. */
+/**
+ * A reply of the wrong shape; the caller turns it into a `ProtocolError`.
+ *
+ * @since 0.1.0
+ */
 export class ReplyShape {
   constructor(readonly expected: string, readonly got: Resp.RespValue) {}
   get reason(): string {
@@ -15,7 +19,11 @@ export class ReplyShape {
   }
 }
 
-/** A short description of a reply, for error messages. */
+/**
+ * A short description of a reply, for error messages.
+ *
+ * @since 0.1.0
+ */
 export const describe = (v: Resp.RespValue): string => {
   if (v === null) return "null"
   if (typeof v === "string") return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`
@@ -30,14 +38,22 @@ export const describe = (v: Resp.RespValue): string => {
 
 const textDecoder = new TextDecoder()
 
-/** Unwraps RESP3 attributes and verbatim strings, which decoders treat as their plain value. */
+/**
+ * Unwraps RESP3 attributes and verbatim strings, which decoders treat as their plain value.
+ *
+ * @since 0.1.0
+ */
 export const plain = (v: Resp.RespValue): Resp.RespValue => {
   if (v instanceof Resp.Attributed) return plain(v.value)
   if (v instanceof Resp.VerbatimString) return v.text
   return v
 }
 
-/** A string (bulk, simple, verbatim; bytes decoded as UTF-8). */
+/**
+ * A string (bulk, simple, verbatim; bytes decoded as UTF-8).
+ *
+ * @since 0.1.0
+ */
 export const string = (v: Resp.RespValue): string | ReplyShape => {
   v = plain(v)
   if (typeof v === "string") return v
@@ -46,17 +62,29 @@ export const string = (v: Resp.RespValue): string | ReplyShape => {
   return new ReplyShape("a string", v)
 }
 
-/** Nil as none, anything else through `f`. */
+/**
+ * Nil as none, anything else through `f`.
+ *
+ * @since 0.1.0
+ */
 export const optional = <A>(f: (v: Resp.RespValue) => A | ReplyShape) => (v: Resp.RespValue): Option.Option<A> | ReplyShape => {
   if (plain(v) === null) return Option.none()
   const a = f(v)
   return a instanceof ReplyShape ? a : Option.some(a)
 }
 
-/** A string or nil. */
+/**
+ * A string or nil.
+ *
+ * @since 0.1.0
+ */
 export const optionalString: (v: Resp.RespValue) => Option.Option<string> | ReplyShape = optional(string)
 
-/** Bytes (for commands asked for as bytes; a text reply is encoded as UTF-8). */
+/**
+ * Bytes (for commands asked for as bytes; a text reply is encoded as UTF-8).
+ *
+ * @since 0.1.0
+ */
 export const bytes = (v: Resp.RespValue): Uint8Array | ReplyShape => {
   v = plain(v)
   if (v instanceof Uint8Array) return v
@@ -64,10 +92,18 @@ export const bytes = (v: Resp.RespValue): Uint8Array | ReplyShape => {
   return new ReplyShape("bytes", v)
 }
 
-/** Bytes or nil (for commands asked for as bytes). */
+/**
+ * Bytes or nil (for commands asked for as bytes).
+ *
+ * @since 0.1.0
+ */
 export const optionalBytes: (v: Resp.RespValue) => Option.Option<Uint8Array> | ReplyShape = optional(bytes)
 
-/** An integer reply as a number. */
+/**
+ * An integer reply as a number.
+ *
+ * @since 0.1.0
+ */
 export const integer = (v: Resp.RespValue): number | ReplyShape => {
   v = plain(v)
   if (typeof v === "number") return v
@@ -77,10 +113,18 @@ export const integer = (v: Resp.RespValue): number | ReplyShape => {
   return new ReplyShape("an integer", v)
 }
 
-/** An integer or nil. */
+/**
+ * An integer or nil.
+ *
+ * @since 0.1.0
+ */
 export const optionalInteger: (v: Resp.RespValue) => Option.Option<number> | ReplyShape = optional(integer)
 
-/** A double reply (RESP3 `,`, or a RESP2 bulk string such as `"3.5"` or `"inf"`). */
+/**
+ * A double reply (RESP3 `,`, or a RESP2 bulk string such as `"3.5"` or `"inf"`).
+ *
+ * @since 0.1.0
+ */
 export const double = (v: Resp.RespValue): number | ReplyShape => {
   v = plain(v)
   if (typeof v === "number") return v
@@ -92,17 +136,29 @@ export const double = (v: Resp.RespValue): number | ReplyShape => {
   return new ReplyShape("a double", v)
 }
 
-/** A double or nil. */
+/**
+ * A double or nil.
+ *
+ * @since 0.1.0
+ */
 export const optionalDouble: (v: Resp.RespValue) => Option.Option<number> | ReplyShape = optional(double)
 
-/** `+OK` (or any simple status). */
+/**
+ * `+OK` (or any simple status).
+ *
+ * @since 0.1.0
+ */
 export const ok = (v: Resp.RespValue): void | ReplyShape => {
   v = plain(v)
   if (typeof v === "string") return undefined
   return new ReplyShape("OK", v)
 }
 
-/** `1`/`0` or a RESP3 boolean as a boolean. */
+/**
+ * `1`/`0` or a RESP3 boolean as a boolean.
+ *
+ * @since 0.1.0
+ */
 export const boolean = (v: Resp.RespValue): boolean | ReplyShape => {
   v = plain(v)
   if (typeof v === "boolean") return v
@@ -110,7 +166,11 @@ export const boolean = (v: Resp.RespValue): boolean | ReplyShape => {
   return new ReplyShape("a boolean", v)
 }
 
-/** An array (RESP3 sets and pushes read as arrays too). */
+/**
+ * An array (RESP3 sets and pushes read as arrays too).
+ *
+ * @since 0.1.0
+ */
 export const array = (v: Resp.RespValue): ReadonlyArray<Resp.RespValue> | ReplyShape => {
   v = plain(v)
   if (Array.isArray(v)) return v
@@ -119,7 +179,11 @@ export const array = (v: Resp.RespValue): ReadonlyArray<Resp.RespValue> | ReplyS
   return new ReplyShape("an array", v)
 }
 
-/** An array decoded element by element; the first bad element makes the whole reply bad. */
+/**
+ * An array decoded element by element; the first bad element makes the whole reply bad.
+ *
+ * @since 0.1.0
+ */
 export const arrayOf = <A>(v: Resp.RespValue, f: (e: Resp.RespValue) => A | ReplyShape): ReadonlyArray<A> | ReplyShape => {
   const items = array(v)
   if (items instanceof ReplyShape) return items
@@ -132,19 +196,39 @@ export const arrayOf = <A>(v: Resp.RespValue, f: (e: Resp.RespValue) => A | Repl
   return out
 }
 
-/** An array of strings (RESP3 sets too). */
+/**
+ * An array of strings (RESP3 sets too).
+ *
+ * @since 0.1.0
+ */
 export const strings = (v: Resp.RespValue): ReadonlyArray<string> | ReplyShape => arrayOf(v, string)
 
-/** An array of strings; nil (a missing key) as empty. */
+/**
+ * An array of strings; nil (a missing key) as empty.
+ *
+ * @since 0.1.0
+ */
 export const stringsOrNil = (v: Resp.RespValue): ReadonlyArray<string> | ReplyShape => (plain(v) === null ? [] : strings(v))
 
-/** An array of strings or nils. */
+/**
+ * An array of strings or nils.
+ *
+ * @since 0.1.0
+ */
 export const optionalStrings = (v: Resp.RespValue): ReadonlyArray<Option.Option<string>> | ReplyShape => arrayOf(v, optionalString)
 
-/** An array of integers. */
+/**
+ * An array of integers.
+ *
+ * @since 0.1.0
+ */
 export const integers = (v: Resp.RespValue): ReadonlyArray<number> | ReplyShape => arrayOf(v, integer)
 
-/** A `[label, value]` array of two (scan pages, pops, entries): a string and `f`'s value, joined by `build`. */
+/**
+ * A `[label, value]` array of two (scan pages, pops, entries): a string and `f`'s value, joined by `build`.
+ *
+ * @since 0.1.0
+ */
 export const labelled = <A, B>(what: string, f: (v: Resp.RespValue) => A | ReplyShape, build: (label: string, a: A) => B) =>
 (v: Resp.RespValue): B | ReplyShape => {
   const items = array(v)
@@ -156,7 +240,11 @@ export const labelled = <A, B>(what: string, f: (v: Resp.RespValue) => A | Reply
   return a instanceof ReplyShape ? a : build(label, a)
 }
 
-/** Decodes two values with `fa` and `fb` as a `[a, b]` tuple (the halves of a pair). */
+/**
+ * Decodes two values with `fa` and `fb` as a `[a, b]` tuple (the halves of a pair).
+ *
+ * @since 0.1.0
+ */
 export const pairOf = <A, B>(fa: (v: Resp.RespValue) => A | ReplyShape, fb: (v: Resp.RespValue) => B | ReplyShape) =>
 (a: Resp.RespValue, b: Resp.RespValue): readonly [A, B] | ReplyShape => {
   const x = fa(a)
@@ -165,7 +253,11 @@ export const pairOf = <A, B>(fa: (v: Resp.RespValue) => A | ReplyShape, fb: (v: 
   return y instanceof ReplyShape ? y : [x, y] as const
 }
 
-/** A sorted-set member (a string) and its score (a double). */
+/**
+ * A sorted-set member (a string) and its score (a double).
+ *
+ * @since 0.1.0
+ */
 export const scored = (member: Resp.RespValue, score: Resp.RespValue): { readonly member: string; readonly score: number } | ReplyShape => {
   const m = string(member)
   if (m instanceof ReplyShape) return m
@@ -173,7 +265,11 @@ export const scored = (member: Resp.RespValue, score: Resp.RespValue): { readonl
   return s instanceof ReplyShape ? s : { member: m, score: s }
 }
 
-/** Key/value pairs from a RESP3 map or a RESP2 flat array `[k1, v1, k2, v2, ...]`. */
+/**
+ * Key/value pairs from a RESP3 map or a RESP2 flat array `[k1, v1, k2, v2, ...]`.
+ *
+ * @since 0.1.0
+ */
 export const pairs = (v: Resp.RespValue): ReadonlyArray<readonly [Resp.RespValue, Resp.RespValue]> | ReplyShape => {
   v = plain(v)
   if (v instanceof Map) return Array.from(v.entries())
@@ -186,7 +282,11 @@ export const pairs = (v: Resp.RespValue): ReadonlyArray<readonly [Resp.RespValue
   return new ReplyShape("a map", v)
 }
 
-/** Pairs decoded by `f`: RESP3 nested `[[a, b], ...]` (`what` names one), a map, or a flat `[a1, b1, ...]`. */
+/**
+ * Pairs decoded by `f`: RESP3 nested `[[a, b], ...]` (`what` names one), a map, or a flat `[a1, b1, ...]`.
+ *
+ * @since 0.1.0
+ */
 export const pairList = <A>(what: string, f: (a: Resp.RespValue, b: Resp.RespValue) => A | ReplyShape) =>
 (v: Resp.RespValue): ReadonlyArray<A> | ReplyShape => {
   const items = array(v)
@@ -216,7 +316,11 @@ export const pairList = <A>(what: string, f: (a: Resp.RespValue, b: Resp.RespVal
   return out
 }
 
-/** A map of strings (HGETALL, CONFIG GET...). */
+/**
+ * A map of strings (HGETALL, CONFIG GET...).
+ *
+ * @since 0.1.0
+ */
 export const record = (v: Resp.RespValue): Record<string, string> | ReplyShape => {
   const ps = pairs(v)
   if (ps instanceof ReplyShape) return ps
@@ -231,7 +335,11 @@ export const record = (v: Resp.RespValue): Record<string, string> | ReplyShape =
   return out
 }
 
-/** A RESP3 map or a RESP2 flat `[name, value, ...]` array as a map by field name (names must be strings). */
+/**
+ * A RESP3 map or a RESP2 flat `[name, value, ...]` array as a map by field name (names must be strings).
+ *
+ * @since 0.1.0
+ */
 export const fieldMap = (v: Resp.RespValue): ReadonlyMap<string, Resp.RespValue> | ReplyShape => {
   const ps = pairs(v)
   if (ps instanceof ReplyShape) return ps
@@ -244,7 +352,11 @@ export const fieldMap = (v: Resp.RespValue): ReadonlyMap<string, Resp.RespValue>
   return map
 }
 
-/** Reads named fields of a reply map; the first failure is kept and the whole reply is bad. */
+/**
+ * Reads named fields of a reply map; the first failure is kept and the whole reply is bad.
+ *
+ * @since 0.1.0
+ */
 export class Fields {
   failure: ReplyShape | undefined = undefined
   private constructor(private readonly map: ReadonlyMap<string, Resp.RespValue>, private readonly whole: Resp.RespValue) {}
@@ -281,7 +393,11 @@ export class Fields {
   }
 }
 
-/** A reply map read by `read` through `Fields`; the first bad or missing field makes the whole reply bad. */
+/**
+ * A reply map read by `read` through `Fields`; the first bad or missing field makes the whole reply bad.
+ *
+ * @since 0.1.0
+ */
 export const fields = <A>(read: (f: Fields) => A) => (v: Resp.RespValue): A | ReplyShape => {
   const f = Fields.of(v)
   if (f instanceof ReplyShape) return f
@@ -289,7 +405,11 @@ export const fields = <A>(read: (f: Fields) => A) => (v: Resp.RespValue): A | Re
   return f.failure ?? out
 }
 
-/** `field:value` lines (INFO, CLUSTER INFO) as a record; `#` section headers are skipped. */
+/**
+ * `field:value` lines (INFO, CLUSTER INFO) as a record; `#` section headers are skipped.
+ *
+ * @since 0.1.0
+ */
 export const infoLines = (v: Resp.RespValue): Record<string, string> | ReplyShape => {
   const s = string(v)
   if (s instanceof ReplyShape) return s
@@ -303,5 +423,9 @@ export const infoLines = (v: Resp.RespValue): Record<string, string> | ReplyShap
   return out
 }
 
-/** The reply as it came (attributes and verbatim unwrapped). */
+/**
+ * The reply as it came (attributes and verbatim unwrapped).
+ *
+ * @since 0.1.0
+ */
 export const raw = (v: Resp.RespValue): Resp.RespValue => plain(v)

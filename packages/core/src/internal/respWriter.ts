@@ -33,7 +33,11 @@ const digitCount = (n: number): number => {
 const numberText = (n: number): string =>
   n === Infinity ? "+inf" : n === -Infinity ? "-inf" : Number.isNaN(n) ? "nan" : String(n)
 
-/** The growing buffer behind `CommandWriter` and `encodeValue`. */
+/**
+ * The growing buffer behind `CommandWriter` and `encodeValue`.
+ *
+ * @since 0.1.0
+ */
 export class ByteWriter {
   /** The region being written; queued bytes are `buf[0, len)`. */
   buf: Buffer

@@ -9,7 +9,11 @@ import { Duration, Effect, Schedule } from "effect"
 import type { Pull } from "effect"
 import type { RetryPolicies } from "../RetryPolicy.js"
 
-/** A kind of transient failure, each with its own schedule. */
+/**
+ * A kind of transient failure, each with its own schedule.
+ *
+ * @since 0.1.0
+ */
 export type RetryKind = keyof RetryPolicies
 
 type Step = (input: unknown) => Pull.Pull<unknown, never, unknown>
@@ -18,7 +22,11 @@ const isTrue = () => true
 const isFalse = () => false
 const proceed = { onSuccess: isTrue, onFailure: isFalse }
 
-/** The retry state of one operation. */
+/**
+ * The retry state of one operation.
+ *
+ * @since 0.1.0
+ */
 export class Retries {
   private readonly steps: Partial<Record<RetryKind, Step>> = {}
   /** `deadline` is a `Date.now()` time, 0 for none. */

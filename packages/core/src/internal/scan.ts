@@ -20,7 +20,11 @@ import * as R from "./reply.js"
 import { ReplyShape } from "./reply.js"
 import type { Retries } from "./retry.js"
 
-/** Options of `scan`. */
+/**
+ * Options of `scan`.
+ *
+ * @since 0.1.0
+ */
 export interface ScanOptions {
   /** Glob-style pattern (`MATCH`). */
   readonly match?: string | undefined
@@ -44,7 +48,11 @@ interface Page {
   readonly node: string | undefined
 }
 
-/** Options of `hscan`/`sscan`/`zscan`. */
+/**
+ * Options of `hscan`/`sscan`/`zscan`.
+ *
+ * @since 0.1.0
+ */
 export interface KeyScanOptions {
   readonly match?: string | undefined
   readonly count?: number | undefined
@@ -62,7 +70,11 @@ const page = R.labelled("[cursor, items]", R.array, (cursor, items) => [cursor, 
 const pageCommand = (name: string, args: ReadonlyArray<Resp.RespArg>, keys: ReadonlyArray<Resp.RespArg>) =>
   new Command(name, args, keys as ReadonlyArray<string>, READONLY, page, keys.length === 0 ? "any" : "key")
 
-/** What the streams need from the client. */
+/**
+ * What the streams need from the client.
+ *
+ * @since 0.1.0
+ */
 export interface ScanDeps {
   readonly topology: ClusterTopologyService
   readonly execute: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
@@ -76,7 +88,11 @@ const retryable = (e: ClusterError.RedisClusterError): boolean =>
   e._tag === "ConnectionError" || e._tag === "ClusterDownError" || e._tag === "MasterDownError" ||
   e._tag === "LoadingError" || e._tag === "TryAgainError" || e._tag === "MovedError"
 
-/** Builds the scan streams. */
+/**
+ * Builds the scan streams.
+ *
+ * @since 0.1.0
+ */
 export const make = (deps: ScanDeps) => {
   /**
    * The master a walk continues on: the node it is on while that still serves slots as a master;

@@ -11,10 +11,18 @@
 import { Cause, Effect } from "effect"
 import type { Array as Arr, Pull } from "effect"
 
-/** What happens when a message arrives and the buffer is full. */
+/**
+ * What happens when a message arrives and the buffer is full.
+ *
+ * @since 0.1.0
+ */
 export type Strategy = "dropOldest" | "dropNewest" | "fail"
 
-/** A ring buffer with one consumer. */
+/**
+ * A ring buffer with one consumer.
+ *
+ * @since 0.1.0
+ */
 export class Inbox<A, E> {
   private items: Array<A | undefined>
   private head = 0
@@ -168,28 +176,68 @@ export class Inbox<A, E> {
 // Pub/sub frame kinds, recognized from the first element's bytes without decoding it to a string
 // (it runs once per message).
 
-/** `message` */
+/**
+ * `message`
+ *
+ * @since 0.1.0
+ */
 export const MESSAGE = 1
-/** `pmessage` */
+/**
+ * `pmessage`
+ *
+ * @since 0.1.0
+ */
 export const PMESSAGE = 2
-/** `smessage` */
+/**
+ * `smessage`
+ *
+ * @since 0.1.0
+ */
 export const SMESSAGE = 3
-/** `subscribe` */
+/**
+ * `subscribe`
+ *
+ * @since 0.1.0
+ */
 export const SUBSCRIBE = 4
-/** `psubscribe` */
+/**
+ * `psubscribe`
+ *
+ * @since 0.1.0
+ */
 export const PSUBSCRIBE = 5
-/** `ssubscribe` */
+/**
+ * `ssubscribe`
+ *
+ * @since 0.1.0
+ */
 export const SSUBSCRIBE = 6
-/** `unsubscribe` */
+/**
+ * `unsubscribe`
+ *
+ * @since 0.1.0
+ */
 export const UNSUBSCRIBE = 7
-/** `punsubscribe` */
+/**
+ * `punsubscribe`
+ *
+ * @since 0.1.0
+ */
 export const PUNSUBSCRIBE = 8
-/** `sunsubscribe` */
+/**
+ * `sunsubscribe`
+ *
+ * @since 0.1.0
+ */
 export const SUNSUBSCRIBE = 9
 
 const KIND_NAMES = ["", "message", "pmessage", "smessage", "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe"] as const
 
-/** The lower-case command name whose confirmations carry this kind (`subscribe` for SUBSCRIBE...). */
+/**
+ * The lower-case command name whose confirmations carry this kind (`subscribe` for SUBSCRIBE...).
+ *
+ * @since 0.1.0
+ */
 export const kindName = (kind: number): string => KIND_NAMES[kind] ?? ""
 
 const byText = new Map<string, number>(KIND_NAMES.map((name, i) => [name, i] as const).filter(([name]) => name !== ""))
@@ -200,7 +248,11 @@ const sameBytes = (bytes: Uint8Array, text: string): boolean => {
   return true
 }
 
-/** The pub/sub kind of a frame's first element (a string, or bytes in bytes mode); 0 when it is none. */
+/**
+ * The pub/sub kind of a frame's first element (a string, or bytes in bytes mode); 0 when it is none.
+ *
+ * @since 0.1.0
+ */
 export const kindOf = (value: unknown): number => {
   if (typeof value === "string") return byText.get(value) ?? 0
   if (!(value instanceof Uint8Array)) return 0

@@ -20,7 +20,11 @@ import { ReplyShape } from "./reply.js"
 
 type Failure = ClusterError.RedisClusterError
 
-/** What the user's function gets while watching. */
+/**
+ * What the user's function gets while watching.
+ *
+ * @since 0.1.0
+ */
 export interface WatchContext {
   /** Runs a command on the watching connection (reads of the watched keys, typically). */
   readonly execute: <A>(command: Command<A>) => Effect.Effect<A, Failure>
@@ -28,7 +32,11 @@ export interface WatchContext {
   readonly transaction: (commands: ReadonlyArray<Command<unknown>>) => Effect.Effect<ReadonlyArray<unknown>, Failure>
 }
 
-/** What `watch` needs from the batch engine. */
+/**
+ * What `watch` needs from the batch engine.
+ *
+ * @since 0.1.0
+ */
 export interface WatchDeps {
   readonly blocking: BlockingPool
   readonly topology: ClusterTopologyService
@@ -42,7 +50,11 @@ export interface WatchDeps {
   ) => Effect.Effect<Result.Result<ReadonlyArray<unknown> | null, Failure>>
 }
 
-/** The default: a conflict is retried 10 times with a short jittered backoff. */
+/**
+ * The default: a conflict is retried 10 times with a short jittered backoff.
+ *
+ * @since 0.1.0
+ */
 export const defaultWatchRetry: Schedule.Schedule<unknown, unknown> = backoff("5 millis", "100 millis", 10)
 
 /** Marks the conflicts this module raises, so a user's own WatchError is never retried. */
@@ -50,7 +62,11 @@ const conflicts = new WeakSet<object>()
 
 const toText = (k: Arg): string => typeof k === "string" ? k : Buffer.from(k).toString("utf8")
 
-/** Builds `watch`. */
+/**
+ * Builds `watch`.
+ *
+ * @since 0.1.0
+ */
 export const make = (deps: WatchDeps) =>
   <A, E, R>(
     keys: ReadonlyArray<Arg>,

@@ -31,7 +31,11 @@ const findOnPath = (name: string): string | undefined => {
   return undefined
 }
 
-/** The parsed `redis-server --version`. @internal */
+/**
+ * The parsed `redis-server --version`. @internal
+ *
+ * @since 0.1.0
+ */
 export interface ServerVersion {
   readonly major: number
   readonly minor: number
@@ -69,6 +73,8 @@ const readVersion = (bin: string): Promise<ServerVersion> => {
  * Fails with install instructions when there is none, or when it is older than 7.0.
  *
  * @internal
+ *
+ * @since 0.1.0
  */
 export const resolveBinary = Effect.fnUntraced(function*(explicit: string | undefined) {
   const configured = explicit ?? process.env["REDIS_SERVER_BIN"]

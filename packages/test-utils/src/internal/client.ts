@@ -9,20 +9,36 @@ import { Connection, type ConnectionFailure } from "./connection.js"
 import { FixtureError, RedisReplyError } from "./errors.js"
 import { type Arg, ErrorReply, type Reply } from "./resp.js"
 
-/** Credentials sent with `AUTH` right after connecting. @internal */
+/**
+ * Credentials sent with `AUTH` right after connecting. @internal
+ *
+ * @since 0.1.0
+ */
 export interface Auth {
   readonly username?: string | undefined
   readonly password: string
 }
 
-/** @internal */
+/**
+ * @internal
+ *
+ * @since 0.1.0
+ */
 export const CONNECT_TIMEOUT_MS = 1_000
-/** @internal */
+/**
+ * @internal
+ *
+ * @since 0.1.0
+ */
 export const COMMAND_TIMEOUT_MS = 5_000
 
 type Waiter = (error: FixtureError | undefined, connection?: Connection) => void
 
-/** @internal */
+/**
+ * @internal
+ *
+ * @since 0.1.0
+ */
 export class AdminClient {
   private connection: Connection | undefined
   private waiters: Array<Waiter> | undefined

@@ -4,7 +4,11 @@
  * @internal
  */
 
-/** One line of `CLUSTER NODES`. @internal */
+/**
+ * One line of `CLUSTER NODES`. @internal
+ *
+ * @since 0.1.0
+ */
 export interface NodeLine {
   readonly id: string
   readonly host: string
@@ -25,6 +29,8 @@ export interface NodeLine {
  * <pong-recv> <config-epoch> <link-state> <slot>...`).
  *
  * @internal
+ *
+ * @since 0.1.0
  */
 export const parseClusterNodes = (text: string): Array<NodeLine> => {
   const lines: Array<NodeLine> = []
@@ -65,7 +71,11 @@ export const parseClusterNodes = (text: string): Array<NodeLine> => {
   return lines
 }
 
-/** `0-5460,5461-10922` style rendering, merging adjacent ranges. @internal */
+/**
+ * `0-5460,5461-10922` style rendering, merging adjacent ranges. @internal
+ *
+ * @since 0.1.0
+ */
 export const renderSlots = (slots: ReadonlyArray<readonly [number, number]>): string => {
   const merged: Array<[number, number]> = []
   for (const [a, b] of slots) {

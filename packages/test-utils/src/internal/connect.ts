@@ -9,7 +9,11 @@ import type { Connection, Credentials } from "../RedisServer.js"
 import type { FixtureError, RedisReplyError } from "./errors.js"
 import type { ManagedServer } from "./process.js"
 
-/** @internal */
+/**
+ * @internal
+ *
+ * @since 0.1.0
+ */
 export const connectTo = (
   server: ManagedServer,
   credentials?: Credentials

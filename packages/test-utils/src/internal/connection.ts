@@ -13,6 +13,8 @@ import { type Arg, encode, Parser, type Reply } from "./resp.js"
  * Why a command got no reply.
  *
  * @internal
+ *
+ * @since 0.1.0
  */
 export class ConnectionFailure extends Error {}
 
@@ -22,7 +24,11 @@ interface Pending {
   readonly command: string
 }
 
-/** @internal */
+/**
+ * @internal
+ *
+ * @since 0.1.0
+ */
 export class Connection {
   private readonly pending: Array<Pending> = []
   private readonly parser = new Parser()

@@ -28,6 +28,8 @@ const isFree = (port: number): Effect.Effect<boolean> =>
  * Reserves `count` distinct free ports (checked by binding each one).
  *
  * @internal
+ *
+ * @since 0.1.0
  */
 export const reservePorts = Effect.fnUntraced(function*(count: number) {
   const chosen: Array<number> = []
@@ -48,7 +50,11 @@ export const reservePorts = Effect.fnUntraced(function*(count: number) {
   return chosen
 })
 
-/** Returns ports to the pool. @internal */
+/**
+ * Returns ports to the pool. @internal
+ *
+ * @since 0.1.0
+ */
 export const releasePorts = (ports: ReadonlyArray<number>): void => {
   for (const p of ports) reserved.delete(p)
 }

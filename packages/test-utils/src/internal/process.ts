@@ -17,10 +17,18 @@ import { releasePorts, reservePorts } from "./ports.js"
 import type { Arg, Reply } from "./resp.js"
 import { now, sleep } from "./timing.js"
 
-/** The loopback address every fixture server binds. @internal */
+/**
+ * The loopback address every fixture server binds. @internal
+ *
+ * @since 0.1.0
+ */
 export const HOST = "127.0.0.1" as const
 
-/** What to run. @internal */
+/**
+ * What to run. @internal
+ *
+ * @since 0.1.0
+ */
 export interface ServerSpec {
   readonly bin: string
   /** Whether the server needs a second port for the cluster bus (`--cluster-port`). */
@@ -98,7 +106,11 @@ const signal = (pid: number | undefined, sig: NodeJS.Signals): void => {
   }
 }
 
-/** Parses `INFO` output into fields. @internal */
+/**
+ * Parses `INFO` output into fields. @internal
+ *
+ * @since 0.1.0
+ */
 export const parseInfo = (text: string): Record<string, string> => {
   const fields: Record<string, string> = {}
   for (const line of text.split("\r\n")) {
@@ -133,7 +145,11 @@ interface Running {
   readonly onExit: Array<() => void>
 }
 
-/** @internal */
+/**
+ * @internal
+ *
+ * @since 0.1.0
+ */
 export class ManagedServer {
   readonly host = HOST
   private ports: { port: number; busPort: number | undefined } | undefined

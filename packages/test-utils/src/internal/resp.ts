@@ -9,6 +9,8 @@
  * An error reply (`-ERR ...`) nested inside an array reply (top-level error replies fail the command).
  *
  * @internal
+ *
+ * @since 0.1.0
  */
 export class ErrorReply {
   constructor(readonly message: string) {}
@@ -19,6 +21,8 @@ export class ErrorReply {
  * null bulk strings and null arrays to `null`.
  *
  * @internal
+ *
+ * @since 0.1.0
  */
 export type Reply = string | number | null | ErrorReply | ReadonlyArray<Reply>
 
@@ -26,6 +30,8 @@ export type Reply = string | number | null | ErrorReply | ReadonlyArray<Reply>
  * An argument of a command: strings are sent as UTF-8, numbers in decimal.
  *
  * @internal
+ *
+ * @since 0.1.0
  */
 export type Arg = string | number | Uint8Array
 
@@ -35,6 +41,8 @@ const CRLF = Buffer.from("\r\n")
  * Encodes one command as a RESP2 array of bulk strings.
  *
  * @internal
+ *
+ * @since 0.1.0
  */
 export const encode = (args: ReadonlyArray<Arg>): Buffer => {
   const parts: Array<Buffer> = [Buffer.from(`*${args.length}\r\n`)]
@@ -51,6 +59,8 @@ export const encode = (args: ReadonlyArray<Arg>): Buffer => {
  * Thrown by the parser on bytes that are not RESP2.
  *
  * @internal
+ *
+ * @since 0.1.0
  */
 export class ProtocolViolation extends Error {}
 
@@ -109,6 +119,8 @@ const parseAt = (buf: Buffer, pos: number): Parsed => {
  * replies with `next`.
  *
  * @internal
+ *
+ * @since 0.1.0
  */
 export class Parser {
   private buf: Buffer = Buffer.alloc(0)

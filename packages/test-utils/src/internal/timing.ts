@@ -7,12 +7,20 @@
  */
 import * as Effect from "effect/Effect"
 
-/** Sleeps `ms` milliseconds of wall-clock time, interruptibly. @internal */
+/**
+ * Sleeps `ms` milliseconds of wall-clock time, interruptibly. @internal
+ *
+ * @since 0.1.0
+ */
 export const sleep = (ms: number): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
     const timer = setTimeout(() => resume(Effect.void), ms)
     return Effect.sync(() => clearTimeout(timer))
   })
 
-/** Wall-clock milliseconds. @internal */
+/**
+ * Wall-clock milliseconds. @internal
+ *
+ * @since 0.1.0
+ */
 export const now = (): number => Date.now()
