@@ -42,7 +42,8 @@ const openSocket = (endpoint: Connector.Endpoint, options: Connector.ConnectOpti
   Effect.acquireRelease(
     Effect.callback<Net.Socket, ClusterError.ConnectionError>((resume) => {
       const tls = options.tls
-      const socket = tls === undefined || tls === false
+      const plain = tls === undefined || tls === false
+      const socket = plain
         ? Net.createConnection({
           host: endpoint.host,
           port: endpoint.port,
@@ -50,7 +51,7 @@ const openSocket = (endpoint: Connector.Endpoint, options: Connector.ConnectOpti
           onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: reads.onRead }
         })
         : Tls.connect(tlsOptions(endpoint, tls))
-      const ready = tls === undefined || tls === false ? "connect" : "secureConnect"
+      const ready = plain ? "connect" : "secureConnect"
       const onError = (cause: Error) => {
         socket.destroy()
         resume(Effect.fail(new ClusterError.ConnectionError({ ...endpoint, reason: describe(cause), cause })))
@@ -104,7 +105,7 @@ const connect = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions
         : Effect.fail(new ClusterError.ConnectionError({ ...endpoint, reason: describe(failure), cause: failure }))
     const transport: Connector.Transport = {
       transientChunks: plain,
-      // The connection already coalesces a tick's commands into one buffer.
+      // The connection already coalesces each batch of commands into one buffer.
       write: (chunk) => {
         if (!raw.destroyed) raw.write(chunk)
       },

@@ -102,7 +102,11 @@ export class Inbox<A, E> {
 
   private readonly wakeNow = (): void => {
     this.waking = false
-    this.wake()
+    const waiter = this.waiter
+    if (waiter !== undefined) {
+      this.waiter = undefined
+      waiter(this.pull)
+    }
   }
 
   /** Fails the stream at once; buffered messages are discarded. */
@@ -132,14 +136,6 @@ export class Inbox<A, E> {
       })
     })
   })
-
-  private wake(): void {
-    const waiter = this.waiter
-    if (waiter !== undefined) {
-      this.waiter = undefined
-      waiter(this.pull)
-    }
-  }
 
   private take(): Arr.NonEmptyReadonlyArray<A> {
     const n = Math.min(this.count, this.maxChunk)
