@@ -11,12 +11,12 @@
  * @since 0.1.0
  * @category models
  */
-export { BLOCKING, BYTES, Command, READONLY } from "./internal/command.js"
+export { BLOCKING, BYTES, Command, READONLY } from "./internal/command/command.js"
 /**
  * The types around a command: arguments, routes, reply decoders, fan-out, per-slot splits and results.
  *
  * @since 0.1.0
  * @category models
  */
-export type { Arg, CommandResult, Decoder, FanOut, FanOutCommand, NodeReply, Route, Split } from "./internal/command.js"
+export type { Arg, CommandResult, Decoder, FanOut, FanOutCommand, NodeReply, Route, Split } from "./internal/command/command.js"
 export * from "./commands/index.js"

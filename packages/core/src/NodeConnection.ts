@@ -17,9 +17,9 @@ import type { Scope } from "effect"
 import * as ClusterError from "./ClusterError.js"
 import { Connector } from "./Connector.js"
 import type { Endpoint, TlsOptions, Transport } from "./Connector.js"
-import { failureOf } from "./internal/exit.js"
-import { Fifo } from "./internal/queue.js"
-import { kindOf } from "./internal/subscriber.js"
+import { failureOf } from "./internal/wire/exit.js"
+import { Fifo } from "./internal/wire/queue.js"
+import { kindOf } from "./internal/pubsub/subscriber.js"
 import * as Resp from "./Resp.js"
 
 /**
@@ -191,6 +191,8 @@ const pubsubFrame = (value: Resp.RespValue): Resp.Push | undefined => {
 
 /** How many sockets' data handlers are running right now (they nest only through user code). */
 let readingReplies = 0
+/** Commands written on any connection and not answered yet: other replies this poll phase may bring. */
+let awaitingReplies = 0
 
 /** Connection state shared by the send path, the data handler and the sweeper. */
 class Machine {
@@ -237,7 +239,8 @@ class Machine {
       // replies of the same turn queue theirs too, and the batch goes out in one write per node
       // (100 workers on 3 nodes: 18 instead of 12 commands per write). Anything else is written
       // on a microtask, with no event-loop turn lost (bench/README.md).
-      if (readingReplies > 0) setImmediate(this.flushNow)
+      // With no other reply awaited (a serial caller), waiting for the poll phase only adds latency.
+      if (readingReplies > 0 && awaitingReplies > 0) setImmediate(this.flushNow)
       else queueMicrotask(this.flushNow)
     }
     return pending
@@ -254,10 +257,12 @@ class Machine {
       if (pending.asking) {
         this.writer.push(askingArgs)
         this.inflight.push(new Pending(askingArgs, false, 0, 0, ignoreReply, false))
+        awaitingReplies++
       }
       this.writer.push(pending.args)
       pending.written = true
       this.inflight.push(pending)
+      awaitingReplies++
       // Big batches go out in slices instead of one giant buffer.
       if (this.writer.length >= 1 << 20) this.transport.write(this.writer.take())
     }
@@ -284,7 +289,7 @@ class Machine {
           new ClusterError.ProtocolError({ host: this.host, port: this.port, reason: "reply received with no command waiting for it" })
         )
       }
-      this.inflight.shift()
+      this.shiftInflight()
       const resume = head.resume
       if (resume === undefined) continue // its caller was interrupted or timed out; the reply keeps the order
       head.resume = undefined
@@ -321,7 +326,7 @@ class Machine {
           // another kind (a message, a `sunsubscribe` the server sent by itself) is not one.
           if (expecting !== undefined && kindOf(push.values[0]) === expecting.kind && --expecting.left === 0) {
             this.expecting.delete(head)
-            this.inflight.shift()
+            this.shiftInflight()
             head.resume = undefined
           }
         }
@@ -331,7 +336,7 @@ class Machine {
       // An (un)subscribe command has no direct reply unless it failed: one at the head that gets
       // a non-error reply must have been confirmed already (miscounted), so it is done.
       while (head !== undefined && !(value instanceof Resp.ErrorReply) && this.expecting.delete(head)) {
-        this.inflight.shift()
+        this.shiftInflight()
         head.resume = undefined
         head = this.inflight.peek()
       }
@@ -340,7 +345,7 @@ class Machine {
           new ClusterError.ProtocolError({ host: this.host, port: this.port, reason: "reply received with no command waiting for it" })
         )
       }
-      this.inflight.shift()
+      this.shiftInflight()
       this.expecting.delete(head)
       const resume = head.resume
       if (resume === undefined) continue
@@ -352,6 +357,11 @@ class Machine {
       }
       if (this.dead !== undefined) return
     }
+  }
+
+  shiftInflight(): void {
+    this.inflight.shift()
+    awaitingReplies--
   }
 
   lostError(args: ReadonlyArray<Resp.RespArg>, written: boolean): ClusterError.ConnectionError {
@@ -374,6 +384,7 @@ class Machine {
     this.dead = reason
     if (this.sweeper !== undefined) clearInterval(this.sweeper)
     this.transport.close()
+    awaitingReplies -= this.inflight.length
     for (const p of this.inflight.drain()) this.fail(p, true)
     for (const p of this.outbox.drain()) this.fail(p, false)
     for (const waiter of this.deathWaiters.splice(0)) waiter(reason)

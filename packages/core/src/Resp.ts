@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { ByteWriter } from "./internal/respWriter.js"
+import { ByteWriter } from "./internal/wire/respWriter.js"
 
 /**
  * An error reply (`-ERR ...` or RESP3 bulk error `!`), kept as a value: the connection decides what fails.

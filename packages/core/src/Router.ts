@@ -6,7 +6,7 @@
  */
 import type { ReadFrom } from "./ClusterConfig.js"
 import type { Command } from "./Command.js"
-import { CHANNEL } from "./internal/command.js"
+import { CHANNEL } from "./internal/command/command.js"
 import * as Slot from "./Slot.js"
 import type { ClusterNode, Shard, TopologySnapshot } from "./Topology.js"
 

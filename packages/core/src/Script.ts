@@ -15,7 +15,7 @@
  */
 import { Effect } from "effect"
 import * as ClusterError from "./ClusterError.js"
-import type { Arg, Command } from "./internal/command.js"
+import type { Arg, Command } from "./internal/command/command.js"
 import * as Commands from "./commands/scripting.js"
 import type * as Resp from "./Resp.js"
 import * as Slot from "./Slot.js"

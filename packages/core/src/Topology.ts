@@ -9,11 +9,11 @@ import { Context, Deferred, Duration, Effect, Exit, Option, Result, Schedule, St
 import type { Scope } from "effect"
 import * as ClusterError from "./ClusterError.js"
 import type { Endpoint } from "./Connector.js"
-import * as Discovery from "./internal/discovery.js"
-import { addressOf, getWithin } from "./internal/pool.js"
-import type { ConnectionPool } from "./internal/pool.js"
-import * as R from "./internal/reply.js"
-import { ReplyShape } from "./internal/reply.js"
+import * as Discovery from "./internal/engine/discovery.js"
+import { addressOf, getWithin } from "./internal/engine/pool.js"
+import type { ConnectionPool } from "./internal/engine/pool.js"
+import * as R from "./internal/command/reply.js"
+import { ReplyShape } from "./internal/command/reply.js"
 import type * as NodeConnection from "./NodeConnection.js"
 
 /**

@@ -19,6 +19,7 @@ import { resolveBinary } from "./internal/binary.js"
 import { connectTo } from "./internal/connect.js"
 import { FixtureError, RedisReplyError } from "./internal/errors.js"
 import { ManagedServer } from "./internal/process.js"
+import * as Ports from "./internal/ports.js"
 import { type Arg, ErrorReply, type Reply } from "./internal/resp.js"
 
 export {
@@ -231,3 +232,12 @@ export const make = (options: Options = {}): Effect.Effect<RedisServerInstance, 
  */
 export const layer = (options: Options = {}): Layer.Layer<RedisServer, FixtureError> =>
   Layer.effect(RedisServer, make(options))
+
+/**
+ * Reserves `count` distinct free loopback ports, checked by binding each one, that no other
+ * fixture of this process will hand out (for a server a test starts by hand, or a cluster bus port).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const reservePorts: (count: number) => Effect.Effect<Array<number>, FixtureError> = Ports.reservePorts

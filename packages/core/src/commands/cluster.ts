@@ -10,10 +10,10 @@
  * @since 0.1.0
  */
 import { Option } from "effect"
-import type { Command, Decoder } from "../internal/command.js"
-import { fanout, keyless, merge, onNode as nodeCommand, unsupported } from "../internal/command.js"
-import * as R from "../internal/reply.js"
-import { ReplyShape } from "../internal/reply.js"
+import type { Command, Decoder } from "../internal/command/command.js"
+import { fanout, keyless, merge, onNode as nodeCommand, unsupported } from "../internal/command/command.js"
+import * as R from "../internal/command/reply.js"
+import { ReplyShape } from "../internal/command/reply.js"
 import type * as Resp from "../Resp.js"
 
 // ---------------------------------------------------------------------------------------------

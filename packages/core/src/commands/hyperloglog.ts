@@ -3,9 +3,9 @@
  *
  * @since 0.1.0
  */
-import type { Arg } from "../internal/command.js"
-import { Command, key, keyless, READONLY } from "../internal/command.js"
-import * as R from "../internal/reply.js"
+import type { Arg } from "../internal/command/command.js"
+import { Command, key, keyless, READONLY } from "../internal/command/command.js"
+import * as R from "../internal/command/reply.js"
 import type * as Resp from "../Resp.js"
 
 /**

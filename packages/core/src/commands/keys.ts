@@ -5,9 +5,9 @@
  * @since 0.1.0
  */
 import type { Option } from "effect"
-import type { Arg } from "../internal/command.js"
-import { BYTES, Command, expireFlags, fanout, key, keyless, merge, READONLY, sumSplit, unsupported } from "../internal/command.js"
-import * as R from "../internal/reply.js"
+import type { Arg } from "../internal/command/command.js"
+import { BYTES, Command, expireFlags, fanout, key, keyless, merge, READONLY, sumSplit, unsupported } from "../internal/command/command.js"
+import * as R from "../internal/command/reply.js"
 import type * as Resp from "../Resp.js"
 import type { ExpireOptions } from "./core.js"
 

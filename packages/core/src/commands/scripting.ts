@@ -10,11 +10,11 @@
  * @since 0.1.0
  */
 import { Option } from "effect"
-import type { Arg } from "../internal/command.js"
-import { BYTES, Command, fanout, keyless, merge, READONLY, unsupported } from "../internal/command.js"
-import type { NodeReply } from "../internal/command.js"
-import * as R from "../internal/reply.js"
-import { ReplyShape } from "../internal/reply.js"
+import type { Arg } from "../internal/command/command.js"
+import { BYTES, Command, fanout, keyless, merge, READONLY, unsupported } from "../internal/command/command.js"
+import type { NodeReply } from "../internal/command/command.js"
+import * as R from "../internal/command/reply.js"
+import { ReplyShape } from "../internal/command/reply.js"
 import type * as Resp from "../Resp.js"
 
 // ---------------------------------------------------------------------------------------------

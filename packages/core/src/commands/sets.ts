@@ -5,9 +5,9 @@
  * @since 0.1.0
  */
 import type { Option } from "effect"
-import type { Arg, Command } from "../internal/command.js"
-import { key, READONLY, scanArgs } from "../internal/command.js"
-import * as R from "../internal/reply.js"
+import type { Arg, Command } from "../internal/command/command.js"
+import { key, READONLY, scanArgs } from "../internal/command/command.js"
+import * as R from "../internal/command/reply.js"
 
 /**
  * Options of `SSCAN`.

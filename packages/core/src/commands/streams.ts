@@ -7,10 +7,10 @@
  * @since 0.1.0
  */
 import { Option } from "effect"
-import type { Arg } from "../internal/command.js"
-import { blocking, type Command, entriesOf, key, keyless, READONLY } from "../internal/command.js"
-import * as R from "../internal/reply.js"
-import { type Fields, ReplyShape } from "../internal/reply.js"
+import type { Arg } from "../internal/command/command.js"
+import { blocking, type Command, entriesOf, key, keyless, READONLY } from "../internal/command/command.js"
+import * as R from "../internal/command/reply.js"
+import { type Fields, ReplyShape } from "../internal/command/reply.js"
 import type * as Resp from "../Resp.js"
 
 // ---------------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@
  *
  * @since 0.1.0
  */
-import type { Arg } from "../internal/command.js"
-import { type Command, unsupported } from "../internal/command.js"
+import type { Arg } from "../internal/command/command.js"
+import { type Command, unsupported } from "../internal/command/command.js"
 
 const useTransaction = "commands on a shared cluster connection cannot form a transaction: use redis.transaction(commands)"
 const useWatch = "WATCH needs the transaction's own connection: use redis.watch(keys, f) with redis.transaction inside"

@@ -2,7 +2,6 @@ import { expect, layer } from "@effect/vitest"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { RedisClusterFixture, RedisServer } from "@keyslot/test-utils"
 // Bus ports for the stand-alone cluster nodes below: reserved like the fixture's own (below the ephemeral range).
-import { reservePorts } from "@keyslot/test-utils/internal/ports"
 import { commandEnv, failureOf, nodePart, Resp2 } from "../helpers/commandEnv.js"
 import { Effect, Option, Result } from "effect"
 
@@ -23,7 +22,7 @@ const until = <A, E, R>(effect: Effect.Effect<A, E, R>, done: (a: A) => boolean,
 
 /** A stand-alone cluster-enabled node that belongs to no cluster (safe to reconfigure). */
 const loneNode = Effect.gen(function*() {
-  const [busPort] = yield* reservePorts(1)
+  const [busPort] = yield* RedisServer.reservePorts(1)
   const server = yield* RedisServer.make({
     args: [
       "--cluster-enabled", "yes",

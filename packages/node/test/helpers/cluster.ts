@@ -5,9 +5,10 @@
  */
 import { Context, Effect, Layer, Metric } from "effect"
 import { RedisCluster, Slot } from "@keyslot/core"
-import { metrics } from "@keyslot/core/internal/observe"
 import { NodeRedisCluster } from "@keyslot/node"
 import type { RedisClusterFixture } from "@keyslot/test-utils"
+
+const metrics = RedisCluster.metrics
 
 /** A client living in the current scope. */
 export const client = (config: RedisCluster.RedisClusterConfig) =>

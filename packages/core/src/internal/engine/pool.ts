@@ -6,8 +6,8 @@
  * @internal
  */
 import { Deferred, Duration, Effect, Exit, Scope } from "effect"
-import type { Connector, Endpoint } from "../Connector.js"
-import * as NodeConnection from "../NodeConnection.js"
+import type { Connector, Endpoint } from "../../Connector.js"
+import * as NodeConnection from "../../NodeConnection.js"
 
 /**
  * `host:port`, the key of everything per node.

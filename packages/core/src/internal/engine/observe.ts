@@ -7,8 +7,8 @@
  */
 import { Effect, Metric } from "effect"
 import type { Context } from "effect"
-import type * as ClusterError from "../ClusterError.js"
-import type { Command } from "./command.js"
+import type * as ClusterError from "../../ClusterError.js"
+import type { Command } from "../command/command.js"
 
 /**
  * The metrics keyslot records when `metrics: true`.

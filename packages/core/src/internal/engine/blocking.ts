@@ -8,9 +8,9 @@
  * @internal
  */
 import { Cause, Effect, Exit, Scope } from "effect"
-import * as ClusterError from "../ClusterError.js"
-import type { Connector, Endpoint } from "../Connector.js"
-import * as NodeConnection from "../NodeConnection.js"
+import * as ClusterError from "../../ClusterError.js"
+import type { Connector, Endpoint } from "../../Connector.js"
+import * as NodeConnection from "../../NodeConnection.js"
 import { addressOf } from "./pool.js"
 import type { PoolConnectionOptions } from "./pool.js"
 

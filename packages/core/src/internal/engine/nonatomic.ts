@@ -8,11 +8,11 @@
  * @internal
  */
 import { Effect, Option } from "effect"
-import * as ClusterError from "../ClusterError.js"
-import * as Slot from "../Slot.js"
-import type { Arg, Command } from "./command.js"
-import { BYTES, key } from "./command.js"
-import * as R from "./reply.js"
+import * as ClusterError from "../../ClusterError.js"
+import * as Slot from "../../Slot.js"
+import type { Arg, Command } from "../command/command.js"
+import { BYTES, key } from "../command/command.js"
+import * as R from "../command/reply.js"
 
 type Failure = ClusterError.RedisClusterError
 type Execute = <A>(command: Command<A>) => Effect.Effect<A, Failure>

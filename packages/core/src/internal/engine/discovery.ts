@@ -4,10 +4,10 @@
  *
  * @internal
  */
-import type { Endpoint } from "../Connector.js"
-import * as Resp from "../Resp.js"
-import * as R from "./reply.js"
-import { ReplyShape } from "./reply.js"
+import type { Endpoint } from "../../Connector.js"
+import * as Resp from "../../Resp.js"
+import * as R from "../command/reply.js"
+import { ReplyShape } from "../command/reply.js"
 
 /**
  * Health of a node as its shard reports it. Only `online` replicas serve reads.

@@ -5,7 +5,7 @@
  * @internal
  */
 import { Option } from "effect"
-import * as Resp from "../Resp.js"
+import * as Resp from "../../Resp.js"
 
 /**
  * A reply of the wrong shape; the caller turns it into a `ProtocolError`.

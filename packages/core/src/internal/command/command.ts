@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import type * as Resp from "../Resp.js"
+import type * as Resp from "../../Resp.js"
 import * as R from "./reply.js"
 import { ReplyShape } from "./reply.js"
 

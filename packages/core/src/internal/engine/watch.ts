@@ -8,15 +8,15 @@
  * @internal
  */
 import { Effect, Result, Schedule } from "effect"
-import * as ClusterError from "../ClusterError.js"
-import { backoff } from "../RetryPolicy.js"
-import type * as NodeConnection from "../NodeConnection.js"
-import type { ClusterTopologyService } from "../Topology.js"
+import * as ClusterError from "../../ClusterError.js"
+import { backoff } from "../../RetryPolicy.js"
+import type * as NodeConnection from "../../NodeConnection.js"
+import type { ClusterTopologyService } from "../../Topology.js"
 import type { BlockingPool } from "./blocking.js"
-import type { Arg, Command } from "./command.js"
-import { key } from "./command.js"
-import * as R from "./reply.js"
-import { ReplyShape } from "./reply.js"
+import type { Arg, Command } from "../command/command.js"
+import { key } from "../command/command.js"
+import * as R from "../command/reply.js"
+import { ReplyShape } from "../command/reply.js"
 
 type Failure = ClusterError.RedisClusterError
 

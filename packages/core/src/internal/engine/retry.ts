@@ -7,7 +7,7 @@
  */
 import { Duration, Effect, Schedule } from "effect"
 import type { Pull } from "effect"
-import type { RetryPolicies } from "../RetryPolicy.js"
+import type { RetryPolicies } from "../../RetryPolicy.js"
 
 /**
  * A kind of transient failure, each with its own schedule.

@@ -11,13 +11,13 @@
  * @internal
  */
 import { Effect, Option, Result, Stream } from "effect"
-import * as ClusterError from "../ClusterError.js"
-import type { Endpoint } from "../Connector.js"
-import type * as Resp from "../Resp.js"
-import type { ClusterNode, ClusterTopologyService } from "../Topology.js"
-import { Command, READONLY, scanArgs as matchCountArgs } from "./command.js"
-import * as R from "./reply.js"
-import { ReplyShape } from "./reply.js"
+import * as ClusterError from "../../ClusterError.js"
+import type { Endpoint } from "../../Connector.js"
+import type * as Resp from "../../Resp.js"
+import type { ClusterNode, ClusterTopologyService } from "../../Topology.js"
+import { Command, READONLY, scanArgs as matchCountArgs } from "../command/command.js"
+import * as R from "../command/reply.js"
+import { ReplyShape } from "../command/reply.js"
 import type { Retries } from "./retry.js"
 
 /**
