@@ -1,5 +1,5 @@
 /**
- * @keyslot/core: the platform-independent Redis Cluster client.
+ * @keyslot/core: the socket-free Redis Cluster client (sockets come from a `Connector`; it uses Node's `Buffer`, see the README).
  *
  * @since 0.1.0
  */

@@ -1,6 +1,5 @@
 /**
  * Command constructors: cluster (`CLUSTER ...`, `ASKING`, `READONLY`, `READWRITE`).
- * (`CLUSTER INFO`, `KEYSLOT`, `NODES`, `SHARDS` and `SLOTS` are in `core.ts`.)
  *
  * Cluster management commands act on the node they are sent to (`CLUSTER FAILOVER` on a replica,
  * `CLUSTER ADDSLOTS`/`SETSLOT`/`RESET`... on a chosen node): send them with
@@ -10,8 +9,8 @@
  * @since 0.1.0
  */
 import { Option } from "effect"
-import type { Command, Decoder } from "../internal/command/command.js"
-import { fanout, keyless, merge, onNode as nodeCommand, unsupported } from "../internal/command/command.js"
+import type { Arg, Command, Decoder } from "../internal/command/command.js"
+import { fanout, keyless, merge, onNode as nodeCommand, READONLY, unsupported } from "../internal/command/command.js"
 import * as R from "../internal/command/reply.js"
 import { ReplyShape } from "../internal/command/reply.js"
 import type * as Resp from "../Resp.js"
@@ -198,6 +197,48 @@ export const readwrite = (): Command<never> =>
 
 // ---------------------------------------------------------------------------------------------
 // Reads any node (or every node) can answer
+
+/**
+ * `CLUSTER INFO` as a record (`cluster_state`, `cluster_known_nodes`...).
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
+export const clusterInfo = (): Command<Record<string, string>> =>
+  keyless("CLUSTER INFO", ["CLUSTER", "INFO"], READONLY, R.infoLines)
+
+/**
+ * `CLUSTER NODES`: the raw text, one line per node.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
+export const clusterNodes = (): Command<string> => keyless("CLUSTER NODES", ["CLUSTER", "NODES"], READONLY, R.string)
+
+/**
+ * `CLUSTER SLOTS`: the raw reply (ranges with their nodes).
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
+export const clusterSlots = (): Command<Resp.RespValue> => keyless("CLUSTER SLOTS", ["CLUSTER", "SLOTS"], READONLY, R.raw)
+
+/**
+ * `CLUSTER SHARDS`: the raw reply (shards with slots and nodes).
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
+export const clusterShards = (): Command<Resp.RespValue> => keyless("CLUSTER SHARDS", ["CLUSTER", "SHARDS"], READONLY, R.raw)
+
+/**
+ * `CLUSTER KEYSLOT key`: the slot of a key, as the server computes it.
+ *
+ * @since 0.1.0
+ * @category cluster
+ */
+export const clusterKeyslot = (k: Arg): Command<number> =>
+  keyless("CLUSTER KEYSLOT", ["CLUSTER", "KEYSLOT", k], READONLY, R.integer)
 
 /**
  * `CLUSTER HELP`: the subcommands' help lines.

@@ -8,13 +8,12 @@
  * refused with `UnsupportedCommandError` saying what to do instead. Commands that only read the
  * state of the connection they run on answer for the shared connection to the node that served
  * them; use `redis.executeOn(node, Command.clientId())` to ask one node.
- * (`PING` and `ECHO` are in `core.ts`.)
  *
  * @since 0.1.0
  */
 import type { Option } from "effect"
 import type { Command } from "../internal/command/command.js"
-import { fanout, keyless, merge, unsupported } from "../internal/command/command.js"
+import { fanout, keyless, merge, READONLY, unsupported } from "../internal/command/command.js"
 import * as R from "../internal/command/reply.js"
 import { ReplyShape } from "../internal/command/reply.js"
 import type * as Resp from "../Resp.js"
@@ -174,6 +173,26 @@ const trackingInfo = (v: Resp.RespValue): ClientTrackingInfo | ReplyShape => {
 }
 
 const sharedConnection = "the client multiplexes every caller on one shared connection per node and reconnects on its own"
+
+// ---------------------------------------------------------------------------------------------
+// PING, ECHO
+
+/**
+ * `PING [message]`: "PONG", or the message.
+ *
+ * @since 0.1.0
+ * @category connection
+ */
+export const ping = (message?: string): Command<string> =>
+  keyless("PING", message === undefined ? ["PING"] : ["PING", message], READONLY, R.string)
+
+/**
+ * `ECHO message`.
+ *
+ * @since 0.1.0
+ * @category connection
+ */
+export const echo = (message: string): Command<string> => keyless("ECHO", ["ECHO", message], READONLY, R.string)
 
 // ---------------------------------------------------------------------------------------------
 // AUTH, HELLO, QUIT, RESET, SELECT

@@ -1,5 +1,5 @@
 /**
- * Command constructors: hashes (`HSET`, `HGET` and `HGETALL` live in `core.ts`).
+ * Command constructors: hashes.
  *
  * @since 0.1.0
  */
@@ -54,6 +54,23 @@ export const hdel = (k: Arg, ...fields: ReadonlyArray<Arg>): Command<number> =>
  */
 export const hexists = (k: Arg, field: Arg): Command<boolean> =>
   key("HEXISTS", ["HEXISTS", k, field], [k], READONLY, R.boolean)
+
+/**
+ * `HGET key field`: the value, or none.
+ *
+ * @since 0.1.0
+ * @category hashes
+ */
+export const hget = (k: Arg, field: Arg): Command<Option.Option<string>> =>
+  key("HGET", ["HGET", k, field], [k], READONLY, R.optionalString)
+
+/**
+ * `HGETALL key`: every field and value.
+ *
+ * @since 0.1.0
+ * @category hashes
+ */
+export const hgetall = (k: Arg): Command<Record<string, string>> => key("HGETALL", ["HGETALL", k], [k], READONLY, R.record)
 
 /**
  * `HINCRBY key field increment`: the field's new integer value.
@@ -146,6 +163,15 @@ export const hrandfieldWithValues = (k: Arg, count: number): Command<ReadonlyArr
  */
 export const hscan = (k: Arg, cursor: string | number, options?: HscanOptions): Command<HscanPage> =>
   key("HSCAN", scanArgs(["HSCAN", k], cursor, options), [k], READONLY, hscanPage)
+
+/**
+ * `HSET key field value ...`: how many fields were added.
+ *
+ * @since 0.1.0
+ * @category hashes
+ */
+export const hset = (k: Arg, fields: Readonly<Record<string, Arg | number>>): Command<number> =>
+  key("HSET", ["HSET", k, ...Object.entries(fields).flat()], [k], 0, R.integer)
 
 /**
  * `HSETNX key field value`: `true` when the field was new and set, `false` when it existed.

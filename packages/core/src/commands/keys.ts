@@ -1,6 +1,5 @@
 /**
- * Command constructors: the generic keyspace (DEL, EXISTS, EXPIRE and TTL live in `core.ts`; SCAN
- * is the `scan` stream of the service).
+ * Command constructors: the generic keyspace (SCAN is the `scan` stream of the service).
  *
  * @since 0.1.0
  */
@@ -9,7 +8,6 @@ import type { Arg } from "../internal/command/command.js"
 import { BYTES, Command, expireFlags, fanout, key, keyless, merge, READONLY, sumSplit, unsupported } from "../internal/command/command.js"
 import * as R from "../internal/command/reply.js"
 import type * as Resp from "../Resp.js"
-import type { ExpireOptions } from "./core.js"
 
 // ---------------------------------------------------------------------------------------------
 // Options and reply types
@@ -21,6 +19,19 @@ import type { ExpireOptions } from "./core.js"
  * @category models
  */
 export type KeyType = "none" | "string" | "list" | "set" | "zset" | "hash" | "stream" | (string & {})
+
+/**
+ * Options of `EXPIRE`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExpireOptions {
+  readonly nx?: boolean
+  readonly xx?: boolean
+  readonly gt?: boolean
+  readonly lt?: boolean
+}
 
 /**
  * Options of `COPY`.
@@ -101,12 +112,39 @@ export const copy = (source: Arg, destination: Arg, options?: CopyOptions): Comm
   key("COPY", options?.replace ? ["COPY", source, destination, "REPLACE"] : ["COPY", source, destination], [source, destination], 0, R.boolean)
 
 /**
+ * `DEL key...`: how many keys were removed. Keys in several slots are deleted per slot.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const del = (...keys: ReadonlyArray<Arg>): Command<number> =>
+  new Command("DEL", ["DEL", ...keys], keys, 0, R.integer, "key", sumSplit("DEL", keys, 0))
+
+/**
  * `DUMP key`: the value serialized (bytes, for `restore`), or none when the key does not exist.
  *
  * @since 0.1.0
  * @category keys
  */
 export const dump = (k: Arg): Command<Option.Option<Uint8Array>> => key("DUMP", ["DUMP", k], [k], READONLY | BYTES, R.optionalBytes)
+
+/**
+ * `EXISTS key...`: how many of the keys exist (a key named twice counts twice). Split per slot.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const exists = (...keys: ReadonlyArray<Arg>): Command<number> =>
+  new Command("EXISTS", ["EXISTS", ...keys], keys, READONLY, R.integer, "key", sumSplit("EXISTS", keys, READONLY))
+
+/**
+ * `EXPIRE key seconds [NX|XX|GT|LT]`: `true` when the timeout was set.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const expire = (k: Arg, seconds: number, options?: ExpireOptions): Command<boolean> =>
+  key("EXPIRE", ["EXPIRE", k, seconds, ...expireFlags(options)], [k], 0, R.boolean)
 
 /**
  * `EXPIREAT key unix-time-seconds [NX|XX|GT|LT]`: `true` when the expiry was set.
@@ -311,6 +349,14 @@ export const sortRo = (k: Arg, options?: SortOptions): Command<ReadonlyArray<Opt
  */
 export const touch = (...keys: ReadonlyArray<Arg>): Command<number> =>
   new Command("TOUCH", ["TOUCH", ...keys], keys, READONLY, R.integer, "key", sumSplit("TOUCH", keys, READONLY))
+
+/**
+ * `TTL key`: seconds to live; -1 without expiry, -2 when the key does not exist.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const ttl = (k: Arg): Command<number> => key("TTL", ["TTL", k], [k], READONLY, R.integer)
 
 /**
  * `TYPE key`: the value's type, `none` when the key does not exist.

@@ -1,5 +1,5 @@
 /**
- * Command constructors: pub/sub introspection (PUBSUB ...). `PUBLISH` / `SPUBLISH` live in `core.ts`.
+ * Command constructors: pub/sub (`PUBLISH`, `SPUBLISH` and the `PUBSUB ...` introspection).
  *
  * A cluster node only knows its own subscribers, so the introspection commands ask every node
  * (replicas included: clients subscribe there too) and merge: channels unioned, counts summed.
@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import type { Arg } from "../internal/command/command.js"
-import { type Command, fanout, keyless, merge, type NodeReply, unsupported } from "../internal/command/command.js"
+import { CHANNEL, type Command, fanout, key, keyless, merge, type NodeReply, unsupported } from "../internal/command/command.js"
 import * as R from "../internal/command/reply.js"
 import type * as Resp from "../Resp.js"
 
@@ -35,6 +35,30 @@ const withPattern = (head: ReadonlyArray<string>, pattern: string | undefined): 
 
 const useStream = (api: string) =>
   `subscriptions are Streams that follow failovers and slot moves: use ${api} instead`
+
+// ---------------------------------------------------------------------------------------------
+// Publishing
+
+/**
+ * `PUBLISH channel message`: how many clients received it (on the node that served it). Any node
+ * accepts it; it is sent to the channel's slot owner so that one channel's messages reach
+ * subscribers in the order they were published. The channel is not a key: a transaction may
+ * publish to any channel.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
+export const publish = (channel: Arg, message: Arg): Command<number> =>
+  keyless("PUBLISH", ["PUBLISH", channel, message], CHANNEL, R.integer)
+
+/**
+ * `SPUBLISH shardchannel message`: routed to the channel's slot owner.
+ *
+ * @since 0.1.0
+ * @category pubsub
+ */
+export const spublish = (channel: Arg, message: Arg): Command<number> =>
+  key("SPUBLISH", ["SPUBLISH", channel, message], [channel], 0, R.integer)
 
 // ---------------------------------------------------------------------------------------------
 // Introspection

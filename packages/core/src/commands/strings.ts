@@ -1,17 +1,42 @@
 /**
- * Command constructors: strings (GET, SET, INCR, INCRBY, MGET and MSET live in `core.ts`).
+ * Command constructors: strings.
  *
  * @since 0.1.0
  */
 import type { Option } from "effect"
 import type { Arg } from "../internal/command/command.js"
-import { Command, entriesOf, expiryArgs, key, READONLY } from "../internal/command/command.js"
+import { BYTES, Command, entriesOf, expiryArgs, key, pick, READONLY } from "../internal/command/command.js"
 import * as R from "../internal/command/reply.js"
 import { ReplyShape } from "../internal/command/reply.js"
 import type * as Resp from "../Resp.js"
 
 // ---------------------------------------------------------------------------------------------
 // Options and reply types
+
+/**
+ * Options of `SET`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SetOptions {
+  /** Expire after this many seconds. */
+  readonly ex?: number
+  /** Expire after this many milliseconds. */
+  readonly px?: number
+  /** Expire at this Unix time, seconds. */
+  readonly exat?: number
+  /** Expire at this Unix time, milliseconds. */
+  readonly pxat?: number
+  /** Only set if the key does not exist. */
+  readonly nx?: boolean
+  /** Only set if the key exists. */
+  readonly xx?: boolean
+  /** Keep the key's time to live. */
+  readonly keepTtl?: boolean
+  /** Return the old value. */
+  readonly get?: boolean
+}
 
 /**
  * Options of `GETEX`: at most one of them (none leaves the time to live as it is).
@@ -141,6 +166,23 @@ export const decr = (k: Arg): Command<number> => key("DECR", ["DECR", k], [k], 0
 export const decrby = (k: Arg, decrement: number): Command<number> => key("DECRBY", ["DECRBY", k, decrement], [k], 0, R.integer)
 
 /**
+ * `GET key`: the value, or none.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
+export const get = (k: Arg): Command<Option.Option<string>> => key("GET", ["GET", k], [k], READONLY, R.optionalString)
+
+/**
+ * `GET key` with the value as bytes.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
+export const getBytes = (k: Arg): Command<Option.Option<Uint8Array>> =>
+  key("GET", ["GET", k], [k], READONLY | BYTES, R.optionalBytes)
+
+/**
  * `GETDEL key`: the value (the key is then deleted), or none.
  *
  * @since 0.1.0
@@ -177,6 +219,23 @@ export const getrange = (k: Arg, start: number, end: number): Command<string> =>
  */
 export const getset = (k: Arg, value: Arg | number): Command<Option.Option<string>> =>
   key("GETSET", ["GETSET", k, value], [k], 0, R.optionalString)
+
+/**
+ * `INCR key`: the new value.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
+export const incr = (k: Arg): Command<number> => key("INCR", ["INCR", k], [k], 0, R.integer)
+
+/**
+ * `INCRBY key increment`: the new value.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
+export const incrby = (k: Arg, increment: number): Command<number> =>
+  key("INCRBY", ["INCRBY", k, increment], [k], 0, R.integer)
 
 /**
  * `INCRBYFLOAT key increment`: the new value.
@@ -218,6 +277,44 @@ export const lcsIdx = (key1: Arg, key2: Arg, options?: LcsIdxOptions): Command<L
 }
 
 /**
+ * `MGET key...`: the values in key order. Keys in several slots are fetched per slot.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
+export const mget = (keys: ReadonlyArray<Arg>): Command<ReadonlyArray<Option.Option<string>>> => {
+  return new Command("MGET", ["MGET", ...keys], keys, READONLY, R.optionalStrings, "key", {
+    part: (indices) => key("MGET", ["MGET", ...pick(keys, indices)], pick(keys, indices), READONLY, R.optionalStrings),
+    merge: (results, groups, count) => {
+      const out = new Array<Option.Option<string>>(count)
+      groups.forEach((group, g) => {
+        const values = results[g] as ReadonlyArray<Option.Option<string>>
+        group.forEach((index, j) => {
+          out[index] = values[j]!
+        })
+      })
+      return out
+    }
+  })
+}
+
+/**
+ * `MSET key value ...` from a record (or pairs). Keys in several slots are set per slot, not atomically.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
+export const mset = (entries: Readonly<Record<string, Arg | number>> | ReadonlyArray<readonly [Arg, Arg | number]>): Command<void> => {
+  const pairs = entriesOf(entries)
+  const keys = pairs.map(([k]) => k)
+  const argsOf = (ps: ReadonlyArray<readonly [Arg, Arg | number]>): Array<Resp.RespArg> => ["MSET", ...ps.flat()]
+  return new Command("MSET", argsOf(pairs), keys, 0, R.ok, "key", {
+    part: (indices) => key("MSET", argsOf(pick(pairs, indices)), pick(keys, indices), 0, R.ok),
+    merge: () => undefined
+  })
+}
+
+/**
  * `MSETNX key value ...` from a record (or pairs): `true` when every key was set, `false` when one
  * already existed (then none is). Atomic, so every key must share a slot (no per-slot split).
  *
@@ -237,6 +334,24 @@ export const msetnx = (entries: Readonly<Record<string, Arg | number>> | Readonl
  */
 export const psetex = (k: Arg, milliseconds: number, value: Arg | number): Command<void> =>
   key("PSETEX", ["PSETEX", k, milliseconds, value], [k], 0, R.ok)
+
+/**
+ * `SET key value [options]`: `Some("OK")` when set; with `get: true` the old value (none when the
+ * key was new); none when NX/XX prevented the write.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
+export const set = (k: Arg, value: Arg | number, options?: SetOptions): Command<Option.Option<string>> => {
+  const args: Array<Resp.RespArg> = ["SET", k, value, ...expiryArgs(options)]
+  if (options !== undefined) {
+    if (options.nx) args.push("NX")
+    if (options.xx) args.push("XX")
+    if (options.keepTtl) args.push("KEEPTTL")
+    if (options.get) args.push("GET")
+  }
+  return key("SET", args, [k], 0, R.optionalString)
+}
 
 /**
  * `SETEX key seconds value`: sets the value with a time to live in seconds.

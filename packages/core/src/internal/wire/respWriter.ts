@@ -37,6 +37,7 @@ const numberText = (n: number): string =>
  * The growing buffer behind `CommandWriter` and `encodeValue`.
  *
  * @since 0.1.0
+ * @category encoding
  */
 export class ByteWriter {
   /** The region being written; queued bytes are `buf[0, len)`. */
