@@ -4,12 +4,33 @@
  *
  * @since 0.1.0
  */
-import type { ReadFrom } from "./ClusterConfig.js"
-import type { Command } from "./Command.js"
+import type { Command } from "./internal/command/command.js"
 import { CHANNEL } from "./internal/command/command.js"
 import * as Slot from "./Slot.js"
 import type { ClusterNode, Shard, TopologySnapshot } from "./Topology.js"
 
+/**
+ * Where read-only commands go:
+ * - `"master"`: always the slot's master (default; never stale).
+ * - `"replica"`: a replica of the slot's master; the master when it has none.
+ * - `"replicaPreferred"`: a healthy replica, falling back to the master while none is reachable.
+ * - `"any"`: any member of the slot's shard, master included, spread evenly.
+ * - `"nearest"`: the member with the lowest measured latency.
+ *
+ * Covers redis-py-cluster's `readonly_mode` and `read_from_replicas`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ReadFrom = "master" | "replica" | "replicaPreferred" | "any" | "nearest"
+
+/**
+ * Every `ReadFrom` policy, in documentation order.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const readFromValues: ReadonlyArray<ReadFrom> = ["master", "replica", "replicaPreferred", "any", "nearest"]
 
 /**
  * The keys of a command hash to several slots: their key indices grouped by slot.
@@ -78,7 +99,7 @@ export class NodePicker {
   private turn = 0
   constructor(readonly readFrom: ReadFrom) {}
 
-  /** The node for a command on `shard`; `replicaFirst` is false for writes. */
+  /** The node for a command on `shard`; `readOnly` is false for writes, which only a master may take. */
   pick(shard: Shard, snapshot: TopologySnapshot, readOnly: boolean): ClusterNode {
     if (!readOnly || this.readFrom === "master") return shard.master
     const replicas = shard.readReplicas
