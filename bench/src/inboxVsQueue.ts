@@ -32,7 +32,7 @@
  * order when nothing overflows (and ends cleanly after the buffered messages), and that on overflow
  * both keep the newest CAPACITY messages.
  */
-import { Inbox } from "../../packages/core/src/internal/pubsub/subscriber.js"
+import { Inbox } from "../../packages/core/src/internal/pubsub/inbox.js"
 import { Cause, Effect, Exit, Fiber, Queue, Scheduler, Stream } from "effect"
 import type { Array as Arr } from "effect"
 import { readFileSync } from "node:fs"

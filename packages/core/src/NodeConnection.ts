@@ -17,9 +17,10 @@ import type { Scope } from "effect"
 import * as ClusterError from "./ClusterError.js"
 import { Connector } from "./Connector.js"
 import type { Endpoint, TlsOptions, Transport } from "./Connector.js"
+import * as Deadline from "./internal/deadline.js"
 import { failureOf } from "./internal/wire/exit.js"
 import { Fifo } from "./internal/wire/queue.js"
-import { kindOf } from "./internal/pubsub/subscriber.js"
+import { kindOf } from "./internal/wire/pubsubFrames.js"
 import * as Resp from "./Resp.js"
 
 /**
@@ -228,7 +229,7 @@ class Machine {
       return undefined
     }
     const timeout = timeoutMillis ?? this.defaultTimeout
-    const pending = new Pending(args, bytes, timeout, timeout > 0 ? Date.now() + timeout : 0, resume, asking)
+    const pending = new Pending(args, bytes, timeout, Deadline.after(timeout), resume, asking)
     this.outbox.push(pending)
     // Its period follows the connection's own timeout, not a retry's leftover few milliseconds.
     if (timeout > 0 && this.sweeper === undefined) this.startSweeper(this.defaultTimeout > 0 ? this.defaultTimeout : timeout)
@@ -405,7 +406,7 @@ class Machine {
   }
 
   sweep(): void {
-    const now = Date.now()
+    const now = Deadline.now()
     const expire = (p: Pending) => {
       if (p.resume !== undefined && p.deadline !== 0 && now >= p.deadline) {
         const resume = p.resume

@@ -16,6 +16,7 @@ import * as Commands from "./commands/index.js"
 import type { Connector, Endpoint } from "./Connector.js"
 import * as Batch from "./internal/engine/batch.js"
 import * as Blocking from "./internal/engine/blocking.js"
+import * as Deadline from "./internal/deadline.js"
 import * as Executor from "./internal/engine/executor.js"
 import * as Observe from "./internal/engine/observe.js"
 import * as NonAtomic from "./internal/engine/nonatomic.js"
@@ -23,6 +24,7 @@ import * as Pool from "./internal/engine/pool.js"
 import * as PubSub from "./PubSub.js"
 import { Retries } from "./internal/engine/retry.js"
 import * as Scan from "./internal/engine/scan.js"
+import * as TopologyEngine from "./internal/engine/topology.js"
 import * as Watch from "./internal/engine/watch.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import { NodePicker } from "./Router.js"
@@ -228,7 +230,7 @@ const build = (config: RedisClusterConfig) =>
       resolved.maxBlockingConnectionsPerNode,
       resolved.blockingPoolTimeoutMillis
     )
-    const topology = yield* Topology.make(pool, {
+    const topology = yield* TopologyEngine.make(pool, {
       startupNodes: resolved.startupNodes,
       tls: resolved.tls !== undefined,
       followCluster: resolved.followCluster,
@@ -239,32 +241,33 @@ const build = (config: RedisClusterConfig) =>
       measureLatency: resolved.readFrom === "nearest",
       retireGraceMillis: resolved.commandTimeoutMillis === 0 ? 30_000 : resolved.commandTimeoutMillis,
       refreshAfterMoved: resolved.refreshAfterMoved,
-      onRefresh: count?.refresh
+      onRefresh: count?.refresh,
+      onRedirect: count?.redirect
     })
     const retry = RetryPolicy.resolve(resolved.clusterDownRetryAttempts, resolved.retry)
+    // One picker for every path: replica reads take turns across commands, pipelines and pub/sub.
+    const picker = new NodePicker(resolved.readFrom)
     const batch = Batch.make(pool, topology, {
-      picker: new NodePicker(resolved.readFrom),
+      picker,
       maxRedirects: resolved.maxRedirects,
       commandTimeoutMillis: resolved.commandTimeoutMillis,
-      retry,
-      onRedirect: count?.redirect
+      retry
     })
     const executor = Executor.make(pool, blocking, topology, batch.run, {
-      readFrom: resolved.readFrom,
+      picker,
       maxRedirects: resolved.maxRedirects,
       commandTimeoutMillis: resolved.commandTimeoutMillis,
-      retry,
-      onRedirect: count?.redirect
+      retry
     })
     const execute = Observe.instrument(executor.execute, resolved, metricsContext)
     const scans = Scan.make({
       topology,
       execute,
       executeOn: executor.executeOn,
-      retries: () => new Retries(retry, resolved.commandTimeoutMillis === 0 ? 0 : Date.now() + resolved.commandTimeoutMillis)
+      retries: () => new Retries(retry, Deadline.after(resolved.commandTimeoutMillis))
     })
     // Pub/sub streams (they replace the unsupported `subscribe`-family command methods).
-    const pubsub = yield* PubSub.make(topology, { connection, readFrom: resolved.readFrom })
+    const pubsub = yield* PubSub.make(topology, { connection, picker })
     const service: RedisClusterService = {
       ...commandMethods(execute),
       ...pubsub,
@@ -284,9 +287,9 @@ const build = (config: RedisClusterConfig) =>
       executeOn: executor.executeOn,
       perNode: executor.perNode,
       nonAtomic: NonAtomic.make(execute),
-      topology
+      topology: TopologyEngine.readOnly(topology)
     }
-    return { service, topology }
+    return { service, topology: service.topology }
   })
 
 /**

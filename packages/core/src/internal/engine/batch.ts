@@ -17,23 +17,27 @@
 import { Effect, Exit, Result } from "effect"
 import * as ClusterError from "../../ClusterError.js"
 import type { Endpoint } from "../../Connector.js"
+import type { RefreshReason } from "../../Topology.js"
 import type * as NodeConnection from "../../NodeConnection.js"
 import * as Resp from "../../Resp.js"
 import type { RetryPolicies } from "../../RetryPolicy.js"
-import { MultiSlot, NodePicker, routeSlotOf, slotOf } from "../../Router.js"
-import type { ClusterTopologyService } from "../../Topology.js"
+import { MultiSlot, routeSlotOf, slotOf } from "../../Router.js"
+import type { NodePicker } from "../../Router.js"
 import type { Command, Decoder, NodeReply } from "../command/command.js"
 import { BLOCKING } from "../command/command.js"
 import { addressOf, getWithin } from "./pool.js"
 import type { ConnectionPool } from "./pool.js"
 import { ReplyShape } from "../command/reply.js"
 import { failureOf } from "../wire/exit.js"
+import * as Deadline from "../deadline.js"
+import { recoveryOf } from "./recovery.js"
 import { Retries } from "./retry.js"
+import type { RetryKind } from "./retry.js"
+import type { TopologyEngine } from "./topology.js"
 
 /** A part's or a command's typed error; an interruption or a defect reads as a lost connection. */
 const errorOf = <E>(exit: Exit.Exit<unknown, E>): E | ClusterError.ConnectionError =>
   failureOf(exit) ?? new ClusterError.ConnectionError({ host: "", port: 0, reason: "interrupted" })
-import type { RetryKind } from "./retry.js"
 
 /**
  * Options shared with the executor.
@@ -47,8 +51,6 @@ export interface BatchOptions {
   readonly retry: RetryPolicies
   /** Commands per `sendBatch` window, per node. */
   readonly windowSize?: number | undefined
-  /** Observability hook, as the executor's. */
-  readonly onRedirect?: ((kind: "moved" | "ask") => void) | undefined
 }
 
 type Failure = ClusterError.RedisClusterError
@@ -92,27 +94,6 @@ interface Entry {
   readonly combine: (values: ReadonlyArray<unknown>, parts: ReadonlyArray<Part>) => unknown
 }
 
-const retryKind = (e: Failure, readOnly: boolean): RetryKind | "redirect" | undefined => {
-  switch (e._tag) {
-    case "MovedError":
-    case "AskError":
-      return "redirect"
-    case "TryAgainError":
-      return "tryAgain"
-    case "ClusterDownError":
-    case "MasterDownError":
-      return "clusterDown"
-    case "LoadingError":
-      return "loading"
-    case "ReadOnlyError":
-      return "reconnect"
-    case "ConnectionError":
-      return e.written === true && !readOnly ? undefined : "reconnect"
-    default:
-      return undefined
-  }
-}
-
 const shapeError = (command: Command<unknown>, node: Endpoint | undefined, shape: ReplyShape) =>
   new ClusterError.ProtocolError({ host: node?.host, port: node?.port, command: command.name, reason: shape.reason })
 
@@ -121,7 +102,7 @@ const shapeError = (command: Command<unknown>, node: Endpoint | undefined, shape
  *
  * @since 0.1.0
  */
-export const make = (pool: ConnectionPool, topology: ClusterTopologyService, options: BatchOptions) => {
+export const make = (pool: ConnectionPool, topology: TopologyEngine, options: BatchOptions) => {
   const window = options.windowSize ?? 4096
 
   const servingShards = () => topology.current().shards.filter((s) => s.ranges.length > 0)
@@ -192,13 +173,13 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
   const sendGroup = (node: Endpoint, parts: ReadonlyArray<Part>, timeout: number | undefined) =>
     Effect.gen(function*() {
       const budget = timeout ?? options.commandTimeoutMillis
-      const deadline = Date.now() + budget
+      const startedAt = Deadline.now()
       const connection = yield* Effect.result(openWithin(node, budget, parts[0]!.command.name))
       if (Result.isFailure(connection)) {
         for (const p of parts) p.result = Exit.fail(connection.failure)
         return
       }
-      const left = budget === 0 ? timeout : Math.max(1, deadline - Date.now())
+      const left = Deadline.stepTimeout(budget, startedAt, timeout)
       for (let start = 0; start < parts.length; start += window) {
         const slice = parts.slice(start, start + window)
         const exits = yield* connection.success.sendBatch(
@@ -273,7 +254,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
   const runParts = (all: ReadonlyArray<Part>) =>
     Effect.gen(function*() {
       const timeout = options.commandTimeoutMillis
-      const retries = new Retries(options.retry, timeout === 0 ? 0 : Date.now() + timeout)
+      const retries = new Retries(options.retry, Deadline.after(timeout))
       let pending: ReadonlyArray<Part> = all
       let remaining: number | undefined = undefined
       let refreshedUncovered = false
@@ -282,9 +263,9 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         yield* round(pending, remaining)
         const again: Array<Part> = []
         const waits = new Map<RetryKind, Failure>()
-        let refresh = false
+        const awaited = new Set<RefreshReason>()
+        const requested = new Set<RefreshReason>()
         let uncovered = false
-        let timedOut = false
         for (const p of pending) {
           const exit = p.result!
           const error = failureOf(exit)
@@ -297,50 +278,45 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
             }
             continue
           }
-          const kind = retryKind(error, p.command.readOnly)
-          if (kind === undefined) {
-            if (error._tag === "TimeoutError") timedOut = true
+          const recovery = recoveryOf(error, { readOnly: p.command.readOnly })
+          if (recovery._tag === "Fail") {
+            if (recovery.refresh !== undefined) requested.add(recovery.refresh)
             continue
           }
-          if (error._tag === "MovedError" || error._tag === "AskError") {
+          if (recovery._tag === "Redirect") {
+            const redirect = error as ClusterError.MovedError | ClusterError.AskError
             if (++p.hops > options.maxRedirects) {
-              p.result = Exit.fail(new ClusterError.RedirectLimitError({ command: p.command.name, redirects: p.hops - 1, last: error }))
+              p.result = Exit.fail(new ClusterError.RedirectLimitError({ command: p.command.name, redirects: p.hops - 1, last: redirect }))
               continue
             }
-            const target = topology.redirectTarget(error.host, error.port)
-            options.onRedirect?.(error._tag === "MovedError" ? "moved" : "ask")
-            if (error._tag === "MovedError") {
-              topology.applyMoved(error.slot, target)
+            const target = topology.followRedirect(redirect)
+            if (redirect._tag === "MovedError") {
               // Back to the slot map: later parts of the same slot follow the patch too.
               p.target = p.slot === -1 ? target : undefined
               p.asking = false
             } else {
-              topology.noteMigrating(error.slot)
-              if (!topology.current().nodes.has(addressOf(target))) topology.requestRefresh("ask-unknown-node")
               p.target = target
               p.asking = true
             }
           } else {
-            waits.set(kind as RetryKind, error)
+            waits.set(recovery.kind, error)
+            if (recovery.refresh !== undefined) (recovery.awaitRefresh ? awaited : requested).add(recovery.refresh)
             p.target = p.placement === "node" || p.slot === -1 ? p.target : undefined
             p.asking = false
-            if (kind === "reconnect" || kind === "clusterDown") refresh = true
           }
           again.push(p)
         }
-        // A node that stopped answering may have been replaced (see the executor).
-        if (timedOut) topology.requestRefresh("timeout")
+        for (const reason of requested) topology.requestRefresh(reason)
         if (again.length === 0) break
         if (uncovered) {
           refreshedUncovered = true
           yield* Effect.result(topology.refresh("uncovered-slot"))
         }
-        if (refresh) topology.requestRefresh("connection-lost")
+        for (const reason of awaited) yield* Effect.result(topology.refresh(reason))
         // Wait as long as the slowest kind of transient failure asks; an exhausted schedule or the
         // deadline leaves those parts with their last error.
         let giveUp = false
         for (const [kind, error] of waits) {
-          if (kind === "clusterDown") yield* Effect.result(topology.refresh("cluster-down"))
           if (!(yield* retries.wait(kind, error))) giveUp = true
         }
         const left = retries.remaining()
@@ -485,10 +461,10 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
   ): Effect.Effect<Result.Result<ReadonlyArray<unknown>, Failure>> =>
     Effect.gen(function*() {
       const budget = timeout ?? options.commandTimeoutMillis
-      const deadline = Date.now() + budget
+      const startedAt = Deadline.now()
       const connection = yield* Effect.result(openWithin(node, budget, "MULTI"))
       if (Result.isFailure(connection)) return Result.fail(connection.failure)
-      const outcome = yield* execOn(connection.success, commands, asking, budget === 0 ? timeout : Math.max(1, deadline - Date.now()))
+      const outcome = yield* execOn(connection.success, commands, asking, Deadline.stepTimeout(budget, startedAt, timeout))
       if (Result.isSuccess(outcome) && outcome.success === null) {
         return Result.fail(new ClusterError.ProtocolError({ ...node, command: "EXEC", reason: "nil EXEC reply without WATCH" }))
       }
@@ -507,7 +483,7 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
       if (typeof slot !== "number") return yield* Effect.fail(slot)
       if (commands.length === 0) return []
       const timeout = options.commandTimeoutMillis
-      const retries = new Retries(options.retry, timeout === 0 ? 0 : Date.now() + timeout)
+      const retries = new Retries(options.retry, Deadline.after(timeout))
       let target: Endpoint | undefined
       let asking = false
       let hops = 0
@@ -525,30 +501,28 @@ export const make = (pool: ConnectionPool, topology: ClusterTopologyService, opt
         const outcome = yield* transactOnce(commands, node, asking, remaining)
         if (Result.isSuccess(outcome)) return outcome.success
         const error = outcome.failure
-        // EXEC was written and its connection dropped: it may have run. Never again.
-        if (error._tag === "ConnectionError" && error.written === true) return yield* Effect.fail(error)
-        const kind = retryKind(error, false)
-        if (kind === undefined) {
-          if (error._tag === "TimeoutError") topology.requestRefresh("timeout")
+        // A transaction writes: once EXEC may have run (written, connection lost), never again.
+        const recovery = recoveryOf(error, { readOnly: false })
+        if (recovery._tag === "Fail") {
+          if (recovery.refresh !== undefined) topology.requestRefresh(recovery.refresh)
           return yield* Effect.fail(error)
         }
-        if (error._tag === "MovedError" || error._tag === "AskError") {
-          if (++hops > options.maxRedirects) return yield* Effect.fail(new ClusterError.RedirectLimitError({ command: "MULTI", redirects: hops - 1, last: error }))
-          const to = topology.redirectTarget(error.host, error.port)
-          if (error._tag === "MovedError") {
-            topology.applyMoved(error.slot, to)
-            target = undefined
-            asking = false
-          } else {
-            target = to
-            asking = true
-          }
+        if (recovery._tag === "Redirect") {
+          const redirect = error as ClusterError.MovedError | ClusterError.AskError
+          if (++hops > options.maxRedirects) return yield* Effect.fail(new ClusterError.RedirectLimitError({ command: "MULTI", redirects: hops - 1, last: redirect }))
+          const to = topology.followRedirect(redirect)
+          asking = redirect._tag === "AskError"
+          target = asking ? to : undefined
           continue
         }
         target = undefined
         asking = false
-        if (kind === "clusterDown" || kind === "reconnect") yield* Effect.result(topology.refresh(kind === "clusterDown" ? "cluster-down" : "connection-lost"))
-        if (!(yield* retries.wait(kind as RetryKind, error))) return yield* Effect.fail(error)
+        const refresh = recovery.refresh
+        if (refresh !== undefined) {
+          if (recovery.awaitRefresh) yield* Effect.result(topology.refresh(refresh))
+          else topology.requestRefresh(refresh)
+        }
+        if (!(yield* retries.wait(recovery.kind, error))) return yield* Effect.fail(error)
       }
     })
 

@@ -8,13 +8,15 @@ import type { Endpoint } from "../../Connector.js"
 import * as Resp from "../../Resp.js"
 import * as R from "../command/reply.js"
 import { ReplyShape } from "../command/reply.js"
+import type { NodeHealth } from "../../Topology.js"
 
 /**
- * Health of a node as its shard reports it. Only `online` replicas serve reads.
+ * Health of a node as its shard reports it (the public `NodeHealth`).
  *
  * @since 0.1.0
+ * @category models
  */
-export type Health = "online" | "loading" | "failed"
+export type Health = NodeHealth
 
 /**
  * One node as seen in a view.

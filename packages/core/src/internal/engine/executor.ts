@@ -14,17 +14,18 @@ import type { Endpoint } from "../../Connector.js"
 import type * as NodeConnection from "../../NodeConnection.js"
 import type * as Resp from "../../Resp.js"
 import type { RetryPolicies } from "../../RetryPolicy.js"
-import { MultiSlot, NodePicker, routeSlotOf } from "../../Router.js"
-import type { ReadFrom } from "../../ClusterConfig.js"
-import type { ClusterTopologyService } from "../../Topology.js"
+import { MultiSlot, routeSlotOf } from "../../Router.js"
+import type { NodePicker } from "../../Router.js"
 import type { BlockingPool } from "./blocking.js"
 import { BLOCKING, BYTES } from "../command/command.js"
 import type { Command, NodeReply } from "../command/command.js"
 import { addressOf, getWithin } from "./pool.js"
 import type { ConnectionPool } from "./pool.js"
 import { ReplyShape } from "../command/reply.js"
+import * as Deadline from "../deadline.js"
+import { recoveryOf } from "./recovery.js"
 import { Retries } from "./retry.js"
-import type { RetryKind } from "./retry.js"
+import type { TopologyEngine } from "./topology.js"
 
 /**
  * What the executor needs to know.
@@ -32,13 +33,12 @@ import type { RetryKind } from "./retry.js"
  * @since 0.1.0
  */
 export interface ExecutorOptions {
-  readonly readFrom: ReadFrom
+  /** The client's one picker: the round-robin position is shared by every path. */
+  readonly picker: NodePicker
   readonly maxRedirects: number
   /** 0 = no deadline. */
   readonly commandTimeoutMillis: number
   readonly retry: RetryPolicies
-  /** Observability hooks; absent on the default path. */
-  readonly onRedirect?: ((kind: "moved" | "ask") => void) | undefined
 }
 
 /**
@@ -75,15 +75,13 @@ const decodeReply = <A>(command: Command<A>, value: Resp.RespValue, node: Endpoi
 export const make = (
   pool: ConnectionPool,
   blocking: BlockingPool,
-  topology: ClusterTopologyService,
+  topology: TopologyEngine,
   /** Runs a command that becomes several wire commands (per-slot split, fan-out) as one batch. */
   runBatched: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>,
   options: ExecutorOptions
 ): Executor => {
-  const picker = new NodePicker(options.readFrom)
+  const picker = options.picker
   const timeout = options.commandTimeoutMillis
-
-  const nodeAt = (endpoint: Endpoint): Endpoint => topology.current().nodes.get(addressOf(endpoint)) ?? endpoint
 
   const send = <A>(
     command: Command<A>,
@@ -97,18 +95,18 @@ export const make = (
       // A blocking command's own timeout is part of its deadline; 0 blocks for as long as it takes.
       // With no commandTimeout the server's own block timeout is the only deadline.
       const limit = remaining ?? timeout
-      const deadline = block === 0 || limit === 0 ? 0 : block + limit
-      return blocking.withConnection(node, command.name, (c) => c.send(command.args, bytes, deadline, asking))
+      const blockTimeout = block === 0 || limit === 0 ? 0 : block + limit
+      return blocking.withConnection(node, command.name, (c) => c.send(command.args, bytes, blockTimeout, asking))
     }
     // Topology nodes carry their address; only redirect targets need it built.
     const conn = pool.cached((node as { readonly address?: string }).address ?? addressOf(node))
     if (conn !== undefined) return conn.send(command.args, bytes, remaining, asking)
     // Opening the connection counts against the command's deadline, not only connectTimeout.
     const budget = remaining ?? timeout
-    const deadline = Date.now() + budget
+    const startedAt = Deadline.now()
     return Effect.flatMap(
       getWithin(pool, node, budget, () => new ClusterError.TimeoutError({ host: node.host, port: node.port, command: command.name, timeoutMillis: timeout })),
-      (c) => c.send(command.args, bytes, budget === 0 ? remaining : Math.max(1, deadline - Date.now()), asking)
+      (c) => c.send(command.args, bytes, Deadline.stepTimeout(budget, startedAt, remaining), asking)
     )
   }
 
@@ -121,14 +119,14 @@ export const make = (
     startedAt: number
   ): Effect.Effect<A, ClusterError.RedisClusterError> => {
     let remaining: number | undefined
-    if (state !== undefined && state.deadline !== 0) {
-      remaining = state.deadline - Date.now()
-      if (remaining <= 0) {
+    if (state !== undefined) {
+      remaining = state.remaining()
+      if (remaining !== undefined && remaining <= 0) {
         return Effect.fail(new ClusterError.TimeoutError({ host: node.host, port: node.port, command: command.name, timeoutMillis: timeout }))
       }
     }
     return Effect.matchEffect(send(command, node, asking, remaining), {
-      onFailure: (error) => recover(command, slot, error, state ?? new Attempt(options.retry, timeout === 0 ? 0 : startedAt + timeout), startedAt),
+      onFailure: (error) => recover(command, slot, error, state ?? attemptFrom(startedAt), startedAt),
       onSuccess: (value) => decodeReply(command, value, node)
     })
   }
@@ -137,7 +135,7 @@ export const make = (
     const snapshot = topology.current()
     const shard = slot === -1 ? picker.anyShard(snapshot) : snapshot.slots[slot]
     if (shard === undefined) {
-      const st = state ?? new Attempt(options.retry, timeout === 0 ? 0 : startedAt + timeout)
+      const st = state ?? attemptFrom(startedAt)
       if (st.refreshedUncovered) {
         return Effect.fail(new ClusterError.SlotNotCoveredError({ slot, command: command.name }))
       }
@@ -151,21 +149,8 @@ export const make = (
     return attempt(command, slot, picker.pick(shard, snapshot, command.readOnly && !topology.isMigrating(slot)), false, state, startedAt)
   }
 
-  /** Waits as the kind's schedule says (within the deadline), then routes the command afresh. */
-  const retryLater = <A>(
-    kind: RetryKind,
-    command: Command<A>,
-    slot: number,
-    error: ClusterError.RedisClusterError,
-    state: Attempt,
-    startedAt: number,
-    before: Effect.Effect<unknown> = Effect.void
-  ): Effect.Effect<A, ClusterError.RedisClusterError> =>
-    Effect.gen(function*() {
-      yield* before
-      if (!(yield* state.wait(kind, error))) return yield* Effect.fail(error)
-      return yield* dispatch(command, slot, state, startedAt)
-    })
+  /** Retry state from the command's start (its deadline counts from there, not from the failure). */
+  const attemptFrom = (startedAt: number) => new Attempt(options.retry, Deadline.from(startedAt, timeout))
 
   const recover = <A>(
     command: Command<A>,
@@ -174,47 +159,31 @@ export const make = (
     state: Attempt,
     startedAt: number
   ): Effect.Effect<A, ClusterError.RedisClusterError> => {
-    switch (error._tag) {
-      case "MovedError":
-      case "AskError": {
-        state.hops++
-        if (state.hops > options.maxRedirects) {
-          return Effect.fail(new ClusterError.RedirectLimitError({ command: command.name, redirects: state.hops - 1, last: error }))
+    const blocking = (command.flags & BLOCKING) !== 0
+    const recovery = recoveryOf(error, { readOnly: command.readOnly, blocking })
+    switch (recovery._tag) {
+      case "Redirect": {
+        const redirect = error as ClusterError.MovedError | ClusterError.AskError
+        if (++state.hops > options.maxRedirects) {
+          return Effect.fail(new ClusterError.RedirectLimitError({ command: command.name, redirects: state.hops - 1, last: redirect }))
         }
-        const target = topology.redirectTarget(error.host, error.port)
-        if (error._tag === "MovedError") {
-          options.onRedirect?.("moved")
-          topology.applyMoved(error.slot, target)
-          return attempt(command, slot, nodeAt(target), false, state, startedAt)
-        }
-        options.onRedirect?.("ask")
-        topology.noteMigrating(error.slot)
-        if (!topology.current().nodes.has(addressOf(target))) topology.requestRefresh("ask-unknown-node")
-        return attempt(command, slot, nodeAt(target), true, state, startedAt)
+        return attempt(command, slot, topology.followRedirect(redirect), redirect._tag === "AskError", state, startedAt)
       }
-      case "TryAgainError":
-        return retryLater("tryAgain", command, slot, error, state, startedAt)
-      case "ClusterDownError":
-      case "MasterDownError":
-        return retryLater("clusterDown", command, slot, error, state, startedAt, Effect.result(topology.refresh("cluster-down")))
-      case "LoadingError":
-        return retryLater("loading", command, slot, error, state, startedAt)
-      case "ReadOnlyError":
-        // A write reached a demoted master: the topology is stale.
-        return retryLater("reconnect", command, slot, error, state, startedAt, Effect.result(topology.refresh("readonly")))
-      case "ConnectionError": {
-        // Written but unanswered: a write may have run, so only reads are sent again.
-        if (error.written === true && !command.readOnly) return Effect.fail(error)
-        topology.requestRefresh("connection-lost")
-        return retryLater("reconnect", command, slot, error, state, startedAt)
+      case "Retry": {
+        const refresh = recovery.refresh
+        const before = refresh === undefined
+          ? Effect.void
+          : recovery.awaitRefresh
+          ? Effect.result(topology.refresh(refresh))
+          : Effect.sync(() => topology.requestRefresh(refresh))
+        return Effect.gen(function*() {
+          yield* before
+          if (!(yield* state.wait(recovery.kind, error))) return yield* Effect.fail(error)
+          return yield* dispatch(command, slot, state, startedAt)
+        })
       }
-      case "TimeoutError":
-        // A node that stopped answering without closing (frozen, partitioned) may have been
-        // replaced: the next commands must not keep waiting on it. (A blocking command's timeout
-        // says nothing about the node.)
-        if ((command.flags & BLOCKING) === 0) topology.requestRefresh("timeout")
-        return Effect.fail(error)
-      default:
+      case "Fail":
+        if (recovery.refresh !== undefined) topology.requestRefresh(recovery.refresh)
         return Effect.fail(error)
     }
   }
@@ -261,7 +230,7 @@ export const make = (
       }
       return runBatched(command)
     }
-    return dispatch(command, slot, undefined, timeout === 0 ? 0 : Date.now())
+    return dispatch(command, slot, undefined, timeout === 0 ? 0 : Deadline.now())
   }
 
   const executeOn = <A>(endpoint: Endpoint, command: Command<A>): Effect.Effect<A, ClusterError.RedisClusterError> => {

@@ -6,6 +6,7 @@
  * @internal
  */
 import { Deferred, Duration, Effect, Exit, Scope } from "effect"
+import * as Deadline from "../deadline.js"
 import type { Connector, Endpoint } from "../../Connector.js"
 import * as NodeConnection from "../../NodeConnection.js"
 
@@ -152,10 +153,10 @@ export const make = (
           const entry = entries.get(address)
           if (entry === undefined) return Effect.void
           entries.delete(address)
-          const deadline = Date.now() + graceMillis
+          const deadline = Deadline.now() + graceMillis
           const drain: Effect.Effect<void> = Effect.suspend(() => {
             const c = entry.connection
-            if (c === undefined || !c.isOpen() || c.pending() === 0 || Date.now() >= deadline) return Scope.close(entry.scope, Exit.void)
+            if (c === undefined || !c.isOpen() || c.pending() === 0 || Deadline.now() >= deadline) return Scope.close(entry.scope, Exit.void)
             return Effect.andThen(Effect.sleep("20 millis"), drain)
           })
           return Effect.asVoid(Effect.forkIn(drain, parent))

@@ -8,6 +8,7 @@
 import { Duration, Effect, Schedule } from "effect"
 import type { Pull } from "effect"
 import type { RetryPolicies } from "../../RetryPolicy.js"
+import * as Deadline from "../deadline.js"
 
 /**
  * A kind of transient failure, each with its own schedule.
@@ -29,12 +30,12 @@ const proceed = { onSuccess: isTrue, onFailure: isFalse }
  */
 export class Retries {
   private readonly steps: Partial<Record<RetryKind, Step>> = {}
-  /** `deadline` is a `Date.now()` time, 0 for none. */
+  /** `deadline` is a `Deadline` time, 0 for none. */
   constructor(readonly policies: RetryPolicies, readonly deadline: number) {}
 
   /** Milliseconds left before the deadline (`undefined`: no deadline). */
   remaining(): number | undefined {
-    return this.deadline === 0 ? undefined : this.deadline - Date.now()
+    return Deadline.left(this.deadline)
   }
 
   /**

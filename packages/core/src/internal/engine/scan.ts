@@ -14,11 +14,13 @@ import { Effect, Option, Result, Stream } from "effect"
 import * as ClusterError from "../../ClusterError.js"
 import type { Endpoint } from "../../Connector.js"
 import type * as Resp from "../../Resp.js"
-import type { ClusterNode, ClusterTopologyService } from "../../Topology.js"
+import type { ClusterNode } from "../../Topology.js"
 import { Command, READONLY, scanArgs as matchCountArgs } from "../command/command.js"
 import * as R from "../command/reply.js"
 import { ReplyShape } from "../command/reply.js"
+import { recoveryOf } from "./recovery.js"
 import type { Retries } from "./retry.js"
+import type { TopologyEngine } from "./topology.js"
 
 /**
  * Options of `scan`.
@@ -76,17 +78,12 @@ const pageCommand = (name: string, args: ReadonlyArray<Resp.RespArg>, keys: Read
  * @since 0.1.0
  */
 export interface ScanDeps {
-  readonly topology: ClusterTopologyService
+  readonly topology: TopologyEngine
   readonly execute: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
   readonly executeOn: <A>(node: Endpoint, command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
   /** Fresh retry state for one call. */
   readonly retries: () => Retries
 }
-
-// Not TimeoutError: a call that timed out has spent the whole deadline a retry would run in.
-const retryable = (e: ClusterError.RedisClusterError): boolean =>
-  e._tag === "ConnectionError" || e._tag === "ClusterDownError" || e._tag === "MasterDownError" ||
-  e._tag === "LoadingError" || e._tag === "TryAgainError" || e._tag === "MovedError"
 
 /**
  * Builds the scan streams.
@@ -120,10 +117,16 @@ export const make = (deps: ScanDeps) => {
         const result = yield* Effect.result(deps.executeOn(master, pageCommand("SCAN", scanArgs(["SCAN"], cursor, options), [])))
         if (Result.isSuccess(result)) return [master.address, result.success] as const
         const error = result.failure
-        if (!retryable(error)) return yield* Effect.fail(error)
-        // The master may have died or been demoted: find who serves its slots now.
-        yield* Effect.result(deps.topology.refresh("connection-lost"))
-        if (!(yield* retries.wait("reconnect", error))) return yield* Effect.fail(error)
+        const recovery = recoveryOf(error, { readOnly: true })
+        if (recovery._tag === "Fail") {
+          if (recovery.refresh !== undefined) deps.topology.requestRefresh(recovery.refresh)
+          return yield* Effect.fail(error)
+        }
+        // The master may have died, been demoted or lost its slots: a cursor only means something
+        // on its node, so the walk finds who serves them now (never a redirect's target).
+        const reason = recovery._tag === "Redirect" ? "moved" : recovery.refresh
+        if (reason !== undefined) yield* Effect.result(deps.topology.refresh(reason))
+        if (!(yield* retries.wait(recovery._tag === "Retry" ? recovery.kind : "reconnect", error))) return yield* Effect.fail(error)
       }
     })
 

@@ -11,7 +11,7 @@ import { Effect, Result, Schedule } from "effect"
 import * as ClusterError from "../../ClusterError.js"
 import { backoff } from "../../RetryPolicy.js"
 import type * as NodeConnection from "../../NodeConnection.js"
-import type { ClusterTopologyService } from "../../Topology.js"
+import type { TopologyEngine } from "./topology.js"
 import type { BlockingPool } from "./blocking.js"
 import type { Arg, Command } from "../command/command.js"
 import { key } from "../command/command.js"
@@ -39,7 +39,7 @@ export interface WatchContext {
  */
 export interface WatchDeps {
   readonly blocking: BlockingPool
-  readonly topology: ClusterTopologyService
+  readonly topology: TopologyEngine
   readonly commandTimeoutMillis: number
   readonly transactionSlot: (commands: ReadonlyArray<Command<unknown>>) => number | Failure
   readonly execOn: (
@@ -81,7 +81,9 @@ export const make = (deps: WatchDeps) =>
 
     const slotMoved = (error: Failure): Failure => {
       if (error._tag === "MovedError" || error._tag === "AskError") {
-        deps.topology.requestRefresh("moved")
+        // The map learns of it as everywhere else; the watched keys' slot moved, so the body's
+        // reads may be stale: the caller decides whether to run it again.
+        deps.topology.followRedirect(error)
         return new ClusterError.WatchError({ keys: names, reason: "slot-moved", attempts })
       }
       return error
