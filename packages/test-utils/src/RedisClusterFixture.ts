@@ -37,15 +37,19 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import { resolveBinary } from "./internal/binary.js"
-import { type NodeLine, parseClusterNodes, renderSlots } from "./internal/clusterNodes.js"
-import { FixtureError, RedisReplyError } from "./internal/errors.js"
-import { HOST, ManagedServer, parseInfo } from "./internal/process.js"
+import { type ClusterContext, type Migration, nodeAt, run, SLOTS } from "./internal/clusterContext.js"
+import { makeFaults } from "./internal/clusterFaults.js"
+import { makeHealth } from "./internal/clusterHealth.js"
+import { bootstrap, makeMembership, makeSpawner, serverArgs } from "./internal/clusterMembership.js"
+import { makeResharding } from "./internal/clusterMigration.js"
+import type { NodeLine } from "./internal/clusterNodes.js"
 import { connectTo } from "./internal/connect.js"
+import { FixtureError, RedisReplyError } from "./internal/errors.js"
+import { HOST } from "./internal/process.js"
 import type { Arg, Reply } from "./internal/resp.js"
 import type { Connection, Credentials } from "./RedisServer.js"
-import { now, sleep } from "./internal/timing.js"
 
 export {
   /**
@@ -236,33 +240,7 @@ export class RedisClusterFixture extends Context.Service<RedisClusterFixture, Cl
 
 // ---------------------------------------------------------------------------------------------
 
-const SLOTS = 16384
-const POLL_MS = 50
-const CHECK_TIMEOUT_MS = 1_000
 const DEFAULT_HEALTHY_TIMEOUT_MS = 15_000
-const MIGRATE_BATCH = 100
-const MIGRATE_TIMEOUT_MS = 10_000
-
-interface Node {
-  readonly server: ManagedServer
-  readonly id: string
-}
-
-interface Migration {
-  readonly from: Node
-  readonly to: Node
-}
-
-const asString = (reply: Reply): string => (typeof reply === "string" ? reply : String(reply))
-
-const isArrayReply = (reply: Reply): reply is ReadonlyArray<Reply> => Array.isArray(reply)
-
-const describe = (node: Node): string => `${HOST}:${node.server.port}`
-
-const replyToFixture = (error: FixtureError | RedisReplyError): FixtureError =>
-  error._tag === "FixtureError"
-    ? error
-    : new FixtureError({ message: `${error.command} on ${error.host}:${error.port}: ${error.message}`, cause: error })
 
 /**
  * Builds a cluster; every process is killed and every folder removed when the scope closes (also
@@ -292,413 +270,29 @@ export const make = (options: Options = {}): Effect.Effect<ClusterFixture, Fixtu
       : undefined
     const password = options.password
 
-    const args = [
-      "--cluster-enabled", "yes",
-      "--cluster-config-file", "nodes.conf",
-      "--cluster-node-timeout", String(nodeTimeout),
-      "--cluster-allow-replica-migration", "no",
-      "--repl-diskless-sync", "yes",
-      "--repl-diskless-sync-delay", "0",
-      "--repl-ping-replica-period", "1",
-      ...(password === undefined ? [] : ["--requirepass", password, "--masterauth", password]),
-      ...(hostname === undefined ? [] : ["--cluster-announce-hostname", hostname, "--cluster-preferred-endpoint-type", "hostname"]),
-      ...(options.serverArgs ?? [])
-    ]
-
-    /** Tracked nodes, in creation order. */
-    const nodes: Array<Node> = []
-    const migrations = new Map<number, Migration>()
-    /** Last view seen of each node, for nodes that cannot be asked now. */
-    const lastSeen = new Map<string, NodeLine>()
-
-    const spawnNode = Effect.fnUntraced(function*() {
-      const server = yield* ManagedServer.make({
+    const context: ClusterContext = {
+      nodes: [],
+      migrations: new Map<number, Migration>(),
+      lastSeen: new Map<string, NodeLine>(),
+      password,
+      healthyTimeout,
+      spawnNode: makeSpawner({
         bin,
-        withBusPort: true,
-        args,
-        auth: password === undefined ? undefined : { password },
-        prefix: "keyslot-cluster-",
-        commandTimeoutMs: options.commandTimeout
-      }).pipe(Scope.provide(scope))
-      yield* server.start
-      const id = asString(yield* server.command(["CLUSTER", "MYID"]).pipe(Effect.mapError(replyToFixture)))
-      return { server, id } satisfies Node
-    })
-
-    const run = (node: Node, ...commandArgs: ReadonlyArray<Arg>): Effect.Effect<Reply, FixtureError> =>
-      node.server.command(commandArgs).pipe(Effect.mapError(replyToFixture))
-
-    const nodeAt = (port: number): Effect.Effect<Node, FixtureError> =>
-      Effect.suspend(() => {
-        const node = nodes.find((n) => n.server.port === port)
-        return node === undefined
-          ? Effect.fail(new FixtureError({ message: `no node of this cluster listens on port ${port}` }))
-          : Effect.succeed(node)
+        args: serverArgs(options, nodeTimeout, hostname),
+        password,
+        commandTimeout: options.commandTimeout,
+        scope
       })
-
-    const isUp = (node: Node): boolean => node.server.isAlive && !node.server.isPaused
-
-    const meet = (a: Node, b: Node) => run(a, "CLUSTER", "MEET", HOST, b.server.port, b.server.busPort!)
-
-    /** Polls `check` (which returns what is still wrong) until it returns nothing, or times out. */
-    const waitFor = Effect.fnUntraced(function*(
-      what: string,
-      check: Effect.Effect<ReadonlyArray<string>>,
-      timeoutMs: number,
-      intervalMs: number = POLL_MS
-    ) {
-      const deadline = now() + timeoutMs
-      for (;;) {
-        const problems = yield* check
-        if (problems.length === 0) return
-        if (now() >= deadline) {
-          return yield* new FixtureError({
-            message: `${what}: not done after ${timeoutMs} ms:\n  ${problems.slice(0, 20).join("\n  ")}`
-          })
-        }
-        yield* sleep(intervalMs)
-      }
-    })
-
-    // --- health ------------------------------------------------------------------------------
-
-    interface Observation {
-      readonly node: Node
-      readonly info: Record<string, string>
-      readonly view: ReadonlyArray<NodeLine>
-      readonly replication: Record<string, string>
     }
-
-    const observe = (node: Node): Effect.Effect<Observation | string> =>
-      Effect.all([
-        node.server.command(["CLUSTER", "INFO"], CHECK_TIMEOUT_MS),
-        node.server.command(["CLUSTER", "NODES"], CHECK_TIMEOUT_MS),
-        node.server.command(["INFO", "replication"], CHECK_TIMEOUT_MS)
-      ], { concurrency: "unbounded" }).pipe(
-        Effect.map(([info, view, replication]): Observation | string => {
-          const lines = parseClusterNodes(asString(view))
-          for (const line of lines) lastSeen.set(line.id, line)
-          return { node, info: parseInfo(asString(info)), view: lines, replication: parseInfo(asString(replication)) }
-        }),
-        Effect.catch((error) => Effect.succeed(`${describe(node)} does not answer: ${error.message}`))
-      )
-
-    const signature = (line: NodeLine): string =>
-      `${line.role}|${line.masterId ?? "-"}|${renderSlots(line.slots)}`
-
-    const healthProblems: Effect.Effect<ReadonlyArray<string>> = Effect.gen(function*() {
-      const tracked = [...nodes]
-      const up = tracked.filter(isUp)
-      const down = new Set(tracked.filter((n) => !isUp(n)).map((n) => n.id))
-      const upIds = new Set(up.map((n) => n.id))
-      const trackedIds = new Set(tracked.map((n) => n.id))
-      if (up.length === 0) return ["no node is running"]
-      const observed = yield* Effect.all(up.map(observe), { concurrency: "unbounded" })
-      const problems: Array<string> = []
-      const views: Array<{ readonly node: Node; readonly signature: string }> = []
-      for (const o of observed) {
-        if (typeof o === "string") {
-          problems.push(o)
-          continue
-        }
-        const where = describe(o.node)
-        if (o.info["cluster_state"] !== "ok") problems.push(`${where}: cluster_state:${o.info["cluster_state"]}`)
-        const seen = new Set(o.view.map((l) => l.id))
-        for (const n of tracked) {
-          if (!seen.has(n.id)) problems.push(`${where} does not know ${describe(n)} (${n.id.slice(0, 8)})`)
-        }
-        for (const line of o.view) {
-          if (!trackedIds.has(line.id)) {
-            problems.push(`${where} knows a node the fixture does not track: ${line.id.slice(0, 8)} ${line.host}:${line.port} ${line.flags.join(",")}`)
-          } else if (upIds.has(line.id)) {
-            const bad = line.flags.filter((f) => f === "fail" || f === "fail?" || f === "handshake" || f === "noaddr")
-            if (bad.length > 0) problems.push(`${where} flags ${line.host}:${line.port} ${bad.join(",")}`)
-          } else if (down.has(line.id) && !line.flags.includes("fail")) {
-            problems.push(`${where} does not yet flag down node ${line.port} fail (${line.flags.join(",")})`)
-          }
-        }
-        const self = o.view.find((l) => l.myself)
-        if (self === undefined) {
-          problems.push(`${where}: no myself line in CLUSTER NODES`)
-        } else if (self.role === "replica") {
-          if (o.replication["role"] !== "slave") problems.push(`${where}: CLUSTER NODES says replica, INFO says ${o.replication["role"]}`)
-          if (o.replication["master_link_status"] !== "up") problems.push(`${where}: master_link_status:${o.replication["master_link_status"]}`)
-          if (o.replication["master_sync_in_progress"] === "1") problems.push(`${where}: sync in progress`)
-        } else if (o.replication["role"] !== "master") {
-          problems.push(`${where}: CLUSTER NODES says master, INFO says ${o.replication["role"]}`)
-        }
-        views.push({
-          node: o.node,
-          signature: [...o.view].filter((l) => trackedIds.has(l.id)).sort((a, b) => (a.id < b.id ? -1 : 1)).map((l) =>
-            `${l.port}=${signature(l)}`
-          ).join(" ")
-        })
-      }
-      const reference = views[0]
-      if (reference !== undefined) {
-        for (const v of views.slice(1)) {
-          if (v.signature !== reference.signature) {
-            problems.push(`views differ: ${describe(reference.node)} [${reference.signature}] vs ${describe(v.node)} [${v.signature}]`)
-          }
-        }
-      }
-      return problems
-    })
-
-    const waitHealthy = (timeoutMs: number = healthyTimeout) => waitFor("cluster healthy", healthProblems, timeoutMs)
-
-    const waitAllKnown = (timeoutMs: number) =>
-      waitFor("nodes to know each other", Effect.gen(function*() {
-        const up = nodes.filter(isUp)
-        const ids = new Set(nodes.map((n) => n.id))
-        const problems: Array<string> = []
-        yield* Effect.forEach(up, (node) =>
-          node.server.command(["CLUSTER", "NODES"], CHECK_TIMEOUT_MS).pipe(
-            Effect.map((reply) => {
-              const view = parseClusterNodes(asString(reply))
-              const known = view.filter((l) => ids.has(l.id) && !l.flags.includes("handshake") && !l.flags.includes("noaddr"))
-              if (known.length < ids.size) problems.push(`${describe(node)} knows ${known.length} of ${ids.size}`)
-            }),
-            Effect.catch((error) => Effect.sync(() => problems.push(error.message)))
-          ), { concurrency: "unbounded", discard: true })
-        return problems
-      }), timeoutMs, 10)
-
-    // --- views -------------------------------------------------------------------------------
-
-    const nodesNow: Effect.Effect<ReadonlyArray<ClusterNodeInfo>, FixtureError> = Effect.gen(function*() {
-      const tracked = [...nodes]
-      const selfViews = new Map<string, NodeLine>()
-      const peerViews = new Map<string, NodeLine>()
-      yield* Effect.forEach(tracked.filter(isUp), (node) =>
-        node.server.command(["CLUSTER", "NODES"], CHECK_TIMEOUT_MS).pipe(
-          Effect.map((reply) => {
-            for (const line of parseClusterNodes(asString(reply))) {
-              lastSeen.set(line.id, line)
-              if (line.myself) selfViews.set(line.id, line)
-              else if (!peerViews.has(line.id)) peerViews.set(line.id, line)
-            }
-          }),
-          Effect.ignore
-        ), { concurrency: "unbounded", discard: true })
-      return tracked.map((node): ClusterNodeInfo => {
-        const line = selfViews.get(node.id) ?? peerViews.get(node.id) ?? lastSeen.get(node.id)
-        return {
-          id: node.id,
-          host: HOST,
-          port: node.server.port,
-          busPort: node.server.busPort ?? 0,
-          role: line?.role ?? "master",
-          masterId: Option.fromNullishOr(line?.masterId),
-          slots: line?.slots ?? [],
-          flags: (line?.flags ?? []).filter((f) => f !== "myself"),
-          pid: Option.fromNullishOr(node.server.pid),
-          alive: node.server.isAlive,
-          paused: node.server.isPaused
-        }
-      })
-    })
-
-    const masters = Effect.map(nodesNow, (all) => all.filter((n) => n.alive && n.role === "master"))
-    const replicas = Effect.map(nodesNow, (all) => all.filter((n) => n.alive && n.role === "replica"))
-
-    const masterOf = (slot: number) =>
-      Effect.flatMap(masters, (all) => {
-        const owner = all.find((n) => n.slots.some(([a, b]) => a <= slot && slot <= b))
-        return owner === undefined
-          ? Effect.fail(new FixtureError({ message: `no running master owns slot ${slot}` }))
-          : Effect.succeed(owner)
-      })
-
-    const replicasOf = (masterPort: number) =>
-      Effect.gen(function*() {
-        const master = yield* nodeAt(masterPort)
-        const all = yield* replicas
-        return all.filter((n) => Option.contains(n.masterId, master.id))
-      })
-
-    // --- building ----------------------------------------------------------------------------
-
-    const total = masterCount * (1 + replicasPerMaster)
-    const built = yield* Effect.all(Array.from({ length: total }, () => spawnNode()), { concurrency: "unbounded" })
-    nodes.push(...built)
-    const masterNodes = built.slice(0, masterCount)
-    const replicaNodes = built.slice(masterCount)
-
-    yield* Effect.forEach(built, (node, i) => run(node, "CLUSTER", "SET-CONFIG-EPOCH", i + 1), { concurrency: "unbounded", discard: true })
-    yield* Effect.forEach(masterNodes, (node, m) => {
-      const start = Math.floor((m * SLOTS) / masterCount)
-      const end = Math.floor(((m + 1) * SLOTS) / masterCount) - 1
-      return run(node, "CLUSTER", "ADDSLOTSRANGE", start, end)
-    }, { concurrency: "unbounded", discard: true })
-    const pairs: Array<readonly [Node, Node]> = []
-    for (let i = 0; i < built.length; i++) {
-      for (let j = i + 1; j < built.length; j++) pairs.push([built[i]!, built[j]!])
-    }
-    yield* Effect.forEach(pairs, ([a, b]) => meet(a, b), { concurrency: "unbounded", discard: true })
-    yield* waitAllKnown(healthyTimeout)
-    yield* Effect.forEach(replicaNodes, (node, r) => run(node, "CLUSTER", "REPLICATE", masterNodes[r % masterCount]!.id), {
-      concurrency: "unbounded",
-      discard: true
-    })
-    yield* waitHealthy()
-
-    // --- faults ------------------------------------------------------------------------------
-
-    const killNode = (port: number) => Effect.flatMap(nodeAt(port), (node) => node.server.kill)
-    const pauseNode = (port: number) => Effect.flatMap(nodeAt(port), (node) => node.server.pause)
-    const resumeNode = (port: number) => Effect.flatMap(nodeAt(port), (node) => node.server.resume)
-
-    const restartNode = (port: number, restartOptions?: { readonly waitHealthy?: boolean }) =>
-      Effect.gen(function*() {
-        const node = yield* nodeAt(port)
-        yield* node.server.restart
-        if (restartOptions?.waitHealthy !== false) yield* waitHealthy()
-      })
-
-    const failover = (replicaPort: number, mode: FailoverMode = "default") =>
-      Effect.gen(function*() {
-        const node = yield* nodeAt(replicaPort)
-        const role = parseInfo(asString(yield* run(node, "INFO", "replication")))["role"]
-        if (role !== "slave") return yield* new FixtureError({ message: `failover: ${describe(node)} is not a replica (${role})` })
-        yield* run(node, "CLUSTER", "FAILOVER", ...(mode === "default" ? [] : [mode.toUpperCase()]))
-        yield* waitFor(`failover of ${describe(node)} (${mode})`, node.server.command(["INFO", "replication"], CHECK_TIMEOUT_MS).pipe(
-          Effect.map((reply) => {
-            const r = parseInfo(asString(reply))["role"]
-            return r === "master" ? [] : [`${describe(node)} is still ${r}`]
-          }),
-          Effect.catch((error) => Effect.succeed([error.message]))
-        ), healthyTimeout, 10)
-        yield* waitHealthy()
-      })
-
-    // --- resharding --------------------------------------------------------------------------
-
-    const ownerOf = (slot: number) =>
-      Effect.flatMap(masterOf(slot), (info) => nodeAt(info.port))
-
-    const beginMigration = (slot: number, toMasterPort: number) =>
-      Effect.gen(function*() {
-        if (!Number.isInteger(slot) || slot < 0 || slot >= SLOTS) return yield* new FixtureError({ message: `invalid slot ${slot}` })
-        if (migrations.has(slot)) return yield* new FixtureError({ message: `slot ${slot} is already being migrated` })
-        const to = yield* nodeAt(toMasterPort)
-        const from = yield* ownerOf(slot)
-        if (from.id === to.id) return yield* new FixtureError({ message: `slot ${slot} is already on ${describe(to)}` })
-        yield* run(to, "CLUSTER", "SETSLOT", slot, "IMPORTING", from.id)
-        yield* run(from, "CLUSTER", "SETSLOT", slot, "MIGRATING", to.id)
-        migrations.set(slot, { from, to })
-      })
-
-    const migrateBatch = (migration: Migration, keys: ReadonlyArray<string>) =>
-      keys.length === 0 ? Effect.void : Effect.asVoid(
-        migration.from.server.command([
-          "MIGRATE", HOST, migration.to.server.port, "", 0, MIGRATE_TIMEOUT_MS,
-          ...(password === undefined ? [] : ["AUTH", password]),
-          "KEYS", ...keys
-        ], MIGRATE_TIMEOUT_MS + 5_000).pipe(Effect.mapError(replyToFixture))
-      )
-
-    const activeMigration = (slot: number) =>
-      Effect.suspend(() => {
-        const migration = migrations.get(slot)
-        return migration === undefined
-          ? Effect.fail(new FixtureError({ message: `slot ${slot} is not being migrated (call beginMigration first)` }))
-          : Effect.succeed(migration)
-      })
-
-    const migrateKeys = (slot: number, keys: ReadonlyArray<string>) =>
-      Effect.gen(function*() {
-        const migration = yield* activeMigration(slot)
-        for (let i = 0; i < keys.length; i += MIGRATE_BATCH) yield* migrateBatch(migration, keys.slice(i, i + MIGRATE_BATCH))
-      })
-
-    const finishMigration = (slot: number) =>
-      Effect.gen(function*() {
-        const migration = yield* activeMigration(slot)
-        for (;;) {
-          const reply = yield* run(migration.from, "CLUSTER", "GETKEYSINSLOT", slot, MIGRATE_BATCH)
-          const keys = isArrayReply(reply) ? reply.map(asString) : []
-          if (keys.length === 0) break
-          yield* migrateBatch(migration, keys)
-        }
-        yield* run(migration.to, "CLUSTER", "SETSLOT", slot, "NODE", migration.to.id)
-        yield* run(migration.from, "CLUSTER", "SETSLOT", slot, "NODE", migration.to.id)
-        const others = (yield* masters).filter((m) => m.id !== migration.to.id && m.id !== migration.from.id && !m.paused)
-        yield* Effect.forEach(others, (m) =>
-          Effect.flatMap(nodeAt(m.port), (node) => run(node, "CLUSTER", "SETSLOT", slot, "NODE", migration.to.id)), {
-          concurrency: "unbounded",
-          discard: true
-        })
-        migrations.delete(slot)
-        yield* waitHealthy()
-      })
-
-    const migrateSlot = (slot: number, toMasterPort: number) =>
-      Effect.gen(function*() {
-        const owner = yield* masterOf(slot)
-        if (owner.port === toMasterPort) return
-        yield* beginMigration(slot, toMasterPort)
-        yield* finishMigration(slot)
-      })
-
-    // --- membership --------------------------------------------------------------------------
-
-    const join = Effect.fnUntraced(function*() {
-      const existing = nodes.filter(isUp)
-      const node = yield* spawnNode().pipe(Effect.mapError(replyToFixture))
-      nodes.push(node)
-      yield* Effect.forEach(existing, (other) => meet(node, other), { concurrency: "unbounded", discard: true })
-      yield* waitAllKnown(healthyTimeout)
-      return node
-    })
-
-    const addMaster = Effect.gen(function*() {
-      const node = yield* join()
-      yield* waitHealthy()
-      return node.server.port
-    })
-
-    const addReplica = (masterPort: number) =>
-      Effect.gen(function*() {
-        const master = yield* nodeAt(masterPort)
-        const node = yield* join()
-        yield* run(node, "CLUSTER", "REPLICATE", master.id)
-        yield* waitHealthy()
-        return node.server.port
-      })
-
-    const removeNode = (port: number) =>
-      Effect.gen(function*() {
-        const node = yield* nodeAt(port)
-        const all = yield* nodesNow
-        const info = all.find((n) => n.id === node.id)
-        if (info !== undefined && info.slots.length > 0) {
-          return yield* new FixtureError({ message: `removeNode: ${describe(node)} owns slots ${renderSlots(info.slots)}; migrate them first` })
-        }
-        const dependants = all.filter((n) => Option.contains(n.masterId, node.id))
-        if (dependants.length > 0) {
-          return yield* new FixtureError({ message: `removeNode: ${describe(node)} has replicas (${dependants.map((n) => n.port).join(", ")})` })
-        }
-        yield* node.server.kill
-        nodes.splice(nodes.indexOf(node), 1)
-        yield* Effect.forEach(nodes.filter(isUp), (other) =>
-          other.server.command(["CLUSTER", "FORGET", node.id]).pipe(
-            Effect.catchIf(
-              (error): error is RedisReplyError => error._tag === "RedisReplyError" && /unknown node/i.test(error.message),
-              () => Effect.succeed(null)
-            ),
-            Effect.mapError(replyToFixture)
-          ), { concurrency: "unbounded", discard: true })
-        yield* node.server.shutdown
-        yield* waitHealthy()
-      })
+    const health = makeHealth(context)
+    const built = yield* bootstrap(context, health, masterCount, replicasPerMaster)
 
     const flushAll = Effect.gen(function*() {
-      const all = yield* nodesNow
+      const all = yield* health.nodesNow
       const running = all.filter((n) => n.alive && !n.paused)
       yield* Effect.forEach(running.filter((n) => n.role === "master"), (m) =>
         Effect.gen(function*() {
-          const node = yield* nodeAt(m.port)
+          const node = yield* nodeAt(context, m.port)
           yield* run(node, "FLUSHALL")
           const replicaCount = running.filter((r) => Option.contains(r.masterId, m.id)).length
           if (replicaCount > 0) yield* run(node, "WAIT", replicaCount, 2_000)
@@ -709,26 +303,17 @@ export const make = (options: Options = {}): Effect.Effect<ClusterFixture, Fixtu
       startupNodes: built.map((n) => ({ host: HOST, port: n.server.port })),
       nodeTimeout,
       announcedHostname: Option.fromNullishOr(hostname),
-      nodes: nodesNow,
-      masters,
-      replicas,
-      masterOf,
-      replicasOf,
-      command: (port, ...commandArgs) => Effect.flatMap(nodeAt(port), (node) => node.server.command(commandArgs)),
-      connect: (port, credentials) => Effect.flatMap(nodeAt(port), (node) => connectTo(node.server, credentials)),
-      killNode,
-      pauseNode,
-      resumeNode,
-      restartNode,
-      failover,
-      migrateSlot,
-      beginMigration,
-      migrateKeys,
-      finishMigration,
-      addMaster,
-      addReplica,
-      removeNode,
-      waitHealthy,
+      nodes: health.nodesNow,
+      masters: health.masters,
+      replicas: health.replicas,
+      masterOf: health.masterOf,
+      replicasOf: health.replicasOf,
+      command: (port, ...commandArgs) => Effect.flatMap(nodeAt(context, port), (node) => node.server.command(commandArgs)),
+      connect: (port, credentials) => Effect.flatMap(nodeAt(context, port), (node) => connectTo(node.server, credentials)),
+      ...makeFaults(context, health),
+      ...makeResharding(context, health),
+      ...makeMembership(context, health),
+      waitHealthy: health.waitHealthy,
       flushAll
     }
     return service

@@ -20,3 +20,12 @@ export * as RedisServer from "./RedisServer.js"
  * @category modules
  */
 export * as RedisClusterFixture from "./RedisClusterFixture.js"
+
+/**
+ * An in-memory, scripted Redis Cluster behind a `Connector`: redirects, transient errors, dropped
+ * and stalled connections on demand, without `redis-server`.
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as ScriptedCluster from "./ScriptedCluster.js"
