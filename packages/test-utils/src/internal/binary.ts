@@ -35,6 +35,7 @@ const findOnPath = (name: string): string | undefined => {
  * The parsed `redis-server --version`. @internal
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ServerVersion {
   readonly major: number
@@ -75,6 +76,7 @@ const readVersion = (bin: string): Promise<ServerVersion> => {
  * @internal
  *
  * @since 0.1.0
+ * @category utils
  */
 export const resolveBinary = Effect.fnUntraced(function*(explicit: string | undefined) {
   const configured = explicit ?? process.env["REDIS_SERVER_BIN"]

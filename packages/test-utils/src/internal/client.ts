@@ -13,6 +13,7 @@ import { type Arg, ErrorReply, type Reply } from "./resp.js"
  * Credentials sent with `AUTH` right after connecting. @internal
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Auth {
   readonly username?: string | undefined
@@ -23,12 +24,14 @@ export interface Auth {
  * @internal
  *
  * @since 0.1.0
+ * @category constants
  */
 export const CONNECT_TIMEOUT_MS = 1_000
 /**
  * @internal
  *
  * @since 0.1.0
+ * @category constants
  */
 export const COMMAND_TIMEOUT_MS = 5_000
 
@@ -38,6 +41,7 @@ type Waiter = (error: FixtureError | undefined, connection?: Connection) => void
  * @internal
  *
  * @since 0.1.0
+ * @category models
  */
 export class AdminClient {
   private connection: Connection | undefined

@@ -8,6 +8,7 @@
  * One line of `CLUSTER NODES`. @internal
  *
  * @since 0.1.0
+ * @category models
  */
 export interface NodeLine {
   readonly id: string
@@ -31,6 +32,7 @@ export interface NodeLine {
  * @internal
  *
  * @since 0.1.0
+ * @category parsing
  */
 export const parseClusterNodes = (text: string): Array<NodeLine> => {
   const lines: Array<NodeLine> = []
@@ -75,6 +77,7 @@ export const parseClusterNodes = (text: string): Array<NodeLine> => {
  * `0-5460,5461-10922` style rendering, merging adjacent ranges. @internal
  *
  * @since 0.1.0
+ * @category parsing
  */
 export const renderSlots = (slots: ReadonlyArray<readonly [number, number]>): string => {
   const merged: Array<[number, number]> = []

@@ -13,6 +13,7 @@ import type { ManagedServer } from "./process.js"
  * @internal
  *
  * @since 0.1.0
+ * @category utils
  */
 export const connectTo = (
   server: ManagedServer,

@@ -15,6 +15,7 @@ import { type Arg, encode, Parser, type Reply } from "./resp.js"
  * @internal
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ConnectionFailure extends Error {}
 
@@ -28,6 +29,7 @@ interface Pending {
  * @internal
  *
  * @since 0.1.0
+ * @category models
  */
 export class Connection {
   private readonly pending: Array<Pending> = []

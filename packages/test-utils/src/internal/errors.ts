@@ -11,6 +11,7 @@ import * as Data from "effect/Data"
  * `message` says what and, where useful, includes the server's log tail.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class FixtureError extends Data.TaggedError("FixtureError")<{
   readonly message: string
@@ -22,6 +23,7 @@ export class FixtureError extends Data.TaggedError("FixtureError")<{
  * `-ERR unknown command`…). `code` is the reply's first word (`MOVED`, `ASK`, `ERR`, `NOAUTH`…).
  *
  * @since 0.1.0
+ * @category errors
  */
 export class RedisReplyError extends Data.TaggedError("RedisReplyError")<{
   readonly message: string

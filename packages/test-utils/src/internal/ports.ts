@@ -30,6 +30,7 @@ const isFree = (port: number): Effect.Effect<boolean> =>
  * @internal
  *
  * @since 0.1.0
+ * @category utils
  */
 export const reservePorts = Effect.fnUntraced(function*(count: number) {
   const chosen: Array<number> = []
@@ -54,6 +55,7 @@ export const reservePorts = Effect.fnUntraced(function*(count: number) {
  * Returns ports to the pool. @internal
  *
  * @since 0.1.0
+ * @category utils
  */
 export const releasePorts = (ports: ReadonlyArray<number>): void => {
   for (const p of ports) reserved.delete(p)

@@ -21,6 +21,7 @@ import { now, sleep } from "./timing.js"
  * The loopback address every fixture server binds. @internal
  *
  * @since 0.1.0
+ * @category constants
  */
 export const HOST = "127.0.0.1" as const
 
@@ -28,6 +29,7 @@ export const HOST = "127.0.0.1" as const
  * What to run. @internal
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ServerSpec {
   readonly bin: string
@@ -110,6 +112,7 @@ const signal = (pid: number | undefined, sig: NodeJS.Signals): void => {
  * Parses `INFO` output into fields. @internal
  *
  * @since 0.1.0
+ * @category parsing
  */
 export const parseInfo = (text: string): Record<string, string> => {
   const fields: Record<string, string> = {}
@@ -149,6 +152,7 @@ interface Running {
  * @internal
  *
  * @since 0.1.0
+ * @category models
  */
 export class ManagedServer {
   readonly host = HOST

@@ -11,6 +11,7 @@
  * @internal
  *
  * @since 0.1.0
+ * @category models
  */
 export class ErrorReply {
   constructor(readonly message: string) {}
@@ -23,6 +24,7 @@ export class ErrorReply {
  * @internal
  *
  * @since 0.1.0
+ * @category models
  */
 export type Reply = string | number | null | ErrorReply | ReadonlyArray<Reply>
 
@@ -32,6 +34,7 @@ export type Reply = string | number | null | ErrorReply | ReadonlyArray<Reply>
  * @internal
  *
  * @since 0.1.0
+ * @category models
  */
 export type Arg = string | number | Uint8Array
 
@@ -43,6 +46,7 @@ const CRLF = Buffer.from("\r\n")
  * @internal
  *
  * @since 0.1.0
+ * @category parsing
  */
 export const encode = (args: ReadonlyArray<Arg>): Buffer => {
   const parts: Array<Buffer> = [Buffer.from(`*${args.length}\r\n`)]
@@ -61,6 +65,7 @@ export const encode = (args: ReadonlyArray<Arg>): Buffer => {
  * @internal
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ProtocolViolation extends Error {}
 
@@ -121,6 +126,7 @@ const parseAt = (buf: Buffer, pos: number): Parsed => {
  * @internal
  *
  * @since 0.1.0
+ * @category models
  */
 export class Parser {
   private buf: Buffer = Buffer.alloc(0)

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
  * Sleeps `ms` milliseconds of wall-clock time, interruptibly. @internal
  *
  * @since 0.1.0
+ * @category utils
  */
 export const sleep = (ms: number): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
@@ -22,5 +23,6 @@ export const sleep = (ms: number): Effect.Effect<void> =>
  * Wall-clock milliseconds. @internal
  *
  * @since 0.1.0
+ * @category utils
  */
 export const now = (): number => Date.now()

@@ -11,6 +11,7 @@ import { ReplyShape } from "./reply.js"
  * A key or value argument: text, or bytes for binary data.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Arg = string | Uint8Array
 
@@ -25,6 +26,7 @@ export type Arg = string | Uint8Array
  * - `unsupported`: cannot work through a cluster client; fails with `UnsupportedCommandError`
  *
  * @since 0.1.0
+ * @category models
  */
 export type Route = "key" | "any" | "masters" | "nodes" | "node" | "unsupported"
 
@@ -32,6 +34,7 @@ export type Route = "key" | "any" | "masters" | "nodes" | "node" | "unsupported"
  * One node's reply to a fanned-out command.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface NodeReply<B> {
   /** `host:port` of the node. */
@@ -44,6 +47,7 @@ export interface NodeReply<B> {
  * per-node decoder's type is erased here; `fanout` keeps it typed for constructors.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface FanOut<A> {
   readonly decode: Decoder<unknown>
@@ -54,18 +58,21 @@ export interface FanOut<A> {
  * Flag: the command only reads, so it may go to a replica under `readFrom`.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const READONLY = 1
 /**
  * Flag: the command may block the connection (BLPOP, XREAD BLOCK, WAIT...).
  *
  * @since 0.1.0
+ * @category constants
  */
 export const BLOCKING = 2
 /**
  * Flag: decode the reply's strings as bytes.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const BYTES = 4
 /**
@@ -73,6 +80,7 @@ export const BYTES = 4
  * The channel is not a key: it binds no transaction to a slot and is never CROSSSLOT.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const CHANNEL = 8
 
@@ -80,6 +88,7 @@ export const CHANNEL = 8
  * A command's reply decoder; `ReplyShape` signals a reply of the wrong shape.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Decoder<A> = (reply: Resp.RespValue) => A | ReplyShape
 
@@ -89,6 +98,7 @@ export type Decoder<A> = (reply: Resp.RespValue) => A | ReplyShape
  * whose Redis semantics allow it (`multi_shard`).
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Split<A> {
   /** The command for the keys at `indices` of the original key list (one call per slot). */
@@ -101,6 +111,7 @@ export interface Split<A> {
  * One Redis command whose reply decodes to `A`.
  *
  * @since 0.1.0
+ * @category models
  */
 export class Command<out A> {
   constructor(
@@ -183,6 +194,7 @@ declare const PerNode: unique symbol
  * result `execute` gives, `P` one node's reply, which `executeOn` gives.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface FanOutCommand<out A, out P> extends Command<A> {
   /** Type-level only: the per-node reply type. */
@@ -193,6 +205,7 @@ export interface FanOutCommand<out A, out P> extends Command<A> {
  * The result type of a command.
  *
  * @since 0.1.0
+ * @category models
  */
 export type CommandResult<C> = C extends Command<infer A> ? A : never
 
@@ -200,6 +213,7 @@ export type CommandResult<C> = C extends Command<infer A> ? A : never
  * A keyed command.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const key = <A>(name: string, args: ReadonlyArray<Resp.RespArg>, keys: ReadonlyArray<Arg>, flags: number, decode: Decoder<A>) =>
   new Command(name, args, keys, flags, decode)
@@ -208,6 +222,7 @@ export const key = <A>(name: string, args: ReadonlyArray<Resp.RespArg>, keys: Re
  * A keyless command (any master).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const keyless = <A>(name: string, args: ReadonlyArray<Resp.RespArg>, flags: number, decode: Decoder<A>) =>
   new Command(name, args, [], flags, decode, "any")
@@ -216,6 +231,7 @@ export const keyless = <A>(name: string, args: ReadonlyArray<Resp.RespArg>, flag
  * The items at `indices`.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const pick = <A>(values: ReadonlyArray<A>, indices: ReadonlyArray<number>): Array<A> => indices.map((i) => values[i]!)
 
@@ -230,6 +246,7 @@ const keysOf = (keys: Arg | ReadonlyArray<Arg>): ReadonlyArray<Arg> =>
  * Entries given as a record or as pairs (which keep order and allow binary names), as pairs.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const entriesOf = <V>(entries: Readonly<Record<string, V>> | ReadonlyArray<readonly [Arg, V]>): ReadonlyArray<readonly [Arg, V]> =>
   Array.isArray(entries) ? entries as ReadonlyArray<readonly [Arg, V]> : Object.entries(entries as Readonly<Record<string, V>>)
@@ -238,6 +255,7 @@ export const entriesOf = <V>(entries: Readonly<Record<string, V>> | ReadonlyArra
  * A blocking timeout in seconds (fractions allowed) as the blocking pool's ms; a positive timeout never rounds to 0 (= forever).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const blockMillisOf = (seconds: number): number => (seconds <= 0 ? 0 : Math.max(1, Math.ceil(seconds * 1000)))
 
@@ -245,6 +263,7 @@ export const blockMillisOf = (seconds: number): number => (seconds <= 0 ? 0 : Ma
  * The `NX|XX|GT|LT` conditions of `EXPIRE`-like commands and `ZADD`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface UpdateConditions {
   readonly nx?: boolean
@@ -257,6 +276,7 @@ export interface UpdateConditions {
  * The `NX`, `XX`, `GT`, `LT` flags set in `o`, in that order.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const expireFlags = (o: UpdateConditions | undefined): Array<string> => {
   if (o === undefined) return []
@@ -272,6 +292,7 @@ export const expireFlags = (o: UpdateConditions | undefined): Array<string> => {
  * `EX|PX|EXAT|PXAT` of `SET` and `GETEX`, in that order.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const expiryArgs = (
   o: { readonly ex?: number; readonly px?: number; readonly exat?: number; readonly pxat?: number } | undefined
@@ -289,6 +310,7 @@ export const expiryArgs = (
  * `numkeys key... where [COUNT count]` of `LMPOP`, `ZMPOP` and their blocking forms.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const mpopArgs = (keys: ReadonlyArray<Arg>, where: string, o: { readonly count?: number } | undefined): Array<Resp.RespArg> => {
   const args: Array<Resp.RespArg> = [keys.length, ...keys, where]
@@ -300,6 +322,7 @@ export const mpopArgs = (keys: ReadonlyArray<Arg>, where: string, o: { readonly 
  * `head... cursor [MATCH pattern] [COUNT count]` of the `SCAN` family.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const scanArgs = (
   head: ReadonlyArray<Resp.RespArg>,
@@ -316,6 +339,7 @@ export const scanArgs = (
  * Split for commands whose per-slot integer replies add up (DEL, EXISTS, UNLINK, TOUCH).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const sumSplit = (name: string, keys: ReadonlyArray<Arg>, flags: number): Split<number> => ({
   part: (indices) => key(name, [name, ...pick(keys, indices)], pick(keys, indices), flags, R.integer),
@@ -329,6 +353,7 @@ export const sumSplit = (name: string, keys: ReadonlyArray<Arg>, flags: number):
  * `blockMillis` 0 means the server may block indefinitely (then no deadline applies).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const blocking = <A>(
   name: string,
@@ -343,6 +368,7 @@ export const blocking = <A>(
  * `NAME key... timeout` (BLPOP, BRPOP, BZPOPMIN, BZPOPMAX): one key or several, `timeout` in seconds.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const blockingPop = <A>(name: string, keys: Arg | ReadonlyArray<Arg>, timeout: number, decode: Decoder<A>): Command<A> => {
   const ks = keysOf(keys)
@@ -355,6 +381,7 @@ const noDirectReply: Decoder<never> = (reply) => new ReplyShape("a fanned-out co
  * A command sent to every master (`masters`) or every node (`nodes`), its replies merged.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const fanout = <B, A>(
   name: string,
@@ -373,6 +400,7 @@ export const fanout = <B, A>(
  * A command meant for one chosen node: `executeOn` runs it, `execute` refuses it.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const onNode = <A>(name: string, args: ReadonlyArray<Resp.RespArg>, flags: number, decode: Decoder<A>): Command<A> =>
   new Command(name, args, [], flags, decode, "node")
@@ -381,6 +409,7 @@ export const onNode = <A>(name: string, args: ReadonlyArray<Resp.RespArg>, flags
  * A command a cluster client refuses, saying why (redis-py-cluster's blocked list).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const unsupported = (name: string, args: ReadonlyArray<Resp.RespArg>, reason: string): Command<never> =>
   new Command<never>(name, args, [], 0, noDirectReply, "unsupported", undefined, undefined, reason)
@@ -389,6 +418,7 @@ export const unsupported = (name: string, args: ReadonlyArray<Resp.RespArg>, rea
  * Merge policies for fanned-out replies (Redis' `response_policy` tips).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const merge = {
   /** `agg_sum`: add the numbers. */

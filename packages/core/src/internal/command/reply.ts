@@ -11,6 +11,7 @@ import * as Resp from "../../Resp.js"
  * A reply of the wrong shape; the caller turns it into a `ProtocolError`.
  *
  * @since 0.1.0
+ * @category models
  */
 export class ReplyShape {
   constructor(readonly expected: string, readonly got: Resp.RespValue) {}
@@ -23,6 +24,7 @@ export class ReplyShape {
  * A short description of a reply, for error messages.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const describe = (v: Resp.RespValue): string => {
   if (v === null) return "null"
@@ -42,6 +44,7 @@ const textDecoder = new TextDecoder()
  * Unwraps RESP3 attributes and verbatim strings, which decoders treat as their plain value.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const plain = (v: Resp.RespValue): Resp.RespValue => {
   if (v instanceof Resp.Attributed) return plain(v.value)
@@ -53,6 +56,7 @@ export const plain = (v: Resp.RespValue): Resp.RespValue => {
  * A string (bulk, simple, verbatim; bytes decoded as UTF-8).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const string = (v: Resp.RespValue): string | ReplyShape => {
   v = plain(v)
@@ -66,6 +70,7 @@ export const string = (v: Resp.RespValue): string | ReplyShape => {
  * Nil as none, anything else through `f`.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const optional = <A>(f: (v: Resp.RespValue) => A | ReplyShape) => (v: Resp.RespValue): Option.Option<A> | ReplyShape => {
   if (plain(v) === null) return Option.none()
@@ -77,6 +82,7 @@ export const optional = <A>(f: (v: Resp.RespValue) => A | ReplyShape) => (v: Res
  * A string or nil.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const optionalString: (v: Resp.RespValue) => Option.Option<string> | ReplyShape = optional(string)
 
@@ -84,6 +90,7 @@ export const optionalString: (v: Resp.RespValue) => Option.Option<string> | Repl
  * Bytes (for commands asked for as bytes; a text reply is encoded as UTF-8).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const bytes = (v: Resp.RespValue): Uint8Array | ReplyShape => {
   v = plain(v)
@@ -96,6 +103,7 @@ export const bytes = (v: Resp.RespValue): Uint8Array | ReplyShape => {
  * Bytes or nil (for commands asked for as bytes).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const optionalBytes: (v: Resp.RespValue) => Option.Option<Uint8Array> | ReplyShape = optional(bytes)
 
@@ -103,6 +111,7 @@ export const optionalBytes: (v: Resp.RespValue) => Option.Option<Uint8Array> | R
  * An integer reply as a number.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const integer = (v: Resp.RespValue): number | ReplyShape => {
   v = plain(v)
@@ -117,6 +126,7 @@ export const integer = (v: Resp.RespValue): number | ReplyShape => {
  * An integer or nil.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const optionalInteger: (v: Resp.RespValue) => Option.Option<number> | ReplyShape = optional(integer)
 
@@ -124,6 +134,7 @@ export const optionalInteger: (v: Resp.RespValue) => Option.Option<number> | Rep
  * A double reply (RESP3 `,`, or a RESP2 bulk string such as `"3.5"` or `"inf"`).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const double = (v: Resp.RespValue): number | ReplyShape => {
   v = plain(v)
@@ -140,6 +151,7 @@ export const double = (v: Resp.RespValue): number | ReplyShape => {
  * A double or nil.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const optionalDouble: (v: Resp.RespValue) => Option.Option<number> | ReplyShape = optional(double)
 
@@ -147,6 +159,7 @@ export const optionalDouble: (v: Resp.RespValue) => Option.Option<number> | Repl
  * `+OK` (or any simple status).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const ok = (v: Resp.RespValue): void | ReplyShape => {
   v = plain(v)
@@ -158,6 +171,7 @@ export const ok = (v: Resp.RespValue): void | ReplyShape => {
  * `1`/`0` or a RESP3 boolean as a boolean.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const boolean = (v: Resp.RespValue): boolean | ReplyShape => {
   v = plain(v)
@@ -170,6 +184,7 @@ export const boolean = (v: Resp.RespValue): boolean | ReplyShape => {
  * An array (RESP3 sets and pushes read as arrays too).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const array = (v: Resp.RespValue): ReadonlyArray<Resp.RespValue> | ReplyShape => {
   v = plain(v)
@@ -183,6 +198,7 @@ export const array = (v: Resp.RespValue): ReadonlyArray<Resp.RespValue> | ReplyS
  * An array decoded element by element; the first bad element makes the whole reply bad.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const arrayOf = <A>(v: Resp.RespValue, f: (e: Resp.RespValue) => A | ReplyShape): ReadonlyArray<A> | ReplyShape => {
   const items = array(v)
@@ -200,6 +216,7 @@ export const arrayOf = <A>(v: Resp.RespValue, f: (e: Resp.RespValue) => A | Repl
  * An array of strings (RESP3 sets too).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const strings = (v: Resp.RespValue): ReadonlyArray<string> | ReplyShape => arrayOf(v, string)
 
@@ -207,6 +224,7 @@ export const strings = (v: Resp.RespValue): ReadonlyArray<string> | ReplyShape =
  * An array of strings; nil (a missing key) as empty.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const stringsOrNil = (v: Resp.RespValue): ReadonlyArray<string> | ReplyShape => (plain(v) === null ? [] : strings(v))
 
@@ -214,6 +232,7 @@ export const stringsOrNil = (v: Resp.RespValue): ReadonlyArray<string> | ReplySh
  * An array of strings or nils.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const optionalStrings = (v: Resp.RespValue): ReadonlyArray<Option.Option<string>> | ReplyShape => arrayOf(v, optionalString)
 
@@ -221,6 +240,7 @@ export const optionalStrings = (v: Resp.RespValue): ReadonlyArray<Option.Option<
  * An array of integers.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const integers = (v: Resp.RespValue): ReadonlyArray<number> | ReplyShape => arrayOf(v, integer)
 
@@ -228,6 +248,7 @@ export const integers = (v: Resp.RespValue): ReadonlyArray<number> | ReplyShape 
  * A `[label, value]` array of two (scan pages, pops, entries): a string and `f`'s value, joined by `build`.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const labelled = <A, B>(what: string, f: (v: Resp.RespValue) => A | ReplyShape, build: (label: string, a: A) => B) =>
 (v: Resp.RespValue): B | ReplyShape => {
@@ -244,6 +265,7 @@ export const labelled = <A, B>(what: string, f: (v: Resp.RespValue) => A | Reply
  * Decodes two values with `fa` and `fb` as a `[a, b]` tuple (the halves of a pair).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const pairOf = <A, B>(fa: (v: Resp.RespValue) => A | ReplyShape, fb: (v: Resp.RespValue) => B | ReplyShape) =>
 (a: Resp.RespValue, b: Resp.RespValue): readonly [A, B] | ReplyShape => {
@@ -257,6 +279,7 @@ export const pairOf = <A, B>(fa: (v: Resp.RespValue) => A | ReplyShape, fb: (v: 
  * A sorted-set member (a string) and its score (a double).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const scored = (member: Resp.RespValue, score: Resp.RespValue): { readonly member: string; readonly score: number } | ReplyShape => {
   const m = string(member)
@@ -269,6 +292,7 @@ export const scored = (member: Resp.RespValue, score: Resp.RespValue): { readonl
  * Key/value pairs from a RESP3 map or a RESP2 flat array `[k1, v1, k2, v2, ...]`.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const pairs = (v: Resp.RespValue): ReadonlyArray<readonly [Resp.RespValue, Resp.RespValue]> | ReplyShape => {
   v = plain(v)
@@ -286,6 +310,7 @@ export const pairs = (v: Resp.RespValue): ReadonlyArray<readonly [Resp.RespValue
  * Pairs decoded by `f`: RESP3 nested `[[a, b], ...]` (`what` names one), a map, or a flat `[a1, b1, ...]`.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const pairList = <A>(what: string, f: (a: Resp.RespValue, b: Resp.RespValue) => A | ReplyShape) =>
 (v: Resp.RespValue): ReadonlyArray<A> | ReplyShape => {
@@ -320,6 +345,7 @@ export const pairList = <A>(what: string, f: (a: Resp.RespValue, b: Resp.RespVal
  * A map of strings (HGETALL, CONFIG GET...).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const record = (v: Resp.RespValue): Record<string, string> | ReplyShape => {
   const ps = pairs(v)
@@ -339,6 +365,7 @@ export const record = (v: Resp.RespValue): Record<string, string> | ReplyShape =
  * A RESP3 map or a RESP2 flat `[name, value, ...]` array as a map by field name (names must be strings).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const fieldMap = (v: Resp.RespValue): ReadonlyMap<string, Resp.RespValue> | ReplyShape => {
   const ps = pairs(v)
@@ -356,6 +383,7 @@ export const fieldMap = (v: Resp.RespValue): ReadonlyMap<string, Resp.RespValue>
  * Reads named fields of a reply map; the first failure is kept and the whole reply is bad.
  *
  * @since 0.1.0
+ * @category models
  */
 export class Fields {
   failure: ReplyShape | undefined = undefined
@@ -397,6 +425,7 @@ export class Fields {
  * A reply map read by `read` through `Fields`; the first bad or missing field makes the whole reply bad.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const fields = <A>(read: (f: Fields) => A) => (v: Resp.RespValue): A | ReplyShape => {
   const f = Fields.of(v)
@@ -409,6 +438,7 @@ export const fields = <A>(read: (f: Fields) => A) => (v: Resp.RespValue): A | Re
  * `field:value` lines (INFO, CLUSTER INFO) as a record; `#` section headers are skipped.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const infoLines = (v: Resp.RespValue): Record<string, string> | ReplyShape => {
   const s = string(v)
@@ -427,5 +457,6 @@ export const infoLines = (v: Resp.RespValue): Record<string, string> | ReplyShap
  * The reply as it came (attributes and verbatim unwrapped).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const raw = (v: Resp.RespValue): Resp.RespValue => plain(v)

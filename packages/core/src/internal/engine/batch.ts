@@ -43,6 +43,7 @@ const errorOf = <E>(exit: Exit.Exit<unknown, E>): E | ClusterError.ConnectionErr
  * Options shared with the executor.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface BatchOptions {
   readonly picker: NodePicker
@@ -101,6 +102,7 @@ const shapeError = (command: Command<unknown>, node: Endpoint | undefined, shape
  * The pipeline and transaction engine over the client's pool and topology.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (pool: ConnectionPool, topology: TopologyEngine, options: BatchOptions) => {
   const window = options.windowSize ?? 4096

@@ -29,6 +29,7 @@ interface NodeSlots {
  * The blocking-connection pool.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface BlockingPool {
   /** Runs `use` on a dedicated connection to the node. */
@@ -45,6 +46,7 @@ export interface BlockingPool {
  * A pool living in the current scope.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (
   options: PoolConnectionOptions,

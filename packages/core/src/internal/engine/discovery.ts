@@ -22,6 +22,7 @@ export type Health = NodeHealth
  * One node as seen in a view.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface NodeView {
   readonly id: string
@@ -39,6 +40,7 @@ export interface NodeView {
  * One shard: a master, its replicas, and the slot ranges it serves (possibly none).
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ShardView {
   readonly master: NodeView
@@ -51,6 +53,7 @@ export interface ShardView {
  * What one node answered.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface View {
   readonly shards: ReadonlyArray<ShardView>
@@ -89,6 +92,7 @@ const fieldMap = (v: Resp.RespValue): Map<string, Resp.RespValue> | ReplyShape =
  * selects `tls-port` where the node announces one.
  *
  * @since 0.1.0
+ * @category parsing
  */
 export const parseShards = (
   reply: Resp.RespValue,
@@ -154,6 +158,7 @@ export const parseShards = (
  * Parses a `CLUSTER SLOTS` reply: `[[start, end, [host, port, id, meta?], replicas...], ...]`.
  *
  * @since 0.1.0
+ * @category parsing
  */
 export const parseSlots = (
   reply: Resp.RespValue,
@@ -218,6 +223,7 @@ const identity = (n: NodeView): string => n.id !== "" ? `${n.id}:${n.port}` : `$
  * A canonical text of who serves which slots, to compare views.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const signature = (shards: ReadonlyArray<ShardView>): string =>
   shards
@@ -235,6 +241,7 @@ export const signature = (shards: ReadonlyArray<ShardView>): string =>
  * node that saw the latest configuration change). A lone dissenting node never outvotes agreement.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const chooseView = (views: ReadonlyArray<View>): View | undefined => {
   const groups = new Map<string, { view: View; votes: number; epoch: number }>()
@@ -261,6 +268,7 @@ export const chooseView = (views: ReadonlyArray<View>): View | undefined => {
  * Slots no shard of the view serves.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const uncoveredSlots = (shards: ReadonlyArray<ShardView>): number => {
   const covered = new Uint8Array(16384)

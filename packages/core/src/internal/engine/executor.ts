@@ -31,6 +31,7 @@ import type { TopologyEngine } from "./topology.js"
  * What the executor needs to know.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ExecutorOptions {
   /** The client's one picker: the round-robin position is shared by every path. */
@@ -45,6 +46,7 @@ export interface ExecutorOptions {
  * Runs commands.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Executor {
   readonly execute: <A>(command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
@@ -71,6 +73,7 @@ const decodeReply = <A>(command: Command<A>, value: Resp.RespValue, node: Endpoi
  * Builds the executor over the shared pool, the blocking pool and the topology.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (
   pool: ConnectionPool,

@@ -21,6 +21,7 @@ type Execute = <A>(command: Command<A>) => Effect.Effect<A, Failure>
  * The emulations.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface NonAtomic {
   /** `RENAME` across slots: DUMP + PTTL, RESTORE REPLACE at the destination, DEL the source. */
@@ -75,6 +76,7 @@ const keyInSlot = (slot: number): string => {
  * Builds the emulations over `execute`.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (execute: Execute): NonAtomic => {
   const rename = (source: Arg, destination: Arg) =>

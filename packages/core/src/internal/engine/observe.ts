@@ -14,6 +14,7 @@ import type { Command } from "../command/command.js"
  * The metrics keyslot records when `metrics: true`.
  *
  * @since 0.1.0
+ * @category metrics
  */
 export const metrics = {
   commands: Metric.counter("keyslot_commands_total", { description: "Commands run, by command name" }),
@@ -50,6 +51,7 @@ const redirectsOf = byAttribute(metrics.redirects, "kind")
  * client's, as for the engine's counters), whichever fiber runs the command.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const instrument = (
   execute: Execute,
@@ -90,6 +92,7 @@ export const instrument = (
  * Synchronous counters for the engine's callbacks, recorded in the client's own metric registry.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const counters = (context: Context.Context<never>) => ({
   /** Records a redirect. */

@@ -14,6 +14,7 @@ import * as NodeConnection from "../../NodeConnection.js"
  * `host:port`, the key of everything per node.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const addressOf = (e: Endpoint): string => `${e.host}:${e.port}`
 
@@ -27,6 +28,7 @@ interface Entry {
  * The connection map.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ConnectionPool {
   /** The open connection to `address`, if there is one right now. */
@@ -50,6 +52,7 @@ export interface ConnectionPool {
  * itself goes on for other callers when this one gives up.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const getWithin = (
   pool: ConnectionPool,
@@ -66,6 +69,7 @@ export const getWithin = (
  * Options for every connection the pool opens (the endpoint excepted).
  *
  * @since 0.1.0
+ * @category models
  */
 export type PoolConnectionOptions = Omit<NodeConnection.NodeConnectionOptions, "host" | "port">
 
@@ -73,6 +77,7 @@ export type PoolConnectionOptions = Omit<NodeConnection.NodeConnectionOptions, "
  * A pool living in the current scope.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (
   options: PoolConnectionOptions

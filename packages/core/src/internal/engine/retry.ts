@@ -14,6 +14,7 @@ import * as Deadline from "../deadline.js"
  * A kind of transient failure, each with its own schedule.
  *
  * @since 0.1.0
+ * @category models
  */
 export type RetryKind = keyof RetryPolicies
 
@@ -27,6 +28,7 @@ const proceed = { onSuccess: isTrue, onFailure: isFalse }
  * The retry state of one operation.
  *
  * @since 0.1.0
+ * @category models
  */
 export class Retries {
   private readonly steps: Partial<Record<RetryKind, Step>> = {}

@@ -26,6 +26,7 @@ import type { TopologyEngine } from "./topology.js"
  * Options of `scan`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ScanOptions {
   /** Glob-style pattern (`MATCH`). */
@@ -54,6 +55,7 @@ interface Page {
  * Options of `hscan`/`sscan`/`zscan`.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface KeyScanOptions {
   readonly match?: string | undefined
@@ -76,6 +78,7 @@ const pageCommand = (name: string, args: ReadonlyArray<Resp.RespArg>, keys: Read
  * What the streams need from the client.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ScanDeps {
   readonly topology: TopologyEngine
@@ -89,6 +92,7 @@ export interface ScanDeps {
  * Builds the scan streams.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (deps: ScanDeps) => {
   /**

@@ -24,6 +24,7 @@ type Failure = ClusterError.RedisClusterError
  * What the user's function gets while watching.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface WatchContext {
   /** Runs a command on the watching connection (reads of the watched keys, typically). */
@@ -36,6 +37,7 @@ export interface WatchContext {
  * What `watch` needs from the batch engine.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface WatchDeps {
   readonly blocking: BlockingPool
@@ -54,6 +56,7 @@ export interface WatchDeps {
  * The default: a conflict is retried 10 times with a short jittered backoff.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const defaultWatchRetry: Schedule.Schedule<unknown, unknown> = backoff("5 millis", "100 millis", 10)
 
@@ -66,6 +69,7 @@ const toText = (k: Arg): string => typeof k === "string" ? k : Buffer.from(k).to
  * Builds `watch`.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (deps: WatchDeps) =>
   <A, E, R>(

@@ -10,6 +10,7 @@ import type { Exit } from "effect"
  * The exit's typed error (its first `Fail` reason); `undefined` for a success, a defect or an interruption.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const failureOf = <E>(exit: Exit.Exit<unknown, E>): E | undefined => {
   if (exit._tag === "Success") return undefined

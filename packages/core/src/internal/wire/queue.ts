@@ -8,6 +8,7 @@
  * A FIFO queue with O(1) `push` and `shift`.
  *
  * @since 0.1.0
+ * @category models
  */
 export class Fifo<A> {
   private items: Array<A | undefined> = []
