@@ -316,6 +316,55 @@ export class WatchError extends Schema.TaggedError<WatchError>()("WatchError", {
 }
 
 /**
+ * The client was closed (its scope ended): commands issued after that, and commands that were
+ * waiting to be retried when it happened, fail at once with this.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ClientClosedError extends Schema.TaggedError<ClientClosedError>()("ClientClosedError", {
+  ...CommandFields
+}) {
+  override get message(): string {
+    return `the cluster client is closed${where({ command: this.command, index: this.index })}`
+  }
+}
+
+/**
+ * Too many commands are waiting on one node's connection (`maxPendingCommands`): the node is not
+ * keeping up, or has stopped answering. The command was not sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class QueueFullError extends Schema.TaggedError<QueueFullError>()("QueueFullError", {
+  ...ContextFields,
+  limit: Schema.Number
+}) {
+  override get message(): string {
+    return `more than ${this.limit} commands pending on one connection; not sent${where(this)}`
+  }
+}
+
+/**
+ * A MOVED or ASK named a node that is not a member of the cluster, even after a refresh of the
+ * map: it was not followed (`validateRedirects`), and no connection was opened to it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UntrustedRedirectError extends Schema.TaggedError<UntrustedRedirectError>()("UntrustedRedirectError", {
+  ...CommandFields,
+  slot: Schema.Number,
+  host: Schema.String,
+  port: Schema.Number
+}) {
+  override get message(): string {
+    return `a redirect for slot ${this.slot} named ${this.host}:${this.port}, which is not a node of the cluster: not followed${where({ command: this.command, index: this.index })}`
+  }
+}
+
+/**
  * Every error keyslot can fail with.
  *
  * @since 0.1.0
@@ -340,6 +389,9 @@ export type RedisClusterError =
   | UnsupportedCommandError
   | WatchError
   | SubscriptionOverflowError
+  | ClientClosedError
+  | QueueFullError
+  | UntrustedRedirectError
 
 /**
  * The same error, naming the command's position in a pipeline or transaction.

@@ -162,11 +162,16 @@ const askingArgs: ReadonlyArray<Resp.RespArg> = ["ASKING"]
 class Pending {
   resume: Resume | undefined
   written = false
+  /**
+   * When its `timeout` runs out (0: none). Stamped once per batch when the batch is written, or by
+   * the sweeper if it is still queued: one clock read per batch, not per command, and the sweeper
+   * honours deadlines only within a tenth of the timeout anyway.
+   */
+  deadline = 0
   constructor(
     readonly args: ReadonlyArray<Resp.RespArg>,
     readonly bytes: boolean,
     readonly timeout: number,
-    readonly deadline: number,
     resume: Resume,
     /** `ASKING` goes right before it, written only with it (a stray ASKING would apply to the next command). */
     readonly asking: boolean
@@ -229,7 +234,7 @@ class Machine {
       return undefined
     }
     const timeout = timeoutMillis ?? this.defaultTimeout
-    const pending = new Pending(args, bytes, timeout, Deadline.after(timeout), resume, asking)
+    const pending = new Pending(args, bytes, timeout, resume, asking)
     this.outbox.push(pending)
     // Its period follows the connection's own timeout, not a retry's leftover few milliseconds.
     if (timeout > 0 && this.sweeper === undefined) this.startSweeper(this.defaultTimeout > 0 ? this.defaultTimeout : timeout)
@@ -251,13 +256,15 @@ class Machine {
     this.flushScheduled = false
     if (this.dead !== undefined) return
     const outbox = this.outbox
+    let now = 0
     let pending: Pending | undefined
     while ((pending = outbox.shift()) !== undefined) {
       // Interrupted or timed out before it was written: never sent, no reply to wait for.
       if (pending.resume === undefined) continue
+      if (pending.timeout > 0 && pending.deadline === 0) pending.deadline = (now ||= Deadline.now()) + pending.timeout
       if (pending.asking) {
         this.writer.push(askingArgs)
-        this.inflight.push(new Pending(askingArgs, false, 0, 0, ignoreReply, false))
+        this.inflight.push(new Pending(askingArgs, false, 0, ignoreReply, false))
         awaitingReplies++
       }
       this.writer.push(pending.args)
@@ -408,7 +415,8 @@ class Machine {
   sweep(): void {
     const now = Deadline.now()
     const expire = (p: Pending) => {
-      if (p.resume !== undefined && p.deadline !== 0 && now >= p.deadline) {
+      if (p.timeout > 0 && p.deadline === 0) p.deadline = now + p.timeout
+      else if (p.resume !== undefined && p.deadline !== 0 && now >= p.deadline) {
         const resume = p.resume
         p.resume = undefined
         resume(Exit.fail(new ClusterError.TimeoutError({
