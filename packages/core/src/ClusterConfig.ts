@@ -82,9 +82,14 @@ export interface RetrySchedules {
 
 /**
  * The options of a cluster client, as users write them. Everything but `startupNodes` is optional;
- * an option set to `undefined` counts as absent. Durations are `Duration.Input`s (a
- * `Duration`, a number of milliseconds, a string such as `"5 seconds"`, or units such as
- * `{ seconds: 5 }`); negative or `NaN` durations are refused.
+ * an option set to `undefined` counts as absent.
+ *
+ * Durations are `Duration.Input`s (a `Duration`, a number of milliseconds, a string such as
+ * `"5 seconds"` or `"250"`, or units such as `{ seconds: 5 }`), under one rule: `0` and `Infinity`
+ * (`Duration.infinity`, or the text `"Infinity"` / `"infinity"`, as in `fromUrl`) mean "no limit"
+ * and resolve to `0` milliseconds; negative durations and `NaN` fail with a `ConfigError` naming
+ * the option. The one option for which an infinite value would mean the opposite of "no limit",
+ * `minRefreshInterval`, refuses it, as its doc says.
  *
  * @since 0.1.0
  * @category models
@@ -122,6 +127,13 @@ export interface RedisClusterConfig {
    */
   readonly followCluster?: boolean | undefined
   /**
+   * Follow a `MOVED`/`ASK` only to a node of the cluster's map; a target the map does not name is
+   * looked up by refreshing the map at once, and one still unknown fails the command with
+   * `UntrustedRedirectError` (no connection is opened to it, so it never sees the credentials).
+   * `false` follows any target, as redis-py-cluster does. Default: `true`.
+   */
+  readonly validateRedirects?: boolean | undefined
+  /**
    * Rewrites advertised node addresses, for discovery and for `MOVED`/`ASK` targets alike.
    * Default: none (addresses used as advertised).
    */
@@ -135,13 +147,23 @@ export interface RedisClusterConfig {
    * backstop, not the main mechanism. `0` disables the counter. Default: `25`.
    */
   readonly refreshAfterMoved?: number | undefined
-  /** Period of the background topology refresh; `0` (or an infinite duration) turns it off. Default: 30 seconds. */
+  /**
+   * Period of the background topology refresh. `0` or `Infinity`: no periodic refresh (refreshes
+   * still follow `MOVED` replies and failures). Default: 30 seconds.
+   */
   readonly topologyRefreshInterval?: Duration.Input | undefined
-  /** Least time between two topology refreshes (rate limit of adaptive refreshes); `0` disables the limit. Default: 100 ms. */
+  /**
+   * Least time between two topology refreshes (rate limit of adaptive refreshes). `0`: no rate
+   * limit. `Infinity` is refused with a `ConfigError`: an infinite least time would mean "never
+   * refresh again", the opposite of "no limit". Default: 100 ms.
+   */
   readonly minRefreshInterval?: Duration.Input | undefined
-  /** Deadline for opening a connection (TCP, TLS and handshake); `0` means none. Default: 10 seconds. */
+  /** Deadline for opening a connection (TCP, TLS and handshake). `0` or `Infinity`: no deadline. Default: 10 seconds. */
   readonly connectTimeout?: Duration.Input | undefined
-  /** Deadline of each command, counted from the moment it is issued; `0` means none. Default: 10 seconds. */
+  /**
+   * Deadline of each command, counted from the moment it is issued. `0` or `Infinity`: no deadline.
+   * Default: 10 seconds.
+   */
   readonly commandTimeout?: Duration.Input | undefined
   /**
    * Bound on dedicated connections per node for blocking commands (`BLPOP`, `XREAD BLOCK`, `WAIT`...),
@@ -149,12 +171,32 @@ export interface RedisClusterConfig {
    */
   readonly maxBlockingConnectionsPerNode?: number | undefined
   /**
-   * How long a blocking command waits for a free dedicated connection before failing; `0` means
-   * wait without limit. Default: 20 seconds.
+   * How long a blocking command waits for a free dedicated connection before failing. `0` or
+   * `Infinity`: wait without limit. Default: 20 seconds.
    */
   readonly blockingPoolTimeout?: Duration.Input | undefined
   /** Retries of a command after `-CLUSTERDOWN`/`-MASTERDOWN`, each after a refresh. Default: `3`. */
   readonly clusterDownRetryAttempts?: number | undefined
+  /**
+   * Longest bulk string (and verbatim string, bulk error, simple-string line) a reply may carry, in
+   * bytes. A reply that declares a longer one fails its command with a `ProtocolError` naming this
+   * option, and the connection, whose byte stream can no longer be trusted, is replaced. It bounds
+   * what one hostile or broken node can make each connection buffer. A whole number of at least 1;
+   * the handshake and discovery replies must fit too. Default: 64 MiB (67108864), an eighth of
+   * Redis's own 512 MB cap on a string value: raise it if you store bigger values.
+   */
+  readonly maxReplyBulkBytes?: number | undefined
+  /**
+   * Most elements one aggregate of a reply may declare (array, set and push: elements; map: pairs).
+   * A reply that declares more fails its command with a `ProtocolError` naming this option, and the
+   * connection is replaced. An integer in 1..2^32-1 (2^32-1 is the longest JavaScript array).
+   * Default: 16777216 (2^24). Why: the decoder keeps an aggregate's elements until the last one
+   * arrives, so this bounds what one header can make a connection hold: 2^24 elements of 3 bytes
+   * each on the wire (`_\r\n`) already fill a 128 MiB array of references. It is far above what
+   * collections read whole return in practice; bigger ones are read page by page with the SCAN
+   * family (`scan`, `hscan`, `sscan`, `zscan`), which any client should do for them anyway.
+   */
+  readonly maxReplyElements?: number | undefined
   /** Database number. A cluster only has database 0; any other value is refused. Default: `0`. */
   readonly db?: number | undefined
   /** Retry schedules overriding the defaults. Default: none (keyslot's `RetryPolicy` defaults). */
@@ -167,7 +209,7 @@ export interface RedisClusterConfig {
 
 /**
  * A validated configuration with every default filled in. Durations are milliseconds; for
- * timeouts and intervals `0` means "none" / "off".
+ * timeouts and intervals `0` means "none" / "off" (what `0` and `Infinity` resolve to).
  *
  * @since 0.1.0
  * @category models
@@ -191,6 +233,8 @@ export interface ResolvedConfig {
   readonly skipFullCoverageCheck: boolean
   /** Refresh from the last known nodes rather than the seeds. */
   readonly followCluster: boolean
+  /** Follow redirects only to nodes of the map. */
+  readonly validateRedirects: boolean
   /** Address rewriting, compiled to a function; the identity when no remap was given. */
   readonly hostPortRemap: (endpoint: Endpoint) => Endpoint
   /** The remap table as given (for logs), or `undefined` when none or a function was given. */
@@ -213,6 +257,10 @@ export interface ResolvedConfig {
   readonly blockingPoolTimeoutMillis: number
   /** Retries after CLUSTERDOWN/MASTERDOWN. */
   readonly clusterDownRetryAttempts: number
+  /** Longest bulk string of a reply, in bytes (every connection's decoder). */
+  readonly maxReplyBulkBytes: number
+  /** Most elements (map: pairs) one aggregate of a reply may declare (every connection's decoder). */
+  readonly maxReplyElements: number
   /** Always `0`. */
   readonly db: 0
   /** Retry schedules as given; each `undefined` when not overridden. */
@@ -263,14 +311,17 @@ export const resolve = (config: RedisClusterConfig): Effect.Effect<ResolvedConfi
  * `redis://[user[:password]@]host[:port][,host[:port]...][/0][?option=value&...]`
  *
  * - `rediss://` turns TLS on; `tlsRejectUnauthorized=false` and `tlsServername=name` refine it.
- * - User name and password are percent-decoded; the password becomes `Redacted`.
+ * - User name and password are percent-decoded; the password becomes `Redacted`. Percent-encode
+ *   `@ / ? # %` in them; an unencoded `@`, `/` or `?` is tolerated where the URL stays unambiguous
+ *   (the user info then ends at the last `@` before the host list).
  * - Several seed nodes are separated by commas; IPv6 hosts are bracketed (`[::1]:7000`); the port
  *   defaults to 6379.
  * - `/N` or `db=N` sets the database; anything but 0 is refused (a cluster has only database 0).
  * - Every option of `RedisClusterConfig` but `startupNodes` and `retry` can be set by its camelCase
- *   name. Booleans: `true/false/1/0/yes/no`; durations: milliseconds or a Duration string
- *   (`connectTimeout=5%20seconds`); `hostPortRemap=from>to,...` with sides `host`, `host:port`,
- *   `:port` or `[v6]:port`.
+ *   name. Booleans: `true/false/1/0/yes/no`; durations: milliseconds, `Infinity` / `infinity`, or a
+ *   Duration string (`connectTimeout=5%20seconds`), under the rule of every duration (`0` and
+ *   `Infinity`: no limit); `hostPortRemap=from>to,...` with sides `host`, `host:port`, `:port` or
+ *   `[v6]:port`.
  * - redis-py-cluster's names are accepted too: `read_from_replicas`/`readonly_mode` (`true` →
  *   `readFrom=replica`, `false` → `master`), `skip_full_coverage_check`,
  *   `nodemanager_follow_cluster`, `reinitialize_steps`, `cluster_down_retry_attempts`,
@@ -281,7 +332,8 @@ export const resolve = (config: RedisClusterConfig): Effect.Effect<ResolvedConfi
  * `overrides` win over the URL (an override of `undefined` counts as absent). The result is
  * validated with `resolve`, so a config that `fromUrl` returns resolves. Fails with `ConfigError`
  * (field `url` for a malformed URL, an unknown query option or a `unix://` URL; otherwise the
- * option's field); never throws, and never echoes the password.
+ * option's field); never throws, and never echoes the password: no error quotes any text that
+ * comes before the URL's last `@` (where a password with unencoded special characters may be).
  *
  * @since 0.1.0
  * @category constructors
@@ -374,6 +426,7 @@ export const describeConfig = (config: ResolvedConfig): string => {
     `readFrom=${config.readFrom}`,
     `skipFullCoverageCheck=${config.skipFullCoverageCheck}`,
     `followCluster=${config.followCluster}`,
+    `validateRedirects=${config.validateRedirects}`,
     `hostPortRemap=${remap}`,
     `maxRedirects=${config.maxRedirects}`,
     `refreshAfterMoved=${config.refreshAfterMoved === 0 ? "off" : config.refreshAfterMoved}`,
@@ -384,6 +437,8 @@ export const describeConfig = (config: ResolvedConfig): string => {
     `maxBlockingConnectionsPerNode=${config.maxBlockingConnectionsPerNode}`,
     `blockingPoolTimeout=${formatMillis(config.blockingPoolTimeoutMillis, "none")}`,
     `clusterDownRetryAttempts=${config.clusterDownRetryAttempts}`,
+    `maxReplyBulkBytes=${config.maxReplyBulkBytes}`,
+    `maxReplyElements=${config.maxReplyElements}`,
     `retry=${retries.length === 0 ? "default" : `custom(${retries.join(", ")})`}`,
     `tracing=${config.tracing}`,
     `metrics=${config.metrics}`

@@ -52,15 +52,27 @@ export interface ConnectOptions {
 }
 
 /**
- * An open byte stream. Writes are synchronous and never wait (the connection coalesces each batch
- * of commands into one write); reading is one long-running Effect that ends when the peer closes.
+ * An open byte stream. Writes are synchronous (the connection coalesces each batch of commands into
+ * one write) and report when the stream's buffer is full, so that a peer that does not read can
+ * hold commands back instead of piling them up in memory; reading is one long-running Effect that
+ * ends when the peer closes.
  *
  * @since 0.1.0
  * @category models
  */
 export interface Transport {
-  /** Queue bytes on the socket. After the stream ended this is a no-op. */
-  readonly write: (chunk: Uint8Array) => void
+  /**
+   * Queue bytes on the socket (they are always taken). `false` says the buffer is full: the writer
+   * holds further writes until `onDrain`'s callback. A transport that never fills up may return
+   * `true` or nothing. After the stream ended this is a no-op.
+   */
+  readonly write: (chunk: Uint8Array) => boolean | void
+  /**
+   * Sets the callback run each time the buffer has emptied after a `write` returned `false`
+   * (Node's `drain`). Called once, by the transport's one writer. Required when `write` can return
+   * `false`: without it the writer would wait forever.
+   */
+  readonly onDrain?: ((callback: () => void) => void) | undefined
   /**
    * Deliver every received chunk to `onData`, in order, as each read completes (bytes that arrived
    * before `run` was called are kept and delivered first). Succeeds when the peer closes the

@@ -428,7 +428,7 @@ export const make = (
     // `subscriptionEvents` streams end with the client.
     yield* Effect.addFinalizer(() => EffectPubSub.shutdown(events))
     const hub = new Hub(topology, options, events, millis(options.resubscribeTimeout, 30_000), metrics, context)
-    const closedError = () => new ClusterError.ConnectionError({ host: "", port: 0, reason: "the client was closed" })
+    const closedError = () => new ClusterError.ClientClosedError({ command: "SUBSCRIBE" })
     // Streams end with the client; a subscription still waiting for its confirmation fails.
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {

@@ -18,12 +18,14 @@ import * as Batch from "./internal/engine/batch.js"
 import * as Blocking from "./internal/engine/blocking.js"
 import * as Deadline from "./internal/deadline.js"
 import * as Executor from "./internal/engine/executor.js"
+import { Lifecycle } from "./internal/engine/lifecycle.js"
 import * as Observe from "./internal/engine/observe.js"
 import * as NonAtomic from "./internal/engine/nonatomic.js"
 import * as Pool from "./internal/engine/pool.js"
 import * as PubSub from "./PubSub.js"
 import { Retries } from "./internal/engine/retry.js"
 import * as Scan from "./internal/engine/scan.js"
+import * as PipelineStream from "./internal/engine/stream.js"
 import * as TopologyEngine from "./internal/engine/topology.js"
 import * as Watch from "./internal/engine/watch.js"
 import * as RetryPolicy from "./RetryPolicy.js"
@@ -84,6 +86,15 @@ export interface WatchTransaction {
 }
 
 /**
+ * Options of `pipelineStream` and `pipelineStreamSettled`: `batchSize` commands per pipeline
+ * (default 1000), `inFlight` pipelines at once (default 4).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type PipelineStreamOptions = PipelineStream.PipelineStreamOptions
+
+/**
  * The cluster client: one method per command, plus what is not a single command.
  *
  * @since 0.1.0
@@ -112,6 +123,28 @@ export interface ClientMethods {
   readonly pipeline: <const T extends ReadonlyArray<Command.Command<unknown>>>(commands: T) => Effect.Effect<Results<T>, ClusterError.RedisClusterError>
   /** `pipeline` giving every command's outcome as a `Result` instead of failing. */
   readonly pipelineSettled: <const T extends ReadonlyArray<Command.Command<unknown>>>(commands: T) => Effect.Effect<Settled<T>, ClusterError.RedisClusterError>
+  /**
+   * A pipeline over a `Stream` of commands, for bulk work of any size (loading a file, copying a
+   * keyspace): commands go out as pipelines of `batchSize` (default 1000), at most `inFlight`
+   * (default 4) at a time, and results come out in input order. The input is pulled only as fast
+   * as results are consumed, so memory stays bounded however long the stream. Redirects and
+   * transient failures are handled per command as in `pipeline`; a write that may have run is never
+   * sent again. The stream fails with the first failed command's error (its `index` counts from the
+   * start of the stream); commands of later batches may have been sent by then.
+   */
+  readonly pipelineStream: <A, E, R>(
+    commands: Stream.Stream<Command.Command<A>, E, R>,
+    options?: PipelineStreamOptions
+  ) => Stream.Stream<A, E | ClusterError.RedisClusterError, R>
+  /**
+   * `pipelineStream` giving every command's outcome as a `Result`, in input order: the stream goes
+   * on past failed commands. A write whose outcome is unknown (its connection was lost after it
+   * was written) is a `ConnectionError` with `written: true`.
+   */
+  readonly pipelineStreamSettled: <A, E, R>(
+    commands: Stream.Stream<Command.Command<A>, E, R>,
+    options?: PipelineStreamOptions
+  ) => Stream.Stream<Result.Result<A, ClusterError.RedisClusterError>, E | ClusterError.ConfigError, R>
   /**
    * `MULTI` … `EXEC` on the node that owns the commands' one slot (`CrossSlotError` before
    * sending when keys span slots). Retried whole when nothing ran (MOVED, ASK with `ASKING` before
@@ -222,9 +255,13 @@ const build = (config: RedisClusterConfig) =>
       password: resolved.password,
       clientName: resolved.clientName,
       // READONLY is harmless on masters and lets replicas serve the reads routed to them.
-      readOnly: resolved.readFrom !== "master"
+      readOnly: resolved.readFrom !== "master",
+      // Every connection (pool, blocking, pub/sub: all start from these options) bounds what one
+      // reply can make it buffer.
+      decoder: { maxBulkLength: resolved.maxReplyBulkBytes, maxAggregateLength: resolved.maxReplyElements }
     }
-    const pool = yield* Pool.make(connection)
+    const life = new Lifecycle()
+    const pool = yield* Pool.make(connection, life)
     const blocking = yield* Blocking.make(
       { ...connection, commandTimeout: undefined },
       resolved.maxBlockingConnectionsPerNode,
@@ -240,9 +277,15 @@ const build = (config: RedisClusterConfig) =>
       refreshIntervalMillis: resolved.topologyRefreshIntervalMillis,
       measureLatency: resolved.readFrom === "nearest",
       retireGraceMillis: resolved.commandTimeoutMillis === 0 ? 30_000 : resolved.commandTimeoutMillis,
+      // Discovery is always bounded, even when connecting and commands are not: connecting, then
+      // the answer within commandTimeout (or, without one, as long again as connecting may take).
+      discoveryTimeoutMillis: (resolved.connectTimeoutMillis || 10_000) + (resolved.commandTimeoutMillis || resolved.connectTimeoutMillis || 10_000),
       refreshAfterMoved: resolved.refreshAfterMoved,
       onRefresh: count?.refresh,
-      onRedirect: count?.redirect
+      onRedirect: count?.redirect,
+      validateRedirects: resolved.validateRedirects,
+      onRetire: blocking.retire,
+      life
     })
     const retry = RetryPolicy.resolve(resolved.clusterDownRetryAttempts, resolved.retry)
     // One picker for every path: replica reads take turns across commands, pipelines and pub/sub.
@@ -251,23 +294,35 @@ const build = (config: RedisClusterConfig) =>
       picker,
       maxRedirects: resolved.maxRedirects,
       commandTimeoutMillis: resolved.commandTimeoutMillis,
-      retry
+      retry,
+      life
     })
     const executor = Executor.make(pool, blocking, topology, batch.run, {
       picker,
       maxRedirects: resolved.maxRedirects,
       commandTimeoutMillis: resolved.commandTimeoutMillis,
-      retry
+      retry,
+      life
     })
     const execute = Observe.instrument(executor.execute, resolved, metricsContext)
     const scans = Scan.make({
       topology,
       execute,
       executeOn: executor.executeOn,
-      retries: () => new Retries(retry, Deadline.after(resolved.commandTimeoutMillis))
+      picker,
+      retries: () => new Retries(retry, Deadline.after(resolved.commandTimeoutMillis), life)
     })
     // Pub/sub streams (they replace the unsupported `subscribe`-family command methods).
     const pubsub = yield* PubSub.make(topology, { connection, picker })
+    // The tuple types are checked at the method signature; the engine works on unknowns.
+    const watch = Watch.make({
+      blocking,
+      topology,
+      commandTimeoutMillis: resolved.commandTimeoutMillis,
+      transactionSlot: batch.transactionSlot,
+      execOn: batch.execOn
+    }) as RedisClusterService["watch"]
+    const streams = PipelineStream.make(batch.settle)
     const service: RedisClusterService = {
       ...commandMethods(execute),
       ...pubsub,
@@ -275,20 +330,18 @@ const build = (config: RedisClusterConfig) =>
       // The tuple types are checked at the method signature; the engine works on unknowns.
       pipeline: batch.pipeline as RedisClusterService["pipeline"],
       pipelineSettled: batch.settle as RedisClusterService["pipelineSettled"],
+      pipelineStream: streams.stream,
+      pipelineStreamSettled: streams.settledStream,
       transaction: batch.transaction as RedisClusterService["transaction"],
-      watch: Watch.make({
-        blocking,
-        topology,
-        commandTimeoutMillis: resolved.commandTimeoutMillis,
-        transactionSlot: batch.transactionSlot,
-        execOn: batch.execOn
-      }) as RedisClusterService["watch"],
+      watch: (keys, body, schedule) => life.closed ? Effect.fail(life.closedError("WATCH")) : watch(keys, body, schedule),
       execute,
       executeOn: executor.executeOn,
       perNode: executor.perNode,
       nonAtomic: NonAtomic.make(execute),
       topology: TopologyEngine.readOnly(topology)
     }
+    // Added last, so it runs first when the scope closes: every path stops before anything closes.
+    yield* Effect.addFinalizer(() => Effect.sync(() => life.close()))
     return { service, topology: service.topology }
   })
 

@@ -39,6 +39,7 @@ describe("resolve: defaults", () => {
         readFrom: "master",
         skipFullCoverageCheck: false,
         followCluster: false,
+        validateRedirects: true,
         hostPortRemap: expect.any(Function),
         hostPortRemapRules: undefined,
         maxRedirects: 16,
@@ -50,6 +51,8 @@ describe("resolve: defaults", () => {
         maxBlockingConnectionsPerNode: 50,
         blockingPoolTimeoutMillis: 20_000,
         clusterDownRetryAttempts: 3,
+        maxReplyBulkBytes: 64 * 1024 * 1024,
+        maxReplyElements: 16_777_216,
         db: 0,
         retry: { tryAgain: undefined, clusterDown: undefined, loading: undefined, reconnect: undefined },
         tracing: false,
@@ -578,13 +581,37 @@ describe("fromUrl", () => {
       expect((yield* ClusterConfig.fromUrl("redis://h?maxRedirects=3&maxRedirects=3")).maxRedirects).toBe(3)
     }))
 
+  it.effect("an unencoded '/', '?' or '#' in the password: the last '@' before the host list ends the user info", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [string, string]> = [
+        ["redis://ada:hunter2/x@h:7000", "hunter2/x"],
+        ["redis://ada:hun?ter2@h:7000", "hun?ter2"],
+        ["redis://ada:hunter2#@h:7000", "hunter2#"],
+        ["redis://user:p@ss/word@h:7000", "p@ss/word"],
+        ["redis://ada:p/w?x@y@h:7000/0?readFrom=replica", "p/w?x@y"]
+      ]
+      for (const [url, password] of cases) {
+        const config = yield* ClusterConfig.fromUrl(url)
+        expect(config.startupNodes).toEqual([{ host: "h", port: 7000 }])
+        expect(config.password === undefined ? undefined : Redacted.value(config.password)).toBe(password)
+      }
+      // an '@' in the query of a well-formed URL stays in the query
+      const query = yield* ClusterConfig.fromUrl("redis://h:7000?clientName=a@b")
+      expect(query).toEqual({ startupNodes: [{ host: "h", port: 7000 }], clientName: "a@b" })
+      const both = yield* ClusterConfig.fromUrl("redis://ada:pw@h:7000?clientName=a@b")
+      expect(both.startupNodes).toEqual([{ host: "h", port: 7000 }])
+      expect(both.clientName).toBe("a@b")
+      expect(both.password === undefined ? undefined : Redacted.value(both.password)).toBe("pw")
+    }))
+
   it.effect("errors never contain the password, even when the URL is mangled", () =>
     Effect.gen(function*() {
       for (
         const url of [
-          "redis://ada:hunter2/x@h:7000",
-          "redis://ada:hun?ter2@h:7000",
-          "redis://ada:hunter2#@h:7000",
+          "redis://ada:hunter2/x@h:7000/abc",
+          "redis://ada:hun?ter2@h:port",
+          "redis://ada:hunter2#@h:7000#",
+          "redis://user:p@hunter2/word@h:7000@",
           "redis://ada:hunter2@h:port",
           "redis://ada:hunter2@h:7000?banana=1",
           "redis://ada:hunter2@h:7000/1",
@@ -747,4 +774,119 @@ describe("properties", () => {
       { numRuns: 500 }
     )
   })
+})
+
+describe("duration options: one rule (issue #12, items 6-8)", () => {
+  // Every duration option, the key its milliseconds land on, and whether it takes "no limit"
+  // (0 and Infinity → 0 millis). minRefreshInterval cannot: an infinite least time between
+  // refreshes would mean "never refresh again", the opposite of "no limit"; its 0 already means
+  // "no rate limit", so it refuses Infinity, as its doc says.
+  const durations: ReadonlyArray<readonly [keyof RedisClusterConfig, keyof ClusterConfig.ResolvedConfig, boolean]> = [
+    ["topologyRefreshInterval", "topologyRefreshIntervalMillis", true],
+    ["minRefreshInterval", "minRefreshIntervalMillis", false],
+    ["connectTimeout", "connectTimeoutMillis", true],
+    ["commandTimeout", "commandTimeoutMillis", true],
+    ["blockingPoolTimeout", "blockingPoolTimeoutMillis", true]
+  ]
+
+  it("the table lists every duration option of RedisClusterConfig", () => {
+    // A new duration option must join the table: its default is a number of millis ending in Millis.
+    const millisKeys = Object.keys(ClusterConfig.defaults).filter((k) => k.endsWith("Millis")).sort()
+    expect(durations.map(([, key]) => key).sort()).toEqual(millisKeys)
+  })
+
+  for (const [option, key, noLimit] of durations) {
+    describe(option, () => {
+      const zeroInputs: ReadonlyArray<unknown> = [0, "0", "0 millis", Duration.zero]
+      const infiniteInputs: ReadonlyArray<unknown> = [Infinity, Duration.infinity, "Infinity", "infinity", " Infinity "]
+
+      it.effect("0 means no limit: 0 millis", () =>
+        Effect.gen(function*() {
+          for (const input of zeroInputs) {
+            expect((yield* ClusterConfig.resolve(untyped({ [option]: input })))[key]).toBe(0)
+          }
+        }))
+
+      it.effect(noLimit ? "Infinity means no limit: 0 millis" : "Infinity is refused with a ConfigError naming it", () =>
+        Effect.gen(function*() {
+          for (const input of infiniteInputs) {
+            if (noLimit) expect((yield* ClusterConfig.resolve(untyped({ [option]: input })))[key]).toBe(0)
+            else expectConfigError(yield* rejectResolve(untyped({ [option]: input })), option, /finite/)
+          }
+        }))
+
+      it.effect("from a URL: 0, Infinity and infinity", () =>
+        Effect.gen(function*() {
+          expect((yield* fromUrlThenResolve(`redis://h:7000?${option}=0`))[key]).toBe(0)
+          for (const text of ["Infinity", "infinity", "INFINITY"]) {
+            const url = `redis://h:7000?${option}=${text}`
+            if (noLimit) expect((yield* fromUrlThenResolve(url))[key]).toBe(0)
+            else expectConfigError(yield* Effect.flip(fromUrlThenResolve(url)), option, /finite/)
+          }
+        }))
+
+      it.effect("negative values and NaN fail with a ConfigError naming the option", () =>
+        Effect.gen(function*() {
+          for (const input of [-1, -0.5, Number.NaN, -Infinity, "-1 seconds", "-Infinity", "NaN", Duration.negativeInfinity]) {
+            expectConfigError(yield* rejectResolve(untyped({ [option]: input })), option)
+          }
+          for (const text of ["-1", "NaN", "-Infinity", "-1%20seconds"]) {
+            expectConfigError(yield* Effect.flip(fromUrlThenResolve(`redis://h:7000?${option}=${text}`)), option)
+          }
+        }))
+    })
+  }
+
+  it.effect("redis-py-cluster's seconds (socket_connect_timeout, socket_timeout) follow the rule too", () =>
+    Effect.gen(function*() {
+      for (const [name, key] of [["socket_connect_timeout", "connectTimeoutMillis"], ["socket_timeout", "commandTimeoutMillis"]] as const) {
+        expect((yield* fromUrlThenResolve(`redis://h:7000?${name}=0`))[key]).toBe(0)
+        expect((yield* fromUrlThenResolve(`redis://h:7000?${name}=Infinity`))[key]).toBe(0)
+        expect((yield* fromUrlThenResolve(`redis://h:7000?${name}=infinity`))[key]).toBe(0)
+        expect((yield* fromUrlThenResolve(`redis://h:7000?${name}=1.5`))[key]).toBe(1_500)
+        for (const text of ["-1", "NaN", "-Infinity"]) {
+          expectConfigError(yield* Effect.flip(fromUrlThenResolve(`redis://h:7000?${name}=${text}`)), name === "socket_timeout" ? "commandTimeout" : "connectTimeout")
+        }
+      }
+    }))
+
+  it.effect("describeConfig shows no limit as none / off", () =>
+    Effect.gen(function*() {
+      const text = ClusterConfig.describeConfig(
+        yield* ClusterConfig.resolve({ ...base, connectTimeout: Infinity, blockingPoolTimeout: 0, topologyRefreshInterval: "Infinity" })
+      )
+      expect(text).toContain("connectTimeout=none")
+      expect(text).toContain("blockingPoolTimeout=none")
+      expect(text).toContain("topologyRefreshInterval=off")
+    }))
+})
+
+describe("reply limits: maxReplyBulkBytes, maxReplyElements (issue #12, item 16)", () => {
+  it.effect("default to 64 MiB and 2^24, are kept when given, and can be set from a URL", () =>
+    Effect.gen(function*() {
+      const defaults = yield* ClusterConfig.resolve(base)
+      expect(defaults.maxReplyBulkBytes).toBe(64 * 1024 * 1024)
+      expect(defaults.maxReplyElements).toBe(2 ** 24)
+      const given = yield* ClusterConfig.resolve({ ...base, maxReplyBulkBytes: 1024, maxReplyElements: 2 ** 32 - 1 })
+      expect(given.maxReplyBulkBytes).toBe(1024)
+      expect(given.maxReplyElements).toBe(2 ** 32 - 1)
+      const url = yield* fromUrlThenResolve("redis://h:7000?maxReplyBulkBytes=4096&maxReplyElements=1000")
+      expect(url.maxReplyBulkBytes).toBe(4096)
+      expect(url.maxReplyElements).toBe(1000)
+      const text = ClusterConfig.describeConfig(url)
+      expect(text).toContain("maxReplyBulkBytes=4096")
+      expect(text).toContain("maxReplyElements=1000")
+    }))
+
+  it.effect("what they cannot take fails with a ConfigError naming them", () =>
+    Effect.gen(function*() {
+      for (const option of ["maxReplyBulkBytes", "maxReplyElements"] as const) {
+        for (const bad of [0, -1, 1.5, Number.NaN, Infinity, "1024"]) {
+          expectConfigError(yield* rejectResolve(untyped({ [option]: bad })), option)
+        }
+        expectConfigError(yield* Effect.flip(fromUrlThenResolve(`redis://h:7000?${option}=0`)), option)
+        expectConfigError(yield* Effect.flip(fromUrlThenResolve(`redis://h:7000?${option}=lots`)), option, /number/)
+      }
+      expectConfigError(yield* rejectResolve(untyped({ maxReplyElements: 2 ** 32 })), "maxReplyElements", /4294967295/)
+    }))
 })

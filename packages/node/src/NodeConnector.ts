@@ -8,6 +8,10 @@
  * against one server), and `onread` saves another 1-4 us per read (no stream machinery, no buffer
  * per read; bench/README.md). The connection matches replies itself.
  *
+ * Writes report Node's backpressure (`write` returns `false`, `onDrain` follows the socket's `drain`),
+ * so a peer that stops reading holds commands in the connection's bounded outbox instead of Node's
+ * unbounded write buffer. TCP keepalive is on, so an idle connection to a vanished peer is found.
+ *
  * @since 0.1.0
  */
 import { ClusterError, Connector } from "@keyslot/core"
@@ -60,12 +64,21 @@ const openSocket = (endpoint: Connector.Endpoint, options: Connector.ConnectOpti
       socket.once(ready, () => {
         socket.off("error", onError)
         socket.setNoDelay(true)
+        socket.setKeepAlive(true, KEEPALIVE_INITIAL_DELAY_MS)
         resume(Effect.succeed(socket))
       })
       return Effect.sync(() => socket.destroy())
     }),
     (socket) => Effect.sync(() => socket.destroy())
   )
+
+/**
+ * Idle time before the first TCP keepalive probe. A peer that vanished (host down, cable pulled,
+ * a NAT that forgot the flow) sends no FIN: without probes an idle connection to it looks open
+ * forever. 30 s, like Redis's own `tcp-keepalive` order of magnitude (300 s) but shorter, so that a
+ * dead idle connection is found before most users notice; a probe is a few bytes.
+ */
+const KEEPALIVE_INITIAL_DELAY_MS = 30_000
 
 /** Bytes of the one buffer a plain TCP socket reads into. */
 const READ_BUFFER_BYTES = 64 * 1024
@@ -105,9 +118,13 @@ const connect = (endpoint: Connector.Endpoint, options: Connector.ConnectOptions
         : Effect.fail(new ClusterError.ConnectionError({ ...endpoint, reason: describe(failure), cause: failure }))
     const transport: Connector.Transport = {
       transientChunks: plain,
-      // The connection already coalesces each batch of commands into one buffer.
-      write: (chunk) => {
-        if (!raw.destroyed) raw.write(chunk)
+      // The connection already coalesces each batch of commands into one buffer. Node takes the
+      // bytes even when it answers false (its buffer is past the high-water mark): the connection
+      // then holds its next batches until `drain`. A destroyed socket has nothing to wait for.
+      write: (chunk) => raw.destroyed || raw.write(chunk),
+      // The same event for TCP and TLS sockets.
+      onDrain: (callback) => {
+        raw.on("drain", callback)
       },
       run: (onData) =>
         Effect.callback<void, ClusterError.ConnectionError>((resume) => {

@@ -2,7 +2,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { ClusterError, NodeConnection, Resp } from "@keyslot/core"
 import { NodeConnector } from "@keyslot/node"
 import { RedisServer } from "@keyslot/test-utils"
-import { Array as Arr, Cause, Effect, Exit, Fiber, Redacted, Scope } from "effect"
+import { Array as Arr, Cause, Duration, Effect, Exit, Fiber, Redacted, Scope } from "effect"
+import * as Net from "node:net"
+import * as V8 from "node:v8"
+import * as Vm from "node:vm"
+import { vi } from "vitest"
 import * as ScriptedServer from "./helpers/ScriptedServer.js"
 
 const connect = (port: number, options: Partial<NodeConnection.NodeConnectionOptions> = {}) =>
@@ -264,4 +268,152 @@ describe("NodeConnection against a scripted server", () => {
       const reason = yield* conn.closed
       expect(reason._tag).toBe("ProtocolError")
     }))
+})
+
+describe("NodeConnection against a stuck node", () => {
+  const hello = "%1\r\n+server\r\n+redis\r\n"
+  /** Answers the handshake, then nothing ever again. */
+  const silentNode = ScriptedServer.make((args, client) => {
+    if (args[0] === "HELLO") client.send(hello)
+  })
+  /** A full collection: vitest starts its workers without `--expose-gc`, so it is exposed here. */
+  const collectGarbage = (): void => {
+    V8.setFlagsFromString("--expose-gc")
+    ;(Vm.runInNewContext("gc") as () => void)()
+  }
+
+  it.live("past maxPendingCommands a command fails at once with QueueFullError; a batch is admitted or refused whole", () =>
+    Effect.gen(function*() {
+      const server = yield* silentNode
+      const conn = yield* connect(server.port, { maxPendingCommands: 3 })
+      yield* Effect.forEach(Arr.range(1, 2), (i) => Effect.forkChild(conn.send(["SET", `k${i}`, "v"])))
+      yield* Effect.sleep("10 millis")
+      expect(conn.pending()).toBe(2)
+      // Below the cap: the whole transaction goes in, even past the cap (it must not go out in part).
+      yield* Effect.forkChild(conn.sendBatch([{ args: ["MULTI"] }, { args: ["INCR", "n"] }, { args: ["EXEC"] }]))
+      yield* Effect.sleep("10 millis")
+      expect(conn.pending()).toBe(5)
+      const start = Date.now()
+      const error = failure(yield* Effect.exit(conn.send(["GET", "k"])))
+      expect(error).toBeInstanceOf(ClusterError.QueueFullError)
+      expect(error).toMatchObject({ host: "127.0.0.1", port: server.port, command: "GET", limit: 3 })
+      const refused = yield* conn.sendBatch([{ args: ["MULTI"] }, { args: ["INCR", "n"] }, { args: ["EXEC"] }])
+      expect(refused.map((exit) => failure(exit)._tag)).toEqual(["QueueFullError", "QueueFullError", "QueueFullError"])
+      expect(Date.now() - start).toBeLessThan(50)
+      expect(conn.pending()).toBe(5)
+      expect(conn.isOpen()).toBe(true)
+    }), { timeout: 10_000 })
+
+  it.live("a written command's arguments are released before its reply comes", () =>
+    Effect.gen(function*() {
+      const server = yield* silentNode
+      const conn = yield* connect(server.port, { commandTimeout: "50 millis" })
+      // Sent from a frame of its own, gone once it returns: only the connection could keep the value.
+      const sendBig = Effect.gen(function*() {
+        const value = new Uint8Array(1024).fill(7)
+        const ref = new WeakRef(value)
+        expect(failure(yield* Effect.exit(conn.send(["SET", "k", value])))._tag).toBe("TimeoutError")
+        return ref
+      })
+      const ref = yield* sendBig
+      // Still waiting for its reply (replies come in order), but its 1 KB must not wait with it.
+      expect(conn.pending()).toBe(1)
+      yield* Effect.sleep("1 millis")
+      collectGarbage()
+      expect(ref.deref()).toBeUndefined()
+    }), { timeout: 10_000 })
+
+  it.live("3 written commands timed out with nothing received close the connection; their neighbours fail with written: true", () =>
+    Effect.gen(function*() {
+      const server = yield* silentNode
+      const conn = yield* connect(server.port, { commandTimeout: "50 millis" })
+      expect(failure(yield* Effect.exit(conn.send(["GET", "a"])))._tag).toBe("TimeoutError")
+      yield* Effect.sleep("30 millis")
+      // One timeout is a slow command, not a dead node.
+      expect(conn.isOpen()).toBe(true)
+      const patient = yield* Effect.forkChild(Effect.exit(conn.send(["GET", "no deadline"], false, 0)))
+      const timedOut = yield* Effect.all([Effect.exit(conn.send(["GET", "b"])), Effect.exit(conn.send(["GET", "c"]))], { concurrency: "unbounded" })
+      expect(timedOut.map((e) => failure(e)._tag)).toEqual(["TimeoutError", "TimeoutError"])
+      const reason = yield* conn.closed
+      expect(reason._tag).toBe("ConnectionError")
+      expect(reason.message).toContain("nothing received")
+      const lost = failure(yield* Fiber.join(patient))
+      expect(lost).toBeInstanceOf(ClusterError.ConnectionError)
+      expect((lost as ClusterError.ConnectionError).written).toBe(true)
+      expect((lost as ClusterError.ConnectionError).command).toBe("GET")
+      expect(conn.pending()).toBe(0)
+      yield* Effect.sleep("50 millis")
+      expect(server.connections()).toBe(0)
+    }), { timeout: 10_000 })
+
+  it.live("a node that answers late, but answers, is not closed however many commands time out", () =>
+    Effect.gen(function*() {
+      const server = yield* ScriptedServer.make((args, client) => {
+        if (args[0] === "HELLO") return client.send(hello)
+        setTimeout(() => client.send("+OK\r\n"), 80)
+      })
+      const conn = yield* connect(server.port, { commandTimeout: "50 millis" })
+      for (let i = 0; i < 6; i++) {
+        expect(failure(yield* Effect.exit(conn.send(["SET", "k", "v"])))._tag).toBe("TimeoutError")
+      }
+      expect(conn.isOpen()).toBe(true)
+      expect(yield* conn.send(["PING"], false, 0)).toBe("OK")
+    }), { timeout: 10_000 })
+
+  it.live("TCP keepalive is on", () =>
+    Effect.gen(function*() {
+      const spy = vi.spyOn(Net.Socket.prototype, "setKeepAlive")
+      yield* Effect.addFinalizer(() => Effect.sync(() => spy.mockRestore()))
+      const server = yield* silentNode
+      yield* connect(server.port)
+      expect(spy).toHaveBeenCalledWith(true, expect.any(Number))
+      expect(spy.mock.calls[0]![1]).toBeGreaterThan(0)
+    }), { timeout: 10_000 })
+})
+
+describe("connectTimeout 0 and Infinity mean no deadline (issue #12, item 6)", () => {
+  it.live("a connection opened with connectTimeout 0, Infinity or Duration.infinity handshakes and answers", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.make()
+      for (const connectTimeout of [0, Infinity, "Infinity" as const, Duration.infinity, Duration.zero]) {
+        const conn = yield* connect(server.port, { connectTimeout })
+        expect(conn.isOpen()).toBe(true)
+        expect(yield* conn.send(["PING"])).toBe("PONG")
+      }
+    }), { timeout: 10_000 })
+
+  it.live("with connectTimeout 0 a slow handshake is waited for, not timed out", () =>
+    Effect.gen(function*() {
+      // HELLO answered after 300 ms: no deadline means the open waits for it
+      const server = yield* ScriptedServer.make((args, client) => {
+        if (args[0] === "HELLO") {
+          setTimeout(() => client.send("%1\r\n+server\r\n+redis\r\n"), 300)
+          return
+        }
+        client.send("+PONG\r\n")
+      })
+      const conn = yield* connect(server.port, { connectTimeout: 0 })
+      expect(yield* conn.send(["PING"])).toBe("PONG")
+    }), { timeout: 10_000 })
+})
+
+describe("pushes behind an attribute frame (issue #12, item 16)", () => {
+  it.live("an attribute in front of a push reaches onPush as a Push; replies stay matched to their commands", () =>
+    Effect.gen(function*() {
+      const attribute = "|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.19\r\n"
+      const push = ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\na\r\n"
+      const server = yield* ScriptedServer.make((args, client) => {
+        if (args[0] === "HELLO") return client.send("%1\r\n+server\r\n+redis\r\n")
+        // the push goes out before the reply, as a server tracking keys sends invalidations
+        client.send(attribute + push + `$${args[1]!.length}\r\n${args[1]}\r\n`)
+      })
+      const pushes: Array<Resp.Push> = []
+      const conn = yield* connect(server.port, { onPush: (p) => pushes.push(p) })
+      expect(yield* conn.send(["ECHO", "one"])).toBe("one")
+      expect(yield* conn.send(["ECHO", "two"])).toBe("two")
+      expect(pushes).toHaveLength(2)
+      expect(pushes[0]).toBeInstanceOf(Resp.Push)
+      expect(pushes[0]!.values[0]).toBe("invalidate")
+      expect(conn.isOpen()).toBe(true)
+    }), { timeout: 10_000 })
 })

@@ -245,3 +245,37 @@ describe("RedisCluster resource safety", () => {
       expect(clientsAfter).toBeLessThanOrEqual(clientsBefore)
     }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 }))), 120_000)
 })
+
+describe("reply limits (issue #12, item 16)", () => {
+  it.live("a GET of a value above maxReplyBulkBytes fails with a ProtocolError naming the option; the client goes on with a new connection", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      const redis = yield* make({ startupNodes: fixture.startupNodes, maxReplyBulkBytes: 4096, commandTimeout: "5 seconds" })
+      // written through a client with the default limit: the small client cannot read it back
+      const writer = yield* make({ startupNodes: fixture.startupNodes })
+      yield* writer.set("limits:big", "x".repeat(64 * 1024))
+      yield* redis.set("limits:small", "fits")
+      const start = Date.now()
+      const error = failureOf(yield* Effect.exit(redis.get("limits:big")))
+      expect(error._tag).toBe("ProtocolError")
+      expect(error.message).toContain("maxReplyBulkBytes")
+      expect(error.message).toContain("GET")
+      expect(Date.now() - start).toBeLessThan(2_000)
+      // the connection that saw the oversized reply is replaced: small values keep working
+      expect(yield* redis.get("limits:small")).toEqual(Option.some("fits"))
+      expect(yield* redis.set("limits:small", "again")).toEqual(Option.some("OK"))
+      expect(yield* redis.get("limits:small")).toEqual(Option.some("again"))
+    }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 }))), 60_000)
+
+  it.live("an aggregate reply above maxReplyElements fails with a ProtocolError naming the option", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      const redis = yield* make({ startupNodes: fixture.startupNodes, maxReplyElements: 100 })
+      // 101 elements, one more than the limit
+      yield* redis.rpush("limits:list", ...Arr.range(1, 101).map(String))
+      const error = failureOf(yield* Effect.exit(redis.lrange("limits:list", 0, -1)))
+      expect(error._tag).toBe("ProtocolError")
+      expect(error.message).toContain("maxReplyElements")
+      expect(yield* redis.lrange("limits:list", 0, 9)).toHaveLength(10)
+    }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 0 }))), 60_000)
+})

@@ -3,6 +3,7 @@ import { Command, RedisCluster, Slot } from "@keyslot/core"
 import { NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
 import { Array as Arr, Context, Effect, Layer, Stream } from "effect"
+import { commandCalls } from "./helpers/cluster.js"
 
 const withClient = <A, E>(use: (redis: RedisCluster.RedisClusterService, fixture: RedisClusterFixture.ClusterFixture) => Effect.Effect<A, E>) =>
   Effect.gen(function*() {
@@ -69,4 +70,43 @@ describe("scan streams", () => {
           { member: "c", score: Infinity }
         ])
       })), 60_000)
+})
+
+describe("key walks with replica reads", () => {
+  // A cursor means something only on the node that gave it (each server seeds its own hash, so a
+  // master and its replica keep the same fields in different buckets): a walk whose pages go to
+  // the master and the replica in turn skips fields. Each walk must stay on one node.
+  it.live("hscan, sscan and zscan return every element when reads go to masters and replicas in turn", () =>
+    Effect.gen(function*() {
+      const fixture = yield* RedisClusterFixture.RedisClusterFixture
+      const context = yield* Layer.build(
+        NodeRedisCluster.layer({ startupNodes: fixture.startupNodes, commandTimeout: "8 seconds", readFrom: "any" })
+      )
+      const redis = Context.get(context, RedisCluster.RedisCluster)
+      const n = 3_000
+      const fields = Object.fromEntries(Arr.range(0, n - 1).map((i) => [`f${i}`, `v${i}`]))
+      yield* redis.hset("pin:hash", fields)
+      yield* redis.execute(Command.raw(["SADD", "pin:set", ...Arr.range(0, n - 1).map((i) => `m${i}`)], { keys: ["pin:set"] }))
+      yield* redis.execute(Command.raw(["ZADD", "pin:z", ...Arr.range(0, n - 1).flatMap((i) => [String(i), `z${i}`])], { keys: ["pin:z"] }))
+      // The replicas hold everything before the walks read from them.
+      for (const m of yield* fixture.masters) {
+        expect(yield* redis.executeOn({ host: m.host, port: m.port }, Command.wait(1, 5000))).toBe(1)
+      }
+      // COUNT 10: hundreds of pages per walk, alternating between master and replica without pinning.
+      const entries = yield* Stream.runCollect(redis.hscan("pin:hash", { count: 10 }))
+      expect(new Set(entries.map(([f]) => f)).size).toBe(n)
+      expect(Object.fromEntries(entries)).toEqual(fields)
+      // Every page of the walk went to one node of the shard (whichever readFrom chose).
+      const owner = yield* fixture.masterOf(Slot.slot("pin:hash"))
+      const calls: Array<number> = []
+      for (const port of [owner.port, ...(yield* fixture.replicasOf(owner.port)).map((r) => r.port)]) {
+        calls.push(yield* commandCalls(fixture, port, "hscan"))
+      }
+      expect(calls.filter((c) => c > 0)).toHaveLength(1)
+      expect(calls.reduce((a, b) => a + b, 0)).toBeGreaterThan(100)
+      const members = yield* Stream.runCollect(redis.sscan("pin:set", { count: 10 }))
+      expect(new Set(members).size).toBe(n)
+      const scored = yield* Stream.runCollect(redis.zscan("pin:z", { count: 10 }))
+      expect(new Set(scored.map((s) => s.member)).size).toBe(n)
+    }).pipe(Effect.provide(RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 }))), 60_000)
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ClusterError } from "@keyslot/core"
-import { recoveryOf } from "../../src/internal/engine/recovery.js"
+import { ranScript, recoveryOf } from "../../src/internal/engine/recovery.js"
 
 // The one classifier every path uses (executor, pipeline, transaction, scan, pub/sub): these are
 // the decisions that used to be copied, and had drifted (READONLY refreshed as "connection-lost"
@@ -40,5 +40,19 @@ describe("recoveryOf", () => {
   it("treats every other error as final", () => {
     expect(recoveryOf(new ClusterError.ReplyError({ ...at, reply: "WRONGTYPE Operation against a key" }), { readOnly: false })).toEqual({ _tag: "Fail", refresh: undefined })
     expect(recoveryOf(new ClusterError.CrossSlotError({ command: "MGET", slots: [1, 2] }), { readOnly: true })._tag).toBe("Fail")
+  })
+
+  it("treats a writing script's TRYAGAIN, CLUSTERDOWN, MASTERDOWN and LOADING as its own reply: final", () => {
+    const reply = { ...at, reply: "TRYAGAIN x" }
+    for (const name of ["EVAL", "EVALSHA", "FCALL"]) {
+      const error = new ClusterError.TryAgainError(reply)
+      expect(ranScript({ name }, error), name).toBe(true)
+      expect(recoveryOf(error, { readOnly: false, ran: ranScript({ name }, error) }), name).toEqual({ _tag: "Fail", refresh: undefined })
+    }
+    // Read-only scripts cannot have written; redirects and READONLY happen before a script runs.
+    expect(ranScript({ name: "EVAL_RO" }, new ClusterError.TryAgainError(reply))).toBe(false)
+    expect(ranScript({ name: "FCALL_RO" }, new ClusterError.ClusterDownError(reply))).toBe(false)
+    expect(ranScript({ name: "EVAL" }, new ClusterError.MovedError({ slot: 1, host: "h", port: 1 }))).toBe(false)
+    expect(ranScript({ name: "EVAL" }, new ClusterError.ReadOnlyError(reply))).toBe(false)
   })
 })

@@ -15,16 +15,37 @@ export interface ScriptedClient {
   readonly destroy: () => void
 }
 
+/** The running server. */
+export interface Server {
+  readonly port: number
+  /** Connections open right now. */
+  readonly connections: () => number
+  /** Connections accepted since the start, closed ones included. */
+  readonly accepted: () => number
+  /**
+   * Stop reading every socket, present and future: what the clients send piles up in the kernel's
+   * buffers until their writes stop going through (a peer that does not read).
+   */
+  readonly pause: () => void
+  /** Read again. */
+  readonly resume: () => void
+  readonly close: (done: () => void) => void
+}
+
 /**
  * `onCommand` receives each complete command (an array of strings) a client sends. Commands are
  * parsed naively (arrays of bulk strings only), which is what keyslot's encoder writes.
  */
 export const make = (onCommand: (args: ReadonlyArray<string>, client: ScriptedClient) => void) =>
   Effect.acquireRelease(
-    Effect.callback<{ readonly port: number; readonly connections: () => number; readonly close: (done: () => void) => void }>((resume) => {
+    Effect.callback<Server>((resume) => {
       const sockets = new Set<Net.Socket>()
+      let accepted = 0
+      let paused = false
       const server = Net.createServer((socket) => {
+        accepted++
         sockets.add(socket)
+        if (paused) socket.pause()
         socket.on("close", () => sockets.delete(socket))
         socket.on("error", () => {})
         const client: ScriptedClient = {
@@ -50,6 +71,15 @@ export const make = (onCommand: (args: ReadonlyArray<string>, client: ScriptedCl
         resume(Effect.succeed({
           port: address.port,
           connections: () => sockets.size,
+          accepted: () => accepted,
+          pause: () => {
+            paused = true
+            for (const s of sockets) s.pause()
+          },
+          resume: () => {
+            paused = false
+            for (const s of sockets) s.resume()
+          },
           close: (done) => {
             for (const s of sockets) s.destroy()
             server.close(() => done())

@@ -28,6 +28,7 @@ export const defaults = {
   readFrom: "master",
   skipFullCoverageCheck: false,
   followCluster: false,
+  validateRedirects: true,
   maxRedirects: 16,
   refreshAfterMoved: 25,
   topologyRefreshIntervalMillis: 30_000,
@@ -37,6 +38,8 @@ export const defaults = {
   maxBlockingConnectionsPerNode: 50,
   blockingPoolTimeoutMillis: 20_000,
   clusterDownRetryAttempts: 3,
+  maxReplyBulkBytes: 64 * 1024 * 1024,
+  maxReplyElements: 2 ** 24,
   db: 0,
   tracing: false,
   metrics: false
@@ -89,19 +92,33 @@ export const show = (u: unknown): string => {
 }
 
 /**
+ * The annotation of an issue holding its message without the offending value, for values that must
+ * not be quoted (those `fromUrl` read from text that may hold part of a password).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const UNQUOTED_MESSAGE = "keyslot/unquotedMessage"
+
+/** An issue whose message names the value, and whose `UNQUOTED_MESSAGE` does not. */
+const invalid = (message: string, unquoted: string) =>
+  new SchemaIssue.InvalidValue({ message, [UNQUOTED_MESSAGE]: unquoted })
+
+/**
  * A schema accepting what `is` accepts and failing with `reason(value)` otherwise. Every leaf of
  * the options is one, so that each failure reads as one sentence about the offending value (Schema
- * v4's message annotations are static strings, and could not name the value).
+ * v4's message annotations are static strings, and could not name the value). `unquoted` says the
+ * same without the value.
  */
-const guarded = <A>(is: (u: unknown) => u is A, reason: (u: unknown) => string) =>
+const guarded = <A>(is: (u: unknown) => u is A, reason: (u: unknown) => string, unquoted: string) =>
   Schema.declareConstructor<A>()(
     [],
-    () => (u) => is(u) ? Effect.succeed(u) : Effect.fail(new SchemaIssue.InvalidValue({ message: reason(u) }))
+    () => (u) => is(u) ? Effect.succeed(u) : Effect.fail(invalid(reason(u), unquoted))
   )
 
 /** A leaf schema whose every failure reads `must be <expected>, got <value>`. */
 const leaf = <A>(is: (u: unknown) => u is A, expected: string, echo = true) =>
-  guarded(is, (u) => echo ? `must be ${expected}, got ${show(u)}` : `must be ${expected}`)
+  guarded(is, (u) => echo ? `must be ${expected}, got ${show(u)}` : `must be ${expected}`, `must be ${expected}`)
 
 const hasNoSpace = (s: string) => s.length > 0 && !/\s/.test(s)
 const isNoSpaceString = Schema.is(Schema.String.check(Schema.makeFilter(hasNoSpace)))
@@ -110,6 +127,16 @@ const Host = leaf(isNoSpaceString, "a non-empty host name or IP address")
 const Port = leaf(Schema.is(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 }))), "an integer port in 1..65535")
 const NonNegativeInt = leaf(Schema.is(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))), "a non-negative integer")
 const PositiveInt = leaf(Schema.is(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))), "an integer of at least 1")
+const BulkBytes = leaf(
+  Schema.is(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }))),
+  "a whole number of bytes of at least 1"
+)
+// 2^32 - 1 is the longest a JavaScript array can be: an aggregate past it could not be held anyway
+const MAX_ELEMENTS = 2 ** 32 - 1
+const ReplyElements = leaf(
+  Schema.is(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_ELEMENTS }))),
+  `an integer in 1..${MAX_ELEMENTS}`
+)
 const Bool = leaf(Schema.is(Schema.Boolean), "true or false")
 
 // seeds often come from richer objects (fixtures, discovery results): extra keys are fine here, so
@@ -158,7 +185,8 @@ const ReadFromSchema = leaf(
 )
 const Db = guarded(
   Schema.is(Schema.Literal(0)),
-  (u) => `must be 0, got ${show(u)}: selecting a database is not possible in cluster mode (a cluster has only database 0)`
+  (u) => `must be 0, got ${show(u)}: selecting a database is not possible in cluster mode (a cluster has only database 0)`,
+  "must be 0: selecting a database is not possible in cluster mode (a cluster has only database 0)"
 )
 
 const RemapSide = Schema.Struct({ host: Schema.optionalKey(Host), port: Schema.optionalKey(Port) }).annotate({
@@ -218,6 +246,28 @@ export const DURATION_HINT = "a non-negative duration (milliseconds, a Duration,
  */
 export const decodeDurationString = Schema.decodeUnknownOption(Schema.DurationFromString)
 
+const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i
+
+/**
+ * A duration written as text, as a URL or an environment variable gives it: a number of
+ * milliseconds (`"0"`, `"250"`), `"Infinity"` in any case (no limit, like the number), or a
+ * Duration string (`"5 seconds"`). `undefined` for anything else, negative values and `NaN`
+ * included, so that every text source refuses what the object options refuse.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const parseDurationText = (value: string): Duration.Duration | undefined => {
+  const text = value.trim()
+  // Effect reads "-5 seconds" as a negative duration and "NaN" as zero: both are refused here
+  if (text.startsWith("-")) return undefined
+  if (NUMBER_TEXT.test(text)) return Duration.millis(Number(text))
+  // Effect's own spelling is "Infinity" only; text written by hand says "infinity" just as often
+  if (text.replace(/^\+/, "").toLowerCase() === "infinity") return Duration.infinity
+  const decoded = decodeDurationString(text)
+  return Option.isSome(decoded) ? decoded.value : undefined
+}
+
 const DURATION_OBJECT_KEYS: ReadonlySet<string> = new Set<keyof Duration.DurationObject>([
   "weeks",
   "days",
@@ -240,8 +290,12 @@ const isDurationObject = (u: unknown): u is Duration.DurationObject => {
 /**
  * A `Duration.Input` to milliseconds, or the reason it is not acceptable. Effect turns `NaN` inputs
  * into zero and keeps negative ones as negative durations; here both are refused.
+ *
+ * The one rule of every duration option: `0` and an infinite duration both mean "no limit" and
+ * resolve to `0` millis, which every consumer reads as none / off (`noLimit`); an option for which
+ * "no limit" would be the opposite of what an infinite value says refuses infinity instead.
  */
-const durationMillis = (u: unknown, allowInfinite: boolean): number | string => {
+const durationMillis = (u: unknown, noLimit: boolean): number | string => {
   const bad = `must be ${DURATION_HINT}, got ${show(u)}`
   let duration: Duration.Duration
   if (typeof u === "number") {
@@ -254,10 +308,9 @@ const durationMillis = (u: unknown, allowInfinite: boolean): number | string => 
     if (u.length !== 2 || !u.every((n) => typeof n === "number" && !Number.isNaN(n) && n >= 0)) return bad
     duration = Duration.fromInputUnsafe([u[0], u[1]])
   } else if (typeof u === "string") {
-    if (u.trim().startsWith("-")) return bad
-    const decoded = decodeDurationString(u)
-    if (Option.isNone(decoded)) return bad
-    duration = decoded.value
+    const parsed = parseDurationText(u)
+    if (parsed === undefined) return bad
+    duration = parsed
   } else if (Duration.isDuration(u)) {
     duration = u
   } else if (isDurationObject(u)) {
@@ -267,16 +320,19 @@ const durationMillis = (u: unknown, allowInfinite: boolean): number | string => 
   }
   const millis = Duration.toMillis(duration)
   if (Number.isNaN(millis) || millis < 0) return bad
-  if (!Number.isFinite(millis)) return allowInfinite ? 0 : `must be finite, got ${show(u)}`
+  if (!Number.isFinite(millis)) {
+    return noLimit ? 0 : `must be finite (0 is the no-limit value of this option), got ${show(u)}`
+  }
   return millis
 }
 
 /** A duration option decoded to milliseconds; an infinite duration becomes `0` ("none") or is refused. */
-const DurationMillis = (allowInfinite: boolean) =>
+const DurationMillis = (noLimit: boolean) =>
   Schema.Unknown.pipe(Schema.decodeTo(Schema.Number, {
     decode: SchemaGetter.transformEffect((u: unknown) => {
-      const result = durationMillis(u, allowInfinite)
-      return typeof result === "number" ? Effect.succeed(result) : Effect.fail(new SchemaIssue.InvalidValue({ message: result }))
+      const result = durationMillis(u, noLimit)
+      if (typeof result === "number") return Effect.succeed(result)
+      return Effect.fail(invalid(result, result.startsWith("must be finite") ? "must be finite" : `must be ${DURATION_HINT}`))
     }),
     encode: SchemaGetter.passthroughSubtype()
   }))
@@ -296,6 +352,7 @@ const ConfigSchema = Schema.Struct({
   readFrom: withDefault(ReadFromSchema, defaults.readFrom),
   skipFullCoverageCheck: withDefault(Bool, defaults.skipFullCoverageCheck),
   followCluster: withDefault(Bool, defaults.followCluster),
+  validateRedirects: withDefault(Bool, defaults.validateRedirects),
   hostPortRemap: Schema.optionalKey(HostPortRemapSchema),
   maxRedirects: withDefault(NonNegativeInt, defaults.maxRedirects),
   refreshAfterMoved: withDefault(NonNegativeInt, defaults.refreshAfterMoved),
@@ -306,6 +363,8 @@ const ConfigSchema = Schema.Struct({
   maxBlockingConnectionsPerNode: withDefault(PositiveInt, defaults.maxBlockingConnectionsPerNode),
   blockingPoolTimeout: withDefault(DurationMillis(true), defaults.blockingPoolTimeoutMillis),
   clusterDownRetryAttempts: withDefault(NonNegativeInt, defaults.clusterDownRetryAttempts),
+  maxReplyBulkBytes: withDefault(BulkBytes, defaults.maxReplyBulkBytes),
+  maxReplyElements: withDefault(ReplyElements, defaults.maxReplyElements),
   db: withDefault(Db, defaults.db),
   retry: Schema.optionalKey(RetrySchema),
   tracing: withDefault(Bool, defaults.tracing),

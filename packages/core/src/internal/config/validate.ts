@@ -10,7 +10,7 @@ import type { Schema } from "effect"
 import type { HostPortRemapRule, RedisClusterConfig, ResolvedConfig } from "../../ClusterConfig.js"
 import { ConfigError } from "../../ClusterError.js"
 import type { Endpoint, TlsOptions } from "../../Connector.js"
-import { decodeConfig, isRemapFunction, knownKeys, show, withoutUndefined } from "./schema.js"
+import { decodeConfig, isRemapFunction, knownKeys, show, UNQUOTED_MESSAGE, withoutUndefined } from "./schema.js"
 
 // -----------------------------------------------------------------------------------------------
 // SchemaIssue → ConfigError
@@ -78,10 +78,17 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
 interface Problem {
   readonly path: ReadonlyArray<PropertyKey>
   readonly reason: string
+  /** The reason without the offending value, when the reason names it. */
+  readonly unquoted?: string | undefined
 }
 
 const messageOf = (annotations: Schema.Annotations.Annotations | undefined): string | undefined =>
   typeof annotations?.message === "string" ? annotations.message : undefined
+
+const unquotedOf = (annotations: Schema.Annotations.Annotations | undefined): string | undefined => {
+  const unquoted = annotations?.[UNQUOTED_MESSAGE]
+  return typeof unquoted === "string" ? unquoted : undefined
+}
 
 /** Every problem an issue reports, in order, each at its path and in our words. */
 const collectProblems = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyKey>, out: Array<Problem>): void => {
@@ -93,7 +100,8 @@ const collectProblems = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyK
     case "Composite":
     case "AnyOf": {
       if (issue.issues.length === 0) {
-        out.push({ path, reason: messageOf(issue.ast.annotations) ?? "is invalid" })
+        const reason = messageOf(issue.ast.annotations) ?? "is invalid"
+        out.push({ path, reason, unquoted: reason })
       }
       for (const inner of issue.issues) collectProblems(inner, path, out)
       return
@@ -101,11 +109,12 @@ const collectProblems = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyK
     case "Filter": {
       const message = messageOf(issue.filter.annotations)
       if (message === undefined) return collectProblems(issue.issue, path, out)
-      out.push({ path, reason: message })
+      // our filter messages are fixed sentences, never the value
+      out.push({ path, reason: message, unquoted: message })
       return
     }
     case "MissingKey":
-      out.push({ path, reason: "is required" })
+      out.push({ path, reason: "is required", unquoted: "is required" })
       return
     case "UnexpectedKey": {
       const key = path[path.length - 1]
@@ -114,12 +123,18 @@ const collectProblems = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyK
       out.push({ path, reason: unknownKeyReason(String(key), candidates) })
       return
     }
-    case "InvalidType":
-      out.push({ path, reason: messageOf(issue.ast.annotations) ?? SchemaIssue.defaultLeafHook(issue) })
+    case "InvalidType": {
+      const message = messageOf(issue.ast.annotations)
+      out.push({ path, reason: message ?? SchemaIssue.defaultLeafHook(issue), unquoted: message })
       return
+    }
     case "InvalidValue":
     case "Forbidden":
-      out.push({ path, reason: messageOf(issue.annotations) ?? SchemaIssue.defaultLeafHook(issue) })
+      out.push({
+        path,
+        reason: messageOf(issue.annotations) ?? SchemaIssue.defaultLeafHook(issue),
+        unquoted: unquotedOf(issue.annotations)
+      })
       return
     case "OneOf":
       out.push({ path, reason: SchemaIssue.defaultLeafHook(issue) })
@@ -127,17 +142,28 @@ const collectProblems = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyK
   }
 }
 
-const toConfigError = (issue: SchemaIssue.Issue): ConfigError => {
+/**
+ * The problems as one error. A problem under one of the `hidden` top-level options is told without
+ * its value (the value came from URL text that may hold part of a password).
+ */
+const toConfigError = (issue: SchemaIssue.Issue, hidden: ReadonlySet<string>): ConfigError => {
   const problems: Array<Problem> = []
   collectProblems(issue, [], problems)
+  const reasonOf = (p: Problem): string => {
+    const root = p.path[0]
+    if (typeof root !== "string" || !hidden.has(root)) return p.reason
+    return `${p.unquoted ?? "is invalid"} (the value from the URL is not quoted: it may hold part of the password)`
+  }
   const [first, ...rest] = problems
   if (first === undefined) return new ConfigError({ field: "config", reason: "is invalid" })
-  const more = rest.slice(0, 3).map((p) => `${formatPath(p.path)}: ${p.reason}`)
+  const more = rest.slice(0, 3).map((p) => `${formatPath(p.path)}: ${reasonOf(p)}`)
   const suffix = rest.length === 0
     ? ""
     : ` (also ${more.join("; ")}${rest.length > more.length ? `; and ${rest.length - more.length} more` : ""})`
-  return new ConfigError({ field: formatPath(first.path), reason: first.reason + suffix })
+  return new ConfigError({ field: formatPath(first.path), reason: reasonOf(first) + suffix })
 }
+
+const noneHidden: ReadonlySet<string> = new Set()
 
 // -----------------------------------------------------------------------------------------------
 // resolve
@@ -189,18 +215,22 @@ const normaliseTls = (tls: boolean | TlsOptions | undefined): TlsOptions | undef
 
 /**
  * Synchronous core of `resolve`, a `Result` so that `fromUrl` and `urlConfig` can validate what they
- * build without running an Effect.
+ * build without running an Effect. Errors about the top-level options in `hidden` do not quote the
+ * offending value (`fromUrl` hides the options it read from text that may hold part of a password).
  *
  * @since 0.1.0
  * @category validation
  */
-export const resolveResult = (config: RedisClusterConfig): Result.Result<ResolvedConfig, ConfigError> =>
+export const resolveResult = (
+  config: RedisClusterConfig,
+  hidden: ReadonlySet<string> = noneHidden
+): Result.Result<ResolvedConfig, ConfigError> =>
   Result.gen(function*() {
     const input: unknown = config
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       return yield* Result.fail(new ConfigError({ field: "config", reason: `must be an object of options, got ${show(input)}` }))
     }
-    const c = yield* Result.mapError(decodeConfig(withoutUndefined(input)), toConfigError)
+    const c = yield* Result.mapError(decodeConfig(withoutUndefined(input)), (issue) => toConfigError(issue, hidden))
     const seen = new Set<string>()
     const nodes: Array<Endpoint> = []
     for (const node of c.startupNodes) {
@@ -225,6 +255,7 @@ export const resolveResult = (config: RedisClusterConfig): Result.Result<Resolve
       readFrom: c.readFrom,
       skipFullCoverageCheck: c.skipFullCoverageCheck,
       followCluster: c.followCluster,
+      validateRedirects: c.validateRedirects,
       hostPortRemap: remap === undefined ? identityRemap : isRemapFunction(remap) ? remap : compileRemap(remap),
       hostPortRemapRules: remap === undefined || isRemapFunction(remap) ? undefined : remap,
       maxRedirects: c.maxRedirects,
@@ -236,6 +267,8 @@ export const resolveResult = (config: RedisClusterConfig): Result.Result<Resolve
       maxBlockingConnectionsPerNode: c.maxBlockingConnectionsPerNode,
       blockingPoolTimeoutMillis: c.blockingPoolTimeout,
       clusterDownRetryAttempts: c.clusterDownRetryAttempts,
+      maxReplyBulkBytes: c.maxReplyBulkBytes,
+      maxReplyElements: c.maxReplyElements,
       db: c.db,
       retry: {
         tryAgain: c.retry?.tryAgain,

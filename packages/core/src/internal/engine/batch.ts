@@ -30,7 +30,8 @@ import type { ConnectionPool } from "./pool.js"
 import { ReplyShape } from "../command/reply.js"
 import { failureOf } from "../wire/exit.js"
 import * as Deadline from "../deadline.js"
-import { recoveryOf } from "./recovery.js"
+import type { Lifecycle } from "./lifecycle.js"
+import { ranScript, recoveryOf } from "./recovery.js"
 import { Retries } from "./retry.js"
 import type { RetryKind } from "./retry.js"
 import type { TopologyEngine } from "./topology.js"
@@ -52,6 +53,8 @@ export interface BatchOptions {
   readonly retry: RetryPolicies
   /** Commands per `sendBatch` window, per node. */
   readonly windowSize?: number | undefined
+  /** The client's open/closed state: nothing is sent or retried once it is closed. */
+  readonly life: Lifecycle
 }
 
 type Failure = ClusterError.RedisClusterError
@@ -67,8 +70,11 @@ type Placement = "slot" | "master" | "node"
 /** A fanned-out part whose node left the cluster before it could answer: not waited for. */
 const SKIPPED: unique symbol = Symbol("keyslot/batch/skipped")
 
+/** Errors read from inside an EXEC reply: the transaction ran, so they are never retried. */
+const ranInExec = new WeakSet<object>()
+
 /** One wire command of a pipeline entry. */
-class Part {
+class Part implements NodeConnection.BatchRequest {
   target: Endpoint | undefined
   asking = false
   hops = 0
@@ -86,13 +92,40 @@ class Part {
   ) {
     this.target = target
   }
+  /** What the connection writes (a Part is its own batch request: no object per command). */
+  get args(): ReadonlyArray<Resp.RespArg> {
+    return this.command.args
+  }
+  get bytes(): boolean {
+    return this.command.bytes
+  }
 }
+
+/** The combine of a single-part command: shared, not a closure per command. */
+const firstValue = (values: ReadonlyArray<unknown>): unknown => values[0]
 
 /** One user command: its parts and how their values combine. */
 interface Entry {
   readonly command: Command<unknown>
   readonly parts: ReadonlyArray<Part>
   readonly combine: (values: ReadonlyArray<unknown>, parts: ReadonlyArray<Part>) => unknown
+}
+
+/**
+ * Why a command cannot be part of a pipeline (nothing is sent then), or `undefined`.
+ *
+ * @since 0.1.0
+ * @category decisions
+ */
+export const refusal = (command: Command<unknown>, index: number): ClusterError.UnsupportedCommandError | undefined => {
+  if (command.route === "unsupported" || command.route === "node") {
+    const reason = command.route === "node" ? "it acts on one particular node: send it with executeOn" : command.unsupportedReason ?? "not supported"
+    return new ClusterError.UnsupportedCommandError({ command: command.name, index, reason })
+  }
+  if ((command.flags & BLOCKING) !== 0) {
+    return new ClusterError.UnsupportedCommandError({ command: command.name, index, reason: "a blocking command would stall the shared connection; run it with execute" })
+  }
+  return undefined
 }
 
 const shapeError = (command: Command<unknown>, node: Endpoint | undefined, shape: ReplyShape) =>
@@ -116,13 +149,8 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
     const entries: Array<Entry> = []
     for (let i = 0; i < commands.length; i++) {
       const command = commands[i]!
-      if (command.route === "unsupported" || command.route === "node") {
-        const reason = command.route === "node" ? "it acts on one particular node: send it with executeOn" : command.unsupportedReason ?? "not supported"
-        return Result.fail(new ClusterError.UnsupportedCommandError({ command: command.name, index: i, reason }))
-      }
-      if ((command.flags & BLOCKING) !== 0) {
-        return Result.fail(new ClusterError.UnsupportedCommandError({ command: command.name, index: i, reason: "a blocking command would stall the shared connection; run it with execute" }))
-      }
+      const refused = refusal(command, i)
+      if (refused !== undefined) return Result.fail(refused)
       if (command.route === "masters" || command.route === "nodes") {
         const fanout = command.fanout!
         const claims = new Map<string, Part>()
@@ -155,7 +183,7 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
         })
         continue
       }
-      entries.push({ command, parts: [new Part(command, slot, command.decode, undefined)], combine: (values) => values[0] })
+      entries.push({ command, parts: [new Part(command, slot, command.decode, undefined)], combine: firstValue })
     }
     return Result.succeed(entries)
   }
@@ -185,7 +213,7 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
       for (let start = 0; start < parts.length; start += window) {
         const slice = parts.slice(start, start + window)
         const exits = yield* connection.success.sendBatch(
-          slice.map((p) => ({ args: p.command.args, bytes: p.command.bytes, asking: p.asking })),
+          slice,
           left
         )
         for (let j = 0; j < slice.length; j++) {
@@ -256,11 +284,16 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
   const runParts = (all: ReadonlyArray<Part>) =>
     Effect.gen(function*() {
       const timeout = options.commandTimeoutMillis
-      const retries = new Retries(options.retry, Deadline.after(timeout))
+      const retries = new Retries(options.retry, Deadline.after(timeout), options.life)
       let pending: ReadonlyArray<Part> = all
       let remaining: number | undefined = undefined
       let refreshedUncovered = false
       while (pending.length > 0) {
+        if (options.life.closed) {
+          // Closed between rounds: the parts still to (re)send fail, none is sent.
+          for (const p of pending) p.result = Exit.fail(options.life.closedError(p.command.name))
+          break
+        }
         if (pending !== all) pending = dropDeparted(pending)
         yield* round(pending, remaining)
         const again: Array<Part> = []
@@ -280,7 +313,7 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
             }
             continue
           }
-          const recovery = recoveryOf(error, { readOnly: p.command.readOnly })
+          const recovery = recoveryOf(error, { readOnly: p.command.readOnly, ran: ranScript(p.command, error) })
           if (recovery._tag === "Fail") {
             if (recovery.refresh !== undefined) requested.add(recovery.refresh)
             continue
@@ -291,7 +324,12 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
               p.result = Exit.fail(new ClusterError.RedirectLimitError({ command: p.command.name, redirects: p.hops - 1, last: redirect }))
               continue
             }
-            const target = topology.followRedirect(redirect)
+            const followed = yield* Effect.result(topology.followRedirect(redirect, p.command.name))
+            if (Result.isFailure(followed)) {
+              p.result = Exit.fail(followed.failure)
+              continue
+            }
+            const target = followed.success
             if (redirect._tag === "MovedError") {
               // Back to the slot map: later parts of the same slot follow the patch too.
               p.target = p.slot === -1 ? target : undefined
@@ -446,7 +484,10 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
         const reply = (replies as ReadonlyArray<Resp.RespValue>)[i]!
         const command = commands[i]!
         if (reply instanceof Resp.ErrorReply) {
-          return Result.fail(ClusterError.atIndex(ClusterError.fromReply(reply.message, { ...node, command: command.name }), i))
+          const error = ClusterError.atIndex(ClusterError.fromReply(reply.message, { ...node, command: command.name }), i)
+          // EXEC ran: the other commands' effects are applied, so this error is final.
+          ranInExec.add(error)
+          return Result.fail(error)
         }
         const value = command.decode(reply)
         if (value instanceof ReplyShape) return Result.fail(ClusterError.atIndex(shapeError(command, node, value), i))
@@ -485,11 +526,12 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
       if (typeof slot !== "number") return yield* Effect.fail(slot)
       if (commands.length === 0) return []
       const timeout = options.commandTimeoutMillis
-      const retries = new Retries(options.retry, Deadline.after(timeout))
+      const retries = new Retries(options.retry, Deadline.after(timeout), options.life)
       let target: Endpoint | undefined
       let asking = false
       let hops = 0
       while (true) {
+        if (options.life.closed) return yield* Effect.fail(options.life.closedError("MULTI"))
         let node: Endpoint
         if (target !== undefined) node = target
         else {
@@ -503,8 +545,10 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
         const outcome = yield* transactOnce(commands, node, asking, remaining)
         if (Result.isSuccess(outcome)) return outcome.success
         const error = outcome.failure
-        // A transaction writes: once EXEC may have run (written, connection lost), never again.
-        const recovery = recoveryOf(error, { readOnly: false })
+        // A transaction writes: once EXEC may have run (written, connection lost) or did run (an
+        // error inside its reply), never again.
+        const recovery = recoveryOf(error, { readOnly: false, ran: ranInExec.has(error) })
+        if (options.life.closed && recovery._tag !== "Fail") return yield* Effect.fail(options.life.closedError("MULTI"))
         if (recovery._tag === "Fail") {
           if (recovery.refresh !== undefined) topology.requestRefresh(recovery.refresh)
           return yield* Effect.fail(error)
@@ -512,7 +556,7 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
         if (recovery._tag === "Redirect") {
           const redirect = error as ClusterError.MovedError | ClusterError.AskError
           if (++hops > options.maxRedirects) return yield* Effect.fail(new ClusterError.RedirectLimitError({ command: "MULTI", redirects: hops - 1, last: redirect }))
-          const to = topology.followRedirect(redirect)
+          const to = yield* topology.followRedirect(redirect, "MULTI")
           asking = redirect._tag === "AskError"
           target = asking ? to : undefined
           continue

@@ -3,7 +3,9 @@
  * the shared multiplexed connection: per node at most `max`, a caller waits at most `waitMillis`
  * for one (redis-py-cluster's ClusterBlockingConnectionPool). A connection whose command did not
  * finish normally (interrupted, timed out, lost) is closed rather than reused: its late reply would
- * otherwise answer the next caller.
+ * otherwise answer the next caller. A node that leaves the cluster is `retire`d: its idle
+ * connections close and its state goes, so a client that outlives many topology changes keeps
+ * nothing for nodes that are gone.
  *
  * @internal
  */
@@ -23,6 +25,13 @@ interface NodeSlots {
   readonly idle: Array<Idle>
   size: number
   readonly waiters: Array<() => void>
+  /** The node left the cluster: connections still in use close when released, not kept idle. */
+  retired: boolean
+}
+
+/** A connection handed out, with the state of the node it belongs to (which `retire` may detach). */
+interface Lease extends Idle {
+  readonly slots: NodeSlots
 }
 
 /**
@@ -32,13 +41,23 @@ interface NodeSlots {
  * @category models
  */
 export interface BlockingPool {
-  /** Runs `use` on a dedicated connection to the node. */
+  /**
+   * Runs `use` on a dedicated connection to the node. `discard` marks the connection as not to be
+   * reused (its state is unknown, e.g. a WATCH that could not be undone): it closes when `use` ends.
+   */
   readonly withConnection: <A, E, R = never>(
     endpoint: Endpoint,
     command: string,
-    use: (connection: NodeConnection.NodeConnection) => Effect.Effect<A, E, R>
+    use: (connection: NodeConnection.NodeConnection, discard: () => void) => Effect.Effect<A, E, R>
   ) => Effect.Effect<A, E | NodeConnection.ConnectError, R>
-  /** Connections open per address (idle or in use). */
+  /**
+   * The node at `address` (`host:port`) left the cluster: its idle connections close now, its
+   * per-node state is dropped, and the connections it has in use close when they are released.
+   * Callers waiting for a turn on it are woken and start over on fresh state. Nothing is closed
+   * under a running command, so no blocking command is failed for nothing.
+   */
+  readonly retire: (address: string) => Effect.Effect<void>
+  /** Connections open per address (idle or in use), for addresses not retired (tests, stats). */
   readonly sizes: () => ReadonlyMap<string, number>
 }
 
@@ -60,7 +79,7 @@ export const make = (
     const slotsOf = (address: string): NodeSlots => {
       let s = nodes.get(address)
       if (s === undefined) {
-        s = { idle: [], size: 0, waiters: [] }
+        s = { idle: [], size: 0, waiters: [], retired: false }
         nodes.set(address, s)
       }
       return s
@@ -77,21 +96,26 @@ export const make = (
         wake(s)
       }))
 
-    /** Waits until the node has an idle connection or room for one. */
+    /**
+     * Waits until the node has an idle connection or room for one, at most `waitMillis`; `0` (what
+     * `blockingPoolTimeout: 0` and `Infinity` resolve to) waits without a limit, as documented.
+     */
     const waitTurn = (s: NodeSlots, endpoint: Endpoint, command: string) =>
       Effect.callback<void, ClusterError.TimeoutError>((resume) => {
         const waiter = () => {
-          clearTimeout(timer)
+          if (timer !== undefined) clearTimeout(timer)
           resume(Effect.void)
         }
-        const timer = setTimeout(() => {
-          const i = s.waiters.indexOf(waiter)
-          if (i !== -1) s.waiters.splice(i, 1)
-          resume(Effect.fail(new ClusterError.TimeoutError({ ...endpoint, command, timeoutMillis: waitMillis })))
-        }, waitMillis)
+        const timer = waitMillis > 0
+          ? setTimeout(() => {
+            const i = s.waiters.indexOf(waiter)
+            if (i !== -1) s.waiters.splice(i, 1)
+            resume(Effect.fail(new ClusterError.TimeoutError({ ...endpoint, command, timeoutMillis: waitMillis })))
+          }, waitMillis)
+          : undefined
         s.waiters.push(waiter)
         return Effect.sync(() => {
-          clearTimeout(timer)
+          if (timer !== undefined) clearTimeout(timer)
           const i = s.waiters.indexOf(waiter)
           if (i !== -1) s.waiters.splice(i, 1)
           // Pass the turn on: we were woken but will not use it.
@@ -99,12 +123,12 @@ export const make = (
         })
       })
 
-    const acquire = (endpoint: Endpoint, command: string): Effect.Effect<Idle, NodeConnection.ConnectError> =>
-      Effect.suspend(() => {
+    const acquire = (endpoint: Endpoint, command: string): Effect.Effect<Lease, NodeConnection.ConnectError> =>
+      Effect.suspend((): Effect.Effect<Lease, NodeConnection.ConnectError> => {
         const s = slotsOf(addressOf(endpoint))
         while (s.idle.length > 0) {
           const item = s.idle.pop()!
-          if (item.connection.isOpen()) return Effect.succeed(item)
+          if (item.connection.isOpen()) return Effect.succeed({ ...item, slots: s })
           s.size--
           Effect.runFork(Scope.close(item.scope, Exit.void))
         }
@@ -117,35 +141,56 @@ export const make = (
             Effect.provide(context),
             Effect.onError(() => discard(s, scope))
           )
-          return { connection, scope }
+          return { connection, scope, slots: s }
         })
       })
 
     const withConnection = <A, E, R = never>(
       endpoint: Endpoint,
       command: string,
-      use: (connection: NodeConnection.NodeConnection) => Effect.Effect<A, E, R>
+      use: (connection: NodeConnection.NodeConnection, discard: () => void) => Effect.Effect<A, E, R>
     ): Effect.Effect<A, E | NodeConnection.ConnectError, R> =>
       // Not acquireUseRelease: its acquire cannot be interrupted, and waiting for a turn must be.
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(restore(acquire(endpoint, command)), (item) =>
-          restore(use(item.connection)).pipe(
+        Effect.flatMap(restore(acquire(endpoint, command)), (item) => {
+          let discarded = false
+          const markDiscarded = () => {
+            discarded = true
+          }
+          return restore(use(item.connection, markDiscarded)).pipe(
             Effect.onExit((exit) => {
-              const s = slotsOf(addressOf(endpoint))
-              const reusable = item.connection.isOpen() &&
+              // The state it was taken from: after a `retire`, the address may have a new one.
+              const s = item.slots
+              const reusable = !discarded && !s.retired && item.connection.isOpen() &&
                 item.connection.pending() === 0 &&
                 (Exit.isSuccess(exit) || !Cause.hasInterrupts(exit.cause) && !Cause.hasDies(exit.cause))
               if (!reusable) return discard(s, item.scope)
               return Effect.sync(() => {
-                s.idle.push(item)
+                s.idle.push({ connection: item.connection, scope: item.scope })
                 wake(s)
               })
             })
-          ))
+          )
+        })
       )
+
+    const retire = (address: string): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const s = nodes.get(address)
+        if (s === undefined) return Effect.void
+        nodes.delete(address)
+        s.retired = true
+        const idle = s.idle.splice(0)
+        s.size -= idle.length
+        // Waiters start over (on fresh state, should the address be used again) instead of
+        // waiting for a release that hands them nothing: released connections now close.
+        for (const waiter of s.waiters.splice(0)) waiter()
+        return Effect.forEach(idle, (item) => Scope.close(item.scope, Exit.void), { discard: true })
+      })
 
     return {
       withConnection,
+      retire,
       sizes: () => new Map(Array.from(nodes.entries(), ([a, s]) => [a, s.size] as const))
     }
   })

@@ -20,10 +20,11 @@ import type { BlockingPool } from "./blocking.js"
 import { BLOCKING, BYTES } from "../command/command.js"
 import type { Command, NodeReply } from "../command/command.js"
 import { addressOf, getWithin } from "./pool.js"
-import type { ConnectionPool } from "./pool.js"
+import type { ConnectionPool, PoolError } from "./pool.js"
 import { ReplyShape } from "../command/reply.js"
 import * as Deadline from "../deadline.js"
-import { recoveryOf } from "./recovery.js"
+import type { Lifecycle } from "./lifecycle.js"
+import { ranScript, recoveryOf } from "./recovery.js"
 import { Retries } from "./retry.js"
 import type { TopologyEngine } from "./topology.js"
 
@@ -40,6 +41,8 @@ export interface ExecutorOptions {
   /** 0 = no deadline. */
   readonly commandTimeoutMillis: number
   readonly retry: RetryPolicies
+  /** The client's open/closed state: nothing is sent or retried once it is closed. */
+  readonly life: Lifecycle
 }
 
 /**
@@ -85,13 +88,14 @@ export const make = (
 ): Executor => {
   const picker = options.picker
   const timeout = options.commandTimeoutMillis
+  const life = options.life
 
   const send = <A>(
     command: Command<A>,
     node: Endpoint,
     asking: boolean,
     remaining: number | undefined
-  ): Effect.Effect<Resp.RespValue, NodeConnection.CommandError | NodeConnection.ConnectError> => {
+  ): Effect.Effect<Resp.RespValue, NodeConnection.CommandError | PoolError> => {
     const bytes = (command.flags & BYTES) !== 0
     if ((command.flags & BLOCKING) !== 0) {
       const block = command.blockMillis
@@ -153,7 +157,7 @@ export const make = (
   }
 
   /** Retry state from the command's start (its deadline counts from there, not from the failure). */
-  const attemptFrom = (startedAt: number) => new Attempt(options.retry, Deadline.from(startedAt, timeout))
+  const attemptFrom = (startedAt: number) => new Attempt(options.retry, Deadline.from(startedAt, timeout), life)
 
   const recover = <A>(
     command: Command<A>,
@@ -163,14 +167,19 @@ export const make = (
     startedAt: number
   ): Effect.Effect<A, ClusterError.RedisClusterError> => {
     const blocking = (command.flags & BLOCKING) !== 0
-    const recovery = recoveryOf(error, { readOnly: command.readOnly, blocking })
+    const recovery = recoveryOf(error, { readOnly: command.readOnly, blocking, ran: ranScript(command, error) })
+    // Nothing is sent again on a closed client (its connections were closed under the command).
+    if (life.closed && recovery._tag !== "Fail") return Effect.fail(life.closedError(command.name))
     switch (recovery._tag) {
       case "Redirect": {
         const redirect = error as ClusterError.MovedError | ClusterError.AskError
         if (++state.hops > options.maxRedirects) {
           return Effect.fail(new ClusterError.RedirectLimitError({ command: command.name, redirects: state.hops - 1, last: redirect }))
         }
-        return attempt(command, slot, topology.followRedirect(redirect), redirect._tag === "AskError", state, startedAt)
+        return Effect.flatMap(
+          topology.followRedirect(redirect, command.name),
+          (node) => attempt(command, slot, node, redirect._tag === "AskError", state, startedAt)
+        )
       }
       case "Retry": {
         const refresh = recovery.refresh
@@ -181,7 +190,9 @@ export const make = (
           : Effect.sync(() => topology.requestRefresh(refresh))
         return Effect.gen(function*() {
           yield* before
-          if (!(yield* state.wait(recovery.kind, error))) return yield* Effect.fail(error)
+          const again = yield* state.wait(recovery.kind, error)
+          if (life.closed) return yield* Effect.fail(life.closedError(command.name))
+          if (!again) return yield* Effect.fail(error)
           return yield* dispatch(command, slot, state, startedAt)
         })
       }
@@ -213,6 +224,7 @@ export const make = (
   }
 
   const execute = <A>(command: Command<A>): Effect.Effect<A, ClusterError.RedisClusterError> => {
+    if (life.closed) return Effect.fail(life.closedError(command.name))
     const route = command.route
     if (route !== "key" && route !== "any") {
       if (route === "unsupported") {
@@ -237,6 +249,7 @@ export const make = (
   }
 
   const executeOn = <A>(endpoint: Endpoint, command: Command<A>): Effect.Effect<A, ClusterError.RedisClusterError> => {
+    if (life.closed) return Effect.fail(life.closedError(command.name))
     // Nodes of the map are already remapped; only addresses from elsewhere go through the remap.
     const node = topology.current().nodes.has(addressOf(endpoint)) ? endpoint : topology.remap(endpoint)
     // Refused here too: MULTI or SUBSCRIBE on a shared connection would derail every later command.

@@ -8,7 +8,9 @@
 import { Deferred, Duration, Effect, Exit, Scope } from "effect"
 import * as Deadline from "../deadline.js"
 import type { Connector, Endpoint } from "../../Connector.js"
+import type * as ClusterError from "../../ClusterError.js"
 import * as NodeConnection from "../../NodeConnection.js"
+import type { Lifecycle } from "./lifecycle.js"
 
 /**
  * `host:port`, the key of everything per node.
@@ -25,6 +27,14 @@ interface Entry {
 }
 
 /**
+ * What getting a connection can fail with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type PoolError = NodeConnection.ConnectError | ClusterError.ClientClosedError
+
+/**
  * The connection map.
  *
  * @since 0.1.0
@@ -33,8 +43,11 @@ interface Entry {
 export interface ConnectionPool {
   /** The open connection to `address`, if there is one right now. */
   readonly cached: (address: string) => NodeConnection.NodeConnection | undefined
-  /** The open connection to the node, opening it (once, however many fibers ask) when needed. */
-  readonly get: (endpoint: Endpoint) => Effect.Effect<NodeConnection.NodeConnection, NodeConnection.ConnectError>
+  /**
+   * The open connection to the node, opening it (once, however many fibers ask) when needed; on a
+   * closed client, `ClientClosedError` at once (nothing is opened into a closed scope).
+   */
+  readonly get: (endpoint: Endpoint) => Effect.Effect<NodeConnection.NodeConnection, PoolError>
   /** Closes the node's connection (commands waiting on it fail with `ConnectionError`). */
   readonly close: (address: string) => Effect.Effect<void>
   /**
@@ -59,7 +72,7 @@ export const getWithin = (
   node: Endpoint,
   budgetMillis: number,
   onTimeout: () => NodeConnection.CommandError
-): Effect.Effect<NodeConnection.NodeConnection, NodeConnection.ConnectError | NodeConnection.CommandError> => {
+): Effect.Effect<NodeConnection.NodeConnection, PoolError | NodeConnection.CommandError> => {
   const open = pool.cached(addressOf(node))
   if (open !== undefined) return Effect.succeed(open)
   return budgetMillis === 0 ? pool.get(node) : Effect.timeoutOrElse(pool.get(node), { duration: Duration.millis(budgetMillis), orElse: () => Effect.fail(onTimeout()) })
@@ -80,7 +93,8 @@ export type PoolConnectionOptions = Omit<NodeConnection.NodeConnectionOptions, "
  * @category constructors
  */
 export const make = (
-  options: PoolConnectionOptions
+  options: PoolConnectionOptions,
+  life: Lifecycle
 ): Effect.Effect<ConnectionPool, never, Scope.Scope | Connector> =>
   Effect.gen(function*() {
     const parent = yield* Effect.scope
@@ -118,8 +132,9 @@ export const make = (
         Effect.provide(context)
       )
 
-    const get = (endpoint: Endpoint): Effect.Effect<NodeConnection.NodeConnection, NodeConnection.ConnectError> =>
-      Effect.suspend(() => {
+    const get = (endpoint: Endpoint): Effect.Effect<NodeConnection.NodeConnection, PoolError> =>
+      Effect.suspend((): Effect.Effect<NodeConnection.NodeConnection, PoolError> => {
+        if (life.closed) return Effect.fail(life.closedError())
         const address = addressOf(endpoint)
         const existing = entries.get(address)
         if (existing !== undefined) {

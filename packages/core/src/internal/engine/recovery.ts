@@ -47,6 +47,11 @@ export interface Attempted {
    * a timed-out attempt is one more transient failure.
    */
   readonly persistent?: boolean | undefined
+  /**
+   * The command ran, whatever the error says: an error inside EXEC's reply (the transaction's other
+   * commands ran), or a script's own error reply (`ranScript`). Such an error is final.
+   */
+  readonly ran?: boolean | undefined
 }
 
 // Preallocated: deciding allocates nothing.
@@ -67,6 +72,7 @@ const final: Recovery = { _tag: "Fail", refresh: undefined }
  * @category decisions
  */
 export const recoveryOf = (error: ClusterError.RedisClusterError, attempted: Attempted): Recovery => {
+  if (attempted.ran === true) return final
   switch (error._tag) {
     case "MovedError":
     case "AskError":
@@ -92,5 +98,31 @@ export const recoveryOf = (error: ClusterError.RedisClusterError, attempted: Att
       return attempted.blocking === true ? final : timedOut
     default:
       return final
+  }
+}
+
+/** Scripts and functions that may write; their `_RO` forms cannot. */
+const WRITING_SCRIPTS = new Set(["EVAL", "EVALSHA", "FCALL"])
+
+/**
+ * `true` when `error` may be a write-capable script's own error reply (`redis.error_reply`) rather
+ * than the server refusing to run it: TRYAGAIN, CLUSTERDOWN, MASTERDOWN and LOADING can be either,
+ * and the script may have written before returning it, so running it again could apply its writes
+ * twice. MOVED and ASK stay redirects (the server decides them before a script runs, and scripts
+ * must keep working during a resharding); READONLY stays retryable (a replica refuses a script's
+ * first write, so nothing was written).
+ *
+ * @since 0.1.0
+ * @category decisions
+ */
+export const ranScript = (command: { readonly name: string }, error: ClusterError.RedisClusterError): boolean => {
+  switch (error._tag) {
+    case "TryAgainError":
+    case "ClusterDownError":
+    case "MasterDownError":
+    case "LoadingError":
+      return WRITING_SCRIPTS.has(command.name)
+    default:
+      return false
   }
 }

@@ -9,6 +9,7 @@ import { Duration, Effect, Schedule } from "effect"
 import type { Pull } from "effect"
 import type { RetryPolicies } from "../../RetryPolicy.js"
 import * as Deadline from "../deadline.js"
+import type { Lifecycle } from "./lifecycle.js"
 
 /**
  * A kind of transient failure, each with its own schedule.
@@ -32,8 +33,8 @@ const proceed = { onSuccess: isTrue, onFailure: isFalse }
  */
 export class Retries {
   private readonly steps: Partial<Record<RetryKind, Step>> = {}
-  /** `deadline` is a `Deadline` time, 0 for none. */
-  constructor(readonly policies: RetryPolicies, readonly deadline: number) {}
+  /** `deadline` is a `Deadline` time, 0 for none; a wait ends at once when `life` closes. */
+  constructor(readonly policies: RetryPolicies, readonly deadline: number, readonly life: Lifecycle) {}
 
   /** Milliseconds left before the deadline (`undefined`: no deadline). */
   remaining(): number | undefined {
@@ -42,10 +43,11 @@ export class Retries {
 
   /**
    * Waits as the kind's schedule says. `false` when the schedule is exhausted (its step ends with
-   * `Cause.Done`) or the deadline passes first: the caller then gives up with the error it has.
+   * `Cause.Done`), the deadline passes first, or the client closes: the caller then gives up.
    */
   wait(kind: RetryKind, error: unknown): Effect.Effect<boolean> {
     return Effect.suspend(() => {
+      if (this.life.closed) return Effect.succeed(false)
       const known = this.steps[kind]
       const start: Effect.Effect<Step> = known === undefined
         ? Effect.map(Schedule.toStepWithSleep(this.policies[kind]), (s): Step => (this.steps[kind] = s))
@@ -53,7 +55,7 @@ export class Retries {
       return Effect.flatMap(start, (step) => {
         const left = this.remaining()
         if (left !== undefined && left <= 0) return Effect.succeed(false)
-        const next = Effect.match(step(error), proceed)
+        const next = Effect.raceFirst(Effect.match(step(error), proceed), Effect.as(this.life.whenClosed, false))
         return left === undefined
           ? next
           : Effect.timeoutOrElse(next, { duration: Duration.millis(left), orElse: () => Effect.succeed(false) })

@@ -2,7 +2,11 @@
  * Cursor iteration as Streams. `scan` walks every shard's master with a cursor of its own, one
  * after another. When a master fails over mid-walk, the walk starts again from cursor 0 on the
  * promoted replica: a cursor means nothing on another node (each server seeds its own hash
- * function, so keys sit in different buckets). `hscan`/`sscan`/`zscan` walk one key on its slot owner.
+ * function, so keys sit in different buckets). `hscan`/`sscan`/`zscan` walk one key on one node,
+ * chosen once per walk (`readFrom` applies to that choice): were each page routed afresh, replica
+ * reads would send the pages to different nodes in turn, and fields would be skipped. When that
+ * node fails, the walk starts again from cursor 0 on the slot's current master; while the key's
+ * slot is migrating, pages go through the executor, which follows ASK to wherever the key is.
  *
  * Guarantee (Redis' own, per node): every key present for the whole scan is returned at least once.
  * Duplicates can occur: after a walk restarts on a promoted replica, when the server rehashes, and
@@ -14,6 +18,8 @@ import { Effect, Option, Result, Stream } from "effect"
 import * as ClusterError from "../../ClusterError.js"
 import type { Endpoint } from "../../Connector.js"
 import type * as Resp from "../../Resp.js"
+import type { NodePicker } from "../../Router.js"
+import * as Slot from "../../Slot.js"
 import type { ClusterNode } from "../../Topology.js"
 import { Command, READONLY, scanArgs as matchCountArgs } from "../command/command.js"
 import * as R from "../command/reply.js"
@@ -52,6 +58,17 @@ interface Page {
 }
 
 /**
+ * Where a key walk is: the next cursor and the node that gave it. `undefined`: no node chosen yet
+ * (the walk starts); `"master"`: start again on the slot's current master; `"routed"`: the slot
+ * is migrating and pages go through the executor (its cursor is the master's or the importing
+ * node's, whichever holds the key).
+ */
+interface KeyPage {
+  readonly cursor: string
+  readonly node: Endpoint | "master" | "routed" | undefined
+}
+
+/**
  * Options of `hscan`/`sscan`/`zscan`.
  *
  * @since 0.1.0
@@ -86,6 +103,11 @@ export interface ScanDeps {
   readonly executeOn: <A>(node: Endpoint, command: Command<A>) => Effect.Effect<A, ClusterError.RedisClusterError>
   /** Fresh retry state for one call. */
   readonly retries: () => Retries
+  /**
+   * The client's picker: `readFrom` chooses the node a key walk stays on. Without it, key walks
+   * stay on the slot's master.
+   */
+  readonly picker?: NodePicker | undefined
 }
 
 /**
@@ -166,18 +188,89 @@ export const make = (deps: ScanDeps) => {
       )
     })
 
-  /** Walks one key's collection (`HSCAN`/`SSCAN`/`ZSCAN`) on its slot owner. */
-  const keyScan = <A>(name: string, key: string | Uint8Array, options: KeyScanOptions | undefined, group: number, f: (items: ReadonlyArray<Resp.RespValue>) => A | ReplyShape) =>
-    Stream.paginate("0", (cursor) =>
-      Effect.flatMap(deps.execute(pageCommand(name, scanArgs([name, key], cursor, options), [key])), ([next, items]) => {
-        const out: Array<A> = []
-        for (let i = 0; i + group <= items.length; i += group) {
-          const a = f(items.slice(i, i + group))
-          if (a instanceof ReplyShape) return Effect.fail(new ClusterError.ProtocolError({ command: name, reason: a.reason }))
-          out.push(a)
+  /**
+   * The node a key walk goes to: the slot's current master, or (at the start of a walk) the node
+   * `readFrom` picks. An uncovered slot gets one refresh before the walk fails.
+   */
+  const nodeFor = (slot: number, name: string, pick: boolean): Effect.Effect<ClusterNode, ClusterError.RedisClusterError> =>
+    Effect.suspend(() => {
+      const choose = (): ClusterNode | undefined => {
+        const snapshot = deps.topology.current()
+        const shard = snapshot.slots[slot]
+        if (shard === undefined) return undefined
+        return pick && deps.picker !== undefined ? deps.picker.pick(shard, snapshot, true) : shard.master
+      }
+      const now = choose()
+      if (now !== undefined) return Effect.succeed(now)
+      return Effect.flatMap(Effect.result(deps.topology.refresh("uncovered-slot")), () => {
+        const after = choose()
+        return after !== undefined ? Effect.succeed(after) : Effect.fail(new ClusterError.SlotNotCoveredError({ slot, command: name }))
+      })
+    })
+
+  /** One page of a key walk, on the walk's node; restarts the walk when that node fails. */
+  const keyPageOn = (
+    slot: number,
+    name: string,
+    build: (cursor: string) => Command<readonly [string, ReadonlyArray<Resp.RespValue>]>,
+    at: KeyPage
+  ) =>
+    Effect.gen(function*() {
+      const retries = deps.retries()
+      let { cursor, node } = at
+      while (true) {
+        if (deps.topology.isMigrating(slot)) {
+          // Half-moved: the key is on the master or on the importing node, reachable only with
+          // ASKING, which the executor sends. A cursor from a pinned node means nothing there.
+          if (node !== "routed") cursor = "0"
+          const reply = yield* deps.execute(build(cursor))
+          return ["routed", reply] as const
         }
-        return Effect.succeed([out, next === "0" ? Option.none() : Option.some(next)] as const)
-      }))
+        if (typeof node !== "object") {
+          // The walk starts (readFrom chooses), restarts after a failure, or its slot's migration
+          // ended: a fresh cursor on a node chosen now, kept for the rest of the walk.
+          if (node !== undefined) cursor = "0"
+          node = yield* nodeFor(slot, name, node === undefined)
+        }
+        const result = yield* Effect.result(deps.executeOn(node, build(cursor)))
+        if (Result.isSuccess(result)) return [node, result.success] as const
+        const error = result.failure
+        const recovery = recoveryOf(error, { readOnly: true })
+        if (recovery._tag === "Fail") {
+          if (recovery.refresh !== undefined) deps.topology.requestRefresh(recovery.refresh)
+          return yield* Effect.fail(error)
+        }
+        if (error._tag === "MovedError" || error._tag === "AskError") {
+          // The map learns of it (MOVED patches it, ASK marks the slot migrating); the walk itself
+          // starts again on the slot's node, never on a redirect's target with an old cursor.
+          deps.topology.noteRedirect(error)
+        } else if (recovery._tag === "Retry" && recovery.refresh !== undefined) {
+          if (recovery.awaitRefresh) yield* Effect.result(deps.topology.refresh(recovery.refresh))
+          else deps.topology.requestRefresh(recovery.refresh)
+        }
+        if (!(yield* retries.wait(recovery._tag === "Retry" ? recovery.kind : "reconnect", error))) return yield* Effect.fail(error)
+        node = "master"
+      }
+    })
+
+  /** Walks one key's collection (`HSCAN`/`SSCAN`/`ZSCAN`) on one node (see the module's header). */
+  const keyScan = <A>(name: string, key: string | Uint8Array, options: KeyScanOptions | undefined, group: number, f: (items: ReadonlyArray<Resp.RespValue>) => A | ReplyShape) =>
+    Stream.suspend(() => {
+      const slot = Slot.slot(key)
+      const build = (cursor: string) => pageCommand(name, scanArgs([name, key], cursor, options), [key])
+      const first: KeyPage = { cursor: "0", node: undefined }
+      return Stream.paginate(first, (at) =>
+        Effect.flatMap(keyPageOn(slot, name, build, at), ([node, [next, items]]) => {
+          const out: Array<A> = []
+          for (let i = 0; i + group <= items.length; i += group) {
+            const a = f(items.slice(i, i + group))
+            if (a instanceof ReplyShape) return Effect.fail(new ClusterError.ProtocolError({ command: name, reason: a.reason }))
+            out.push(a)
+          }
+          const rest: Option.Option<KeyPage> = next === "0" ? Option.none() : Option.some({ cursor: next, node })
+          return Effect.succeed([out, rest] as const)
+        }))
+    })
 
   const pair = R.pairOf(R.string, R.string)
 

@@ -16,6 +16,7 @@ import * as R from "../command/reply.js"
 import { ReplyShape } from "../command/reply.js"
 import * as Discovery from "./discovery.js"
 import { addressOf, getWithin } from "./pool.js"
+import type { Lifecycle } from "./lifecycle.js"
 import type { ConnectionPool } from "./pool.js"
 
 /**
@@ -29,12 +30,21 @@ export interface TopologyEngine extends ClusterTopologyService {
   readonly requestRefresh: (reason: RefreshReason) => void
   /**
    * Follows a MOVED or an ASK: resolves its target (`"?"` or an empty host is the known node on
-   * that port; anything else goes through `remap`), then for MOVED patches the slot map (and
-   * requests a refresh: a MOVED rarely comes alone), for ASK marks the slot as migrating (and
-   * requests a refresh when the target is a node the map does not know). Returns the node to
-   * send the command to: the map's own node when it knows the address.
+   * that port; anything else goes through `remap`). A target the map does not name is checked
+   * first (`validateRedirects`): the map is refreshed at once, and a target still unknown fails
+   * with `UntrustedRedirectError`, with no connection opened to it. Then for MOVED the slot map is
+   * patched (and a refresh requested: a MOVED rarely comes alone), for ASK the slot is marked as
+   * migrating. Gives the node to send the command to: the map's own node.
    */
-  readonly followRedirect: (redirect: ClusterError.MovedError | ClusterError.AskError) => Endpoint
+  readonly followRedirect: (
+    redirect: ClusterError.MovedError | ClusterError.AskError,
+    command?: string
+  ) => Effect.Effect<Endpoint, ClusterError.UntrustedRedirectError | ClusterError.ClientClosedError>
+  /**
+   * Records a redirect without following it (a subscription, a failed WATCH): as `followRedirect`
+   * for a known target; an unknown one only starts a refresh.
+   */
+  readonly noteRedirect: (redirect: ClusterError.MovedError | ClusterError.AskError) => void
   /** `true` while reads of `slot` must go to its master: it was half-moved (ASK) a moment ago. */
   readonly isMigrating: (slot: number) => boolean
   /** Applies `hostPortRemap` to an address from elsewhere (a user's `executeOn` endpoint). */
@@ -59,6 +69,8 @@ export interface TopologyOptions {
   readonly refreshIntervalMillis: number
   /** Measure latency to every node at each refresh (`readFrom: "nearest"`). */
   readonly measureLatency: boolean
+  /** How long one node may take to give its view (connect included); never 0. */
+  readonly discoveryTimeoutMillis: number
   /** How long the connection of a node that left the topology may finish its in-flight commands. */
   readonly retireGraceMillis: number
   /** How many nodes are asked for their view at each refresh. */
@@ -70,6 +82,15 @@ export interface TopologyOptions {
   readonly refreshAfterMoved?: number | undefined
   /** Called with every reason a refresh starts, and every refresh's outcome (metrics). */
   readonly onRefresh?: ((reason: RefreshReason, ok: boolean) => void) | undefined
+  /**
+   * Follow MOVED/ASK only to nodes of the map (after a refresh if needed); off: follow any target
+   * (default on: a forged redirect must not receive the credentials and the commands).
+   */
+  readonly validateRedirects: boolean
+  /** The client's open/closed state (refreshes stop the moment it closes). */
+  readonly life?: Lifecycle | undefined
+  /** Called for every address that left the map (the blocking pool forgets it). */
+  readonly onRetire?: ((address: string) => Effect.Effect<void>) | undefined
   /** Called with every redirect followed (metrics). */
   readonly onRedirect?: ((kind: "moved" | "ask") => void) | undefined
 }
@@ -249,8 +270,20 @@ export const make = (
         const answers: Array<Result.Result<Discovery.View, ClusterError.RedisClusterError>> = []
         const enough = yield* Deferred.make<void>()
         let views = 0
+        // Each node's answer is bounded, always (whatever commandTimeout says): a node that
+        // accepts and never answers must not hold this refresh, and every later one joining it.
         const ask = (endpoint: Endpoint) =>
-          Effect.result(Effect.flatMap(pool.get(endpoint), (c) => askNode(c, options))).pipe(
+          Effect.result(Effect.timeoutOrElse(Effect.flatMap(pool.get(endpoint), (c) => askNode(c, options)), {
+            duration: Duration.millis(options.discoveryTimeoutMillis),
+            // Its connection stopped answering: replace it (commands waiting on it would wait as long).
+            orElse: () =>
+              Effect.andThen(
+                pool.close(addressOf(endpoint)),
+                Effect.fail(
+                  new ClusterError.TimeoutError({ host: endpoint.host, port: endpoint.port, command: "CLUSTER SHARDS", timeoutMillis: options.discoveryTimeoutMillis })
+                )
+              )
+          })).pipe(
             Effect.flatMap((answer) => {
               answers.push(answer)
               return Result.isSuccess(answer) && ++views === quorum ? Deferred.succeed(enough, undefined) : Effect.void
@@ -293,10 +326,12 @@ export const make = (
       if (options.measureLatency) latency = yield* measure(Array.from(next.nodes.values()))
       // Numbered only now: a MOVED patch made while latencies were measured is older than this map.
       const published: TopologySnapshot = { ...next, latency, version: ++version }
-      const gone = Array.from(snapshot.nodes.keys()).filter((a) => !published.nodes.has(a))
+      // Every connection to an address the new map does not name: nodes that left, and any
+      // stray connection (a redirect followed with validateRedirects off).
+      const gone = Array.from(new Set([...snapshot.nodes.keys(), ...pool.addresses()])).filter((a) => !published.nodes.has(a))
       snapshot = published
       yield* SubscriptionRef.set(ref, published)
-      yield* Effect.forEach(gone, (a) => pool.retire(a, options.retireGraceMillis), { discard: true })
+      yield* Effect.forEach(gone, (a) => Effect.andThen(pool.retire(a, options.retireGraceMillis), options.onRetire?.(a) ?? Effect.void), { discard: true })
       return published
     })
 
@@ -331,16 +366,27 @@ export const make = (
         return deferred
       })
 
+    /** A refresh that skips the rate limit (joining, and hurrying, the one in flight). */
+    const refreshNow = (reason: RefreshReason) =>
+      Effect.suspend(() => {
+        if (closed || options.life?.closed === true) return Effect.fail(new ClusterError.ClientClosedError({ command: "CLUSTER SHARDS" }))
+        if (inflight !== undefined) {
+          if (hurry !== undefined) Deferred.doneUnsafe(hurry, Exit.void)
+          return Deferred.await(inflight)
+        }
+        return Effect.flatMap(runRefresh(reason, true), Deferred.await)
+      })
+
     const refresh = (reason: RefreshReason = "manual") =>
       Effect.suspend(() => {
         if (inflight !== undefined) return Deferred.await(inflight)
         // A refresh forked into the closed scope would never run, and its waiters never wake.
-        if (closed) return Effect.fail(new ClusterError.ConnectionError({ host: "", port: 0, reason: "the cluster client is closed" }))
+        if (closed || options.life?.closed === true) return Effect.fail(new ClusterError.ClientClosedError({ command: "CLUSTER SHARDS" }))
         return Effect.flatMap(runRefresh(reason), Deferred.await)
       })
 
     const requestRefresh = (reason: RefreshReason, urgent = false) => {
-      if (closed) return
+      if (closed || options.life?.closed === true) return
       // Timeouts also come from merely slow commands: at most one refresh per second for them.
       if (reason === "timeout" && Deadline.now() - lastStart < TIMEOUT_REFRESH_SPACING_MILLIS) return
       if (inflight === undefined) runFork(Effect.asVoid(runRefresh(reason, urgent)))
@@ -415,8 +461,8 @@ export const make = (
       return options.remap({ host, port })
     }
 
-    const followRedirect = (redirect: ClusterError.MovedError | ClusterError.AskError): Endpoint => {
-      const target = redirectTarget(redirect.host, redirect.port)
+    /** Records a redirect whose target is `target` (a node of the map, or trusted anyway). */
+    const apply = (redirect: ClusterError.MovedError | ClusterError.AskError, target: Endpoint): Endpoint => {
       const address = addressOf(target)
       if (redirect._tag === "MovedError") {
         options.onRedirect?.("moved")
@@ -429,11 +475,39 @@ export const make = (
       return snapshot.nodes.get(address) ?? target
     }
 
+    const trusted = (address: string) => !options.validateRedirects || snapshot.nodes.has(address)
+
+    const followRedirect = (
+      redirect: ClusterError.MovedError | ClusterError.AskError,
+      command?: string
+    ): Effect.Effect<Endpoint, ClusterError.UntrustedRedirectError | ClusterError.ClientClosedError> => {
+      const target = redirectTarget(redirect.host, redirect.port)
+      const address = addressOf(target)
+      if (trusted(address)) return Effect.succeed(apply(redirect, target))
+      // Not in the map: a node it has not caught up with (a new master), or a forged redirect. Only
+      // the map, refreshed now from the nodes we know, can say; nothing is sent there before.
+      return Effect.flatMap(
+        Effect.result(refreshNow(redirect._tag === "MovedError" ? "moved" : "ask-unknown-node")),
+        (): Effect.Effect<Endpoint, ClusterError.UntrustedRedirectError | ClusterError.ClientClosedError> =>
+        options.life?.closed === true
+          ? Effect.fail(new ClusterError.ClientClosedError({ command }))
+          : trusted(address)
+          ? Effect.succeed(apply(redirect, target))
+          : Effect.fail(new ClusterError.UntrustedRedirectError({ slot: redirect.slot, host: target.host, port: target.port, command })))
+    }
+
+    const noteRedirect = (redirect: ClusterError.MovedError | ClusterError.AskError): void => {
+      const target = redirectTarget(redirect.host, redirect.port)
+      if (trusted(addressOf(target))) apply(redirect, target)
+      else requestRefresh(redirect._tag === "MovedError" ? "moved" : "ask-unknown-node", true)
+    }
+
     return {
       current: () => snapshot,
       refresh,
       requestRefresh,
       followRedirect,
+      noteRedirect,
       isMigrating,
       remap: options.remap,
       changes: SubscriptionRef.changes(ref),

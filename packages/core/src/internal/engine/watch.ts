@@ -3,11 +3,13 @@
  * same connection, then `MULTI`/`EXEC`. A nil `EXEC` (a watched key changed) runs the whole user
  * function again per a Schedule, then fails with `WatchError { reason: "conflict" }`. A MOVED while
  * watching fails with `WatchError { reason: "slot-moved" }` (the watch would be on the wrong node):
- * never a silent retry elsewhere.
+ * never a silent retry elsewhere. The connection goes back to the pool without a WATCH on it: every
+ * exit without an answered EXEC sends UNWATCH, and a connection whose UNWATCH is not confirmed is
+ * closed instead, so a later, unrelated `watch` on it never sees a false conflict.
  *
  * @internal
  */
-import { Effect, Result, Schedule } from "effect"
+import { Cause, Effect, Exit, Result, Schedule } from "effect"
 import * as ClusterError from "../../ClusterError.js"
 import { backoff } from "../../RetryPolicy.js"
 import type * as NodeConnection from "../../NodeConnection.js"
@@ -60,6 +62,12 @@ export interface WatchDeps {
  */
 export const defaultWatchRetry: Schedule.Schedule<unknown, unknown> = backoff("5 millis", "100 millis", 10)
 
+/**
+ * How long the clean-up UNWATCH may take when `commandTimeout` is 0 (no limit): closing the
+ * connection is always a correct fallback, so a stuck node must not hold the caller's exit.
+ */
+const UNWATCH_BOUND_MILLIS = 5_000
+
 /** Marks the conflicts this module raises, so a user's own WatchError is never retried. */
 const conflicts = new WeakSet<object>()
 
@@ -87,7 +95,7 @@ export const make = (deps: WatchDeps) =>
       if (error._tag === "MovedError" || error._tag === "AskError") {
         // The map learns of it as everywhere else; the watched keys' slot moved, so the body's
         // reads may be stale: the caller decides whether to run it again.
-        deps.topology.followRedirect(error)
+        deps.topology.noteRedirect(error)
         return new ClusterError.WatchError({ keys: names, reason: "slot-moved", attempts })
       }
       return error
@@ -97,39 +105,54 @@ export const make = (deps: WatchDeps) =>
       attempts++
       const shard = deps.topology.current().slots[slot === -1 ? 0 : slot]
       if (shard === undefined) return yield* Effect.fail(new ClusterError.SlotNotCoveredError({ slot, command: "WATCH" }))
-      return yield* deps.blocking.withConnection(shard.master, "WATCH", (connection) =>
-        Effect.gen(function*() {
-          const timeout = deps.commandTimeoutMillis
-          yield* Effect.mapError(connection.send(watchCommand.args, false, timeout), slotMoved)
-          let finished = false
-          const tx: WatchContext = {
-            execute: <X>(command: Command<X>) =>
-              Effect.flatMap(Effect.mapError(connection.send(command.args, command.bytes, timeout), slotMoved), (reply) => {
-                const value = command.decode(reply)
-                return value instanceof ReplyShape
-                  ? Effect.fail(new ClusterError.ProtocolError({ ...connection.endpoint, command: command.name, reason: value.reason }))
-                  : Effect.succeed(value)
-              }),
-            transaction: (commands) =>
-              Effect.gen(function*() {
-                const own = deps.transactionSlot([watchCommand, ...commands])
-                if (typeof own !== "number") return yield* Effect.fail(own)
-                const outcome = yield* deps.execOn(connection, commands, false, timeout)
-                finished = true
-                if (Result.isFailure(outcome)) return yield* Effect.fail(slotMoved(outcome.failure))
-                if (outcome.success === null) {
-                  const conflict = new ClusterError.WatchError({ keys: names, reason: "conflict", attempts })
-                  conflicts.add(conflict)
-                  return yield* Effect.fail(conflict)
-                }
-                return outcome.success
-              })
+      return yield* deps.blocking.withConnection(shard.master, "WATCH", (connection, discard) => {
+        const timeout = deps.commandTimeoutMillis
+        // EXEC answered (an array or nil): the server dropped the WATCH itself.
+        let unwatched = false
+        const tx: WatchContext = {
+          execute: <X>(command: Command<X>) =>
+            Effect.flatMap(Effect.mapError(connection.send(command.args, command.bytes, timeout), slotMoved), (reply) => {
+              const value = command.decode(reply)
+              return value instanceof ReplyShape
+                ? Effect.fail(new ClusterError.ProtocolError({ ...connection.endpoint, command: command.name, reason: value.reason }))
+                : Effect.succeed(value)
+            }),
+          transaction: (commands) =>
+            Effect.gen(function*() {
+              const own = deps.transactionSlot([watchCommand, ...commands])
+              if (typeof own !== "number") return yield* Effect.fail(own)
+              const outcome = yield* deps.execOn(connection, commands, false, timeout)
+              if (Result.isFailure(outcome)) return yield* Effect.fail(slotMoved(outcome.failure))
+              unwatched = true
+              if (outcome.success === null) {
+                const conflict = new ClusterError.WatchError({ keys: names, reason: "conflict", attempts })
+                conflicts.add(conflict)
+                return yield* Effect.fail(conflict)
+              }
+              return outcome.success
+            })
+        }
+        /**
+         * The connection goes back to the pool for the next `watch` or blocking command: a WATCH
+         * left on it would make an unrelated later transaction fail as a conflict. So on every
+         * exit without an answered EXEC (the body failed, died, was interrupted, or never called
+         * `transaction`), UNWATCH; when that is not confirmed, the connection is closed instead.
+         */
+        const cleanUp = (exit: Exit.Exit<unknown, unknown>) => {
+          if (unwatched) return Effect.void
+          // Interrupted or died: the pool closes it anyway, and a reply may still be on its way.
+          if (Exit.isFailure(exit) && (Cause.hasInterrupts(exit.cause) || Cause.hasDies(exit.cause))) {
+            return Effect.sync(discard)
           }
-          const result = yield* body(tx)
-          // EXEC unwatches; without it the connection must be clean before it is reused.
-          if (!finished) yield* connection.send(["UNWATCH"], false, timeout)
-          return result
-        }))
+          return connection.send(["UNWATCH"], false, timeout === 0 ? UNWATCH_BOUND_MILLIS : timeout).pipe(
+            Effect.matchEffect({ onFailure: () => Effect.sync(discard), onSuccess: () => Effect.void })
+          )
+        }
+        return Effect.gen(function*() {
+          yield* Effect.mapError(connection.send(watchCommand.args, false, timeout), slotMoved)
+          return yield* body(tx)
+        }).pipe(Effect.onExit(cleanUp))
+      })
     })
 
     const isConflict = (e: unknown): e is ClusterError.WatchError => typeof e === "object" && e !== null && conflicts.has(e)

@@ -262,7 +262,7 @@ export class Hub {
     const recovery = recoveryOf(error, { readOnly: true, persistent: true })
     switch (recovery._tag) {
       case "Redirect": {
-        this.topology.followRedirect(error as ClusterError.MovedError | ClusterError.AskError)
+        this.topology.noteRedirect(error as ClusterError.MovedError | ClusterError.AskError)
         // The map now names the owner: the first tries go at once. An ASK (a half-moved slot)
         // is not followed: a subscription must land where the slot ends up.
         entry.retryAt = error._tag === "MovedError" ? movedRetryAt(now, entry.attempts) : now + backoff(entry.attempts)

@@ -186,7 +186,7 @@ export class Session {
     this.hub.lost(entry, this, `${this.address} unsubscribed it (its slot moved)`, undefined, true)
   }
 
-  private commandFailed(kind: Kind, subscribe: boolean, names: ReadonlyArray<string>, error: NodeConnection.CommandError): void {
+  private commandFailed(kind: Kind, subscribe: boolean, names: ReadonlyArray<string>, error: NodeConnection.NoReplyError): void {
     // A lost connection is handled once, for everything, when the session dies.
     if (this.dead || error._tag === "ConnectionError" || error._tag === "ProtocolError") return
     for (const name of names) this.drop(PREFIX[kind] + name)

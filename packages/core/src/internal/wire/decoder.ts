@@ -14,11 +14,19 @@ import { Attributed, DecodeFailure, ErrorReply, Push, VerbatimString } from "./v
  * @category decoding
  */
 export interface DecoderOptions {
-  /** Longest bulk string / bulk error / verbatim string (and simple-string line), in bytes. Default 512 MiB. */
+  /**
+   * Longest bulk string / bulk error / verbatim string (and simple-string, error and big-number
+   * line), in bytes. Default 512 MiB here; a cluster client sets it from its `maxReplyBulkBytes`
+   * option (default 64 MiB).
+   */
   readonly maxBulkLength?: number
   /** Deepest nesting of aggregates (arrays, maps, sets, pushes, attributes). Default 128. */
   readonly maxDepth?: number
-  /** Most elements in one array / set / push, or pairs in one map / attribute. Default 2^32 - 1. */
+  /**
+   * Most elements in one array / set / push, or pairs in one map / attribute, checked on the
+   * declared length. Default 2^32 - 1 here; a cluster client sets it from its `maxReplyElements`
+   * option (default 2^24).
+   */
   readonly maxAggregateLength?: number
   /**
    * The fed chunks' memory is reused by the reader once `release()` was called (a socket read
@@ -31,6 +39,11 @@ export interface DecoderOptions {
 const DEFAULT_MAX_BULK = 512 * 1024 * 1024
 const DEFAULT_MAX_DEPTH = 128
 const DEFAULT_MAX_AGGREGATE = 2 ** 32 - 1
+
+// A failure reaches users as a ProtocolError's reason: it names the client option that sets the
+// limit (RedisClusterConfig's), the one they can change, next to the decoder's own name for it.
+const BULK_CLIENT_OPTION = " (client option maxReplyBulkBytes)"
+const AGGREGATE_CLIENT_OPTION = " (client option maxReplyElements)"
 
 /** Longest `:` integer line (sign and digits) before the bytes are called garbage. */
 const MAX_INTEGER_LINE = 32
@@ -260,6 +273,10 @@ export class Decoder {
     this.stack.length = 0
     this.parts = []
     this.partsLength = 0
+    // A failed decoder decodes nothing more: let go of the bytes (a limit exists to bound them).
+    this.buf = EMPTY
+    this.pos = 0
+    this.borrowed = false
     return failure
   }
 
@@ -327,8 +344,13 @@ export class Decoder {
         return new Set(frame.items)
       case K_PUSH:
         return new Push(frame.items)
-      default:
-        return new Attributed(frame.attributes!, frame.items[0]!)
+      default: {
+        const value = frame.items[0]!
+        // A push is out of band: the connection routes it by its class, and one wrapped in
+        // `Attributed` would be taken for a command's reply. Its attributes (RESP3 sends them only
+        // as metadata, e.g. with client-side caching) are dropped so that it stays a `Push`.
+        return value instanceof Push ? value : new Attributed(frame.attributes!, value)
+      }
     }
   }
 
@@ -388,8 +410,8 @@ export class Decoder {
       if (c >= 48 && c <= 57) {
         n = n * 10 + (c - 48)
         if (n > max) {
-          const option = bulk ? "maxBulkLength" : "maxAggregateLength"
-          return this.lengthFailure(`${what} length exceeds ${option} ${max}`, p)
+          const option = bulk ? `maxBulkLength ${max}${BULK_CLIENT_OPTION}` : `maxAggregateLength ${max}${AGGREGATE_CLIENT_OPTION}`
+          return this.lengthFailure(`${what} length exceeds ${option}`, p)
         }
         continue
       }
@@ -437,7 +459,7 @@ export class Decoder {
   }
 
   private tooLong(what: string, limit: number, start: number): typeof FAILED {
-    return this.failAt(`${what} longer than ${limit === this.maxBulk ? `maxBulkLength ${limit}` : limit} bytes`, start)
+    return this.failAt(`${what} longer than ${limit === this.maxBulk ? `maxBulkLength ${limit} bytes${BULK_CLIENT_OPTION}` : `${limit} bytes`}`, start)
   }
 
   /** Text of `buf[s, e)`: UTF-8, with a JS fast path for short ASCII. */
