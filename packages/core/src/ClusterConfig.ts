@@ -197,6 +197,13 @@ export interface RedisClusterConfig {
    * family (`scan`, `hscan`, `sscan`, `zscan`), which any client should do for them anyway.
    */
   readonly maxReplyElements?: number | undefined
+  /**
+   * Most commands waiting on one node's connection (queued or written, not yet answered). Past
+   * it a command fails at once with `QueueFullError` instead of growing memory behind a node that
+   * stopped answering. `0`: no cap. Default: 100000 (a healthy node clears that in well under a
+   * second; about 10 MB per stuck connection, since a written command's arguments are dropped).
+   */
+  readonly maxPendingCommands?: number | undefined
   /** Database number. A cluster only has database 0; any other value is refused. Default: `0`. */
   readonly db?: number | undefined
   /** Retry schedules overriding the defaults. Default: none (keyslot's `RetryPolicy` defaults). */
@@ -261,6 +268,8 @@ export interface ResolvedConfig {
   readonly maxReplyBulkBytes: number
   /** Most elements (map: pairs) one aggregate of a reply may declare (every connection's decoder). */
   readonly maxReplyElements: number
+  /** Commands waiting per connection before `QueueFullError`; 0: no cap. */
+  readonly maxPendingCommands: number
   /** Always `0`. */
   readonly db: 0
   /** Retry schedules as given; each `undefined` when not overridden. */
@@ -439,6 +448,7 @@ export const describeConfig = (config: ResolvedConfig): string => {
     `clusterDownRetryAttempts=${config.clusterDownRetryAttempts}`,
     `maxReplyBulkBytes=${config.maxReplyBulkBytes}`,
     `maxReplyElements=${config.maxReplyElements}`,
+    `maxPendingCommands=${config.maxPendingCommands}`,
     `retry=${retries.length === 0 ? "default" : `custom(${retries.join(", ")})`}`,
     `tracing=${config.tracing}`,
     `metrics=${config.metrics}`

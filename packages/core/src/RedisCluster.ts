@@ -258,7 +258,8 @@ const build = (config: RedisClusterConfig) =>
       readOnly: resolved.readFrom !== "master",
       // Every connection (pool, blocking, pub/sub: all start from these options) bounds what one
       // reply can make it buffer.
-      decoder: { maxBulkLength: resolved.maxReplyBulkBytes, maxAggregateLength: resolved.maxReplyElements }
+      decoder: { maxBulkLength: resolved.maxReplyBulkBytes, maxAggregateLength: resolved.maxReplyElements },
+      maxPendingCommands: resolved.maxPendingCommands
     }
     const life = new Lifecycle()
     const pool = yield* Pool.make(connection, life)

@@ -53,6 +53,7 @@ describe("resolve: defaults", () => {
         clusterDownRetryAttempts: 3,
         maxReplyBulkBytes: 64 * 1024 * 1024,
         maxReplyElements: 16_777_216,
+        maxPendingCommands: 100_000,
         db: 0,
         retry: { tryAgain: undefined, clusterDown: undefined, loading: undefined, reconnect: undefined },
         tracing: false,
@@ -888,5 +889,20 @@ describe("reply limits: maxReplyBulkBytes, maxReplyElements (issue #12, item 16)
         expectConfigError(yield* Effect.flip(fromUrlThenResolve(`redis://h:7000?${option}=lots`)), option, /number/)
       }
       expectConfigError(yield* rejectResolve(untyped({ maxReplyElements: 2 ** 32 })), "maxReplyElements", /4294967295/)
+    }))
+})
+
+describe("maxPendingCommands", () => {
+  it.effect("defaults to 100000, takes 0 for no cap, refuses negatives and fractions; fromUrl reads it", () =>
+    Effect.gen(function*() {
+      const base = { startupNodes: [{ host: "127.0.0.1", port: 7000 }] }
+      expect((yield* ClusterConfig.resolve(base)).maxPendingCommands).toBe(100_000)
+      expect((yield* ClusterConfig.resolve({ ...base, maxPendingCommands: 0 })).maxPendingCommands).toBe(0)
+      for (const bad of [-1, 1.5, Number.NaN]) {
+        const error = yield* Effect.flip(ClusterConfig.resolve({ ...base, maxPendingCommands: bad }))
+        expect(error.message).toContain("maxPendingCommands")
+      }
+      const fromUrl = yield* ClusterConfig.fromUrl("redis://127.0.0.1:7000?maxPendingCommands=5")
+      expect((yield* ClusterConfig.resolve(fromUrl)).maxPendingCommands).toBe(5)
     }))
 })

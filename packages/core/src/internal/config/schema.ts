@@ -40,6 +40,7 @@ export const defaults = {
   clusterDownRetryAttempts: 3,
   maxReplyBulkBytes: 64 * 1024 * 1024,
   maxReplyElements: 2 ** 24,
+  maxPendingCommands: 100_000,
   db: 0,
   tracing: false,
   metrics: false
@@ -365,6 +366,7 @@ const ConfigSchema = Schema.Struct({
   clusterDownRetryAttempts: withDefault(NonNegativeInt, defaults.clusterDownRetryAttempts),
   maxReplyBulkBytes: withDefault(BulkBytes, defaults.maxReplyBulkBytes),
   maxReplyElements: withDefault(ReplyElements, defaults.maxReplyElements),
+  maxPendingCommands: withDefault(NonNegativeInt, defaults.maxPendingCommands),
   db: withDefault(Db, defaults.db),
   retry: Schema.optionalKey(RetrySchema),
   tracing: withDefault(Bool, defaults.tracing),

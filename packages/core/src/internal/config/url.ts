@@ -204,6 +204,7 @@ const num = (
     | "clusterDownRetryAttempts"
     | "maxReplyBulkBytes"
     | "maxReplyElements"
+    | "maxPendingCommands"
     | "db"
 ): Apply =>
 (o, v, option, quote) => Result.flatMap(parseNumber(v, option, field, quote), (n) => o.set(field, n, option, quote))
@@ -250,6 +251,7 @@ const queryOptions: Record<string, Apply> = {
   clusterDownRetryAttempts: num("clusterDownRetryAttempts"),
   maxReplyBulkBytes: num("maxReplyBulkBytes"),
   maxReplyElements: num("maxReplyElements"),
+  maxPendingCommands: num("maxPendingCommands"),
   db: num("db"),
   tls: (o, v, option, quote) => Result.flatMap(parseBoolean(v, option, "tls", quote), (b) => o.setTls("tls", b, "tls", option, quote)),
   tlsRejectUnauthorized: (o, v, option, quote) =>

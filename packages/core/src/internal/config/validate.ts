@@ -269,6 +269,7 @@ export const resolveResult = (
       clusterDownRetryAttempts: c.clusterDownRetryAttempts,
       maxReplyBulkBytes: c.maxReplyBulkBytes,
       maxReplyElements: c.maxReplyElements,
+      maxPendingCommands: c.maxPendingCommands,
       db: c.db,
       retry: {
         tryAgain: c.retry?.tryAgain,
