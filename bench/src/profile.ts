@@ -7,7 +7,8 @@
  * `--inflight n`, `--duration ms` (default 5000), `--rounds n` (default 1; prints each),
  * `--target server|cluster` (cluster: a 3+3 RedisClusterFixture, random keys over all slots;
  * clients keyslot = `RedisCluster`, ioredis / ioredis+ap = `Cluster`, node-redis = `createCluster`;
- * `--bursts`: GET bursts of `--inflight` commands issued at once instead of closed-loop workers).
+ * `--bursts`: GET bursts of `--inflight` commands issued at once instead of closed-loop workers;
+ * `--pipeline`: keyslot only, `redis.pipeline` of `--inflight` GETs, one after another).
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { NodeConnection } from "@keyslot/core"
@@ -18,7 +19,7 @@ import { parseArgs } from "node:util"
 import type { Contender, Stop } from "./harness.js"
 import { fmtOps } from "./harness.js"
 import * as KeyslotCluster from "./keyslotCluster.js"
-import { effectBursts, effectWorkers, promiseBursts, promiseWorkers } from "./loops.js"
+import { effectBatches, effectBursts, effectWorkers, promiseBursts, promiseWorkers } from "./loops.js"
 import * as Peers from "./peers.js"
 
 const { values } = parseArgs({
@@ -30,7 +31,8 @@ const { values } = parseArgs({
     duration: { type: "string", default: "5000" },
     rounds: { type: "string", default: "1" },
     target: { type: "string", default: "server" },
-    bursts: { type: "boolean", default: false }
+    bursts: { type: "boolean", default: false },
+    pipeline: { type: "boolean", default: false }
   }
 })
 const n = Number(values.inflight)
@@ -48,6 +50,10 @@ const clusterProgram = Effect.gen(function*() {
   const get = values.command === "GET"
   if (values.client === "keyslot") {
     const ks = yield* KeyslotCluster.open(nodes)
+    if (values.pipeline) {
+      const command = KeyslotCluster.getCommand()!
+      return effectBatches(n, () => ks.pipeline!(Array.from({ length: n }, () => command(randomKey()))))
+    }
     if (values.bursts) return effectBursts("gen", n, () => ks.get(randomKey()))
     return effectWorkers("gen", n, get ? () => ks.get(randomKey()) : () => ks.set(randomKey(), VALUE))
   }

@@ -130,7 +130,9 @@ export interface ClientMethods {
    * as results are consumed, so memory stays bounded however long the stream. Redirects and
    * transient failures are handled per command as in `pipeline`; a write that may have run is never
    * sent again. The stream fails with the first failed command's error (its `index` counts from the
-   * start of the stream); commands of later batches may have been sent by then.
+   * start of the stream); commands of later batches may have been sent by then. Commands of one
+   * slot run in input order within a batch; with `inFlight > 1` a command re-sent after a redirect
+   * can run after a later batch's (see `PipelineStreamOptions.inFlight`).
    */
   readonly pipelineStream: <A, E, R>(
     commands: Stream.Stream<Command.Command<A>, E, R>,

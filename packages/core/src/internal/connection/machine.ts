@@ -31,7 +31,8 @@ const nameOf = (first: Resp.RespArg | undefined): string => {
 
 const commandName = (args: ReadonlyArray<Resp.RespArg>): string => nameOf(args[0])
 
-type Resume = (exit: Exit.Exit<Resp.RespValue, CommandError>) => void
+/** Called with the outcome and the command's `index` (its place in a batch: one closure per batch). */
+type Resume = (exit: Exit.Exit<Resp.RespValue, CommandError>, index: number) => void
 
 // ASKING's own reply: the command after it reports what matters.
 const ignoreReply: Resume = () => {}
@@ -60,7 +61,9 @@ class Pending {
     readonly timeout: number,
     resume: Resume,
     /** `ASKING` goes right before it, written only with it (a stray ASKING would apply to the next command). */
-    readonly asking: boolean
+    readonly asking: boolean,
+    /** Its place in its batch, handed back to `resume`. */
+    readonly index: number
   ) {
     this.resume = resume
     this.args = args
@@ -153,13 +156,13 @@ export class Machine {
     return new ClusterError.QueueFullError({ host: this.host, port: this.port, command: nameOf(name), limit: this.maxPending })
   }
 
-  enqueue(args: ReadonlyArray<Resp.RespArg>, bytes: boolean, timeoutMillis: number | undefined, asking: boolean, resume: Resume): Pending | undefined {
+  enqueue(args: ReadonlyArray<Resp.RespArg>, bytes: boolean, timeoutMillis: number | undefined, asking: boolean, resume: Resume, index = 0): Pending | undefined {
     if (this.dead !== undefined) {
-      resume(Exit.fail(this.lostError(args[0], false)))
+      resume(Exit.fail(this.lostError(args[0], false)), index)
       return undefined
     }
     const timeout = timeoutMillis ?? this.defaultTimeout
-    const pending = new Pending(args, bytes, timeout, resume, asking)
+    const pending = new Pending(args, bytes, timeout, resume, asking, index)
     this.outbox.push(pending)
     // Its period follows the connection's own timeout, not a retry's leftover few milliseconds.
     if (timeout > 0 && this.sweeper === undefined) this.startSweeper(this.defaultTimeout > 0 ? this.defaultTimeout : timeout)
@@ -191,7 +194,7 @@ export class Machine {
       if (pending.timeout > 0 && pending.deadline === 0) pending.deadline = (now ||= Deadline.now()) + pending.timeout
       if (pending.asking) {
         this.writer.push(askingArgs)
-        this.inflight.push(new Pending(askingArgs, false, 0, ignoreReply, false))
+        this.inflight.push(new Pending(askingArgs, false, 0, ignoreReply, false, 0))
         awaitingReplies++
       }
       this.writer.push(args)
@@ -238,9 +241,9 @@ export class Machine {
       if (resume === undefined) continue // its caller was interrupted or timed out; the reply keeps the order
       head.resume = undefined
       if (value instanceof Resp.ErrorReply) {
-        resume(Exit.fail(ClusterError.fromReply(value.message, { host: this.host, port: this.port, command: nameOf(head.name) })))
+        resume(Exit.fail(ClusterError.fromReply(value.message, { host: this.host, port: this.port, command: nameOf(head.name) })), head.index)
       } else {
-        resume(Exit.succeed(value))
+        resume(Exit.succeed(value), head.index)
       }
       // Effect 4 runs the resumed fiber right here: it may have closed this connection.
       if (this.dead !== undefined) return
@@ -296,9 +299,9 @@ export class Machine {
       if (resume === undefined) continue
       head.resume = undefined
       if (value instanceof Resp.ErrorReply) {
-        resume(Exit.fail(ClusterError.fromReply(value.message, { host: this.host, port: this.port, command: nameOf(head.name) })))
+        resume(Exit.fail(ClusterError.fromReply(value.message, { host: this.host, port: this.port, command: nameOf(head.name) })), head.index)
       } else {
-        resume(Exit.succeed(value))
+        resume(Exit.succeed(value), head.index)
       }
       if (this.dead !== undefined) return
     }
@@ -343,9 +346,9 @@ export class Machine {
     // Written commands of a connection that sent garbage: their replies are unknowable, and
     // retrying on a node that speaks garbage helps nobody.
     if (written && dead !== undefined && dead._tag === "ProtocolError") {
-      resume(Exit.fail(new ClusterError.ProtocolError({ host: this.host, port: this.port, command: nameOf(p.name), reason: dead.reason })))
+      resume(Exit.fail(new ClusterError.ProtocolError({ host: this.host, port: this.port, command: nameOf(p.name), reason: dead.reason })), p.index)
     } else {
-      resume(Exit.fail(this.lostError(p.name, written)))
+      resume(Exit.fail(this.lostError(p.name, written)), p.index)
     }
   }
 
@@ -371,7 +374,7 @@ export class Machine {
           port: this.port,
           command: nameOf(p.name),
           timeoutMillis: p.timeout
-        })))
+        })), p.index)
       }
     }
     this.inflight.forEach(expire)
@@ -464,13 +467,15 @@ export const sendBatch = (machine: Machine, requests: ReadonlyArray<BatchRequest
       return resume(Effect.succeed(results))
     }
     let left = n
+    // One closure for the whole batch: each command's outcome lands at its index.
+    const done: Resume = (exit, i) => {
+      results[i] = exit
+      if (--left === 0) resume(Effect.succeed(results))
+    }
     const pendings = new Array<Pending | undefined>(n)
     for (let i = 0; i < n; i++) {
       const r = requests[i]!
-      pendings[i] = machine.enqueue(r.args, r.bytes === true, timeoutMillis, r.asking === true, (exit) => {
-        results[i] = exit
-        if (--left === 0) resume(Effect.succeed(results))
-      })
+      pendings[i] = machine.enqueue(r.args, r.bytes === true, timeoutMillis, r.asking === true, done, i)
     }
     return Effect.sync(() => {
       for (const p of pendings) {

@@ -243,7 +243,8 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
           p.result = Exit.fail(node)
           continue
         }
-        const address = addressOf(node)
+        // Nodes of the map carry their address: no string built per part.
+        const address = (node as { readonly address?: string }).address ?? addressOf(node)
         const claims = p.claims
         if (claims !== undefined) {
           // Re-routed onto a node another part of the same command already went to (two shards'
@@ -368,26 +369,44 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
 
   /** An entry's value from its parts' outcomes, or the first failed part's error. */
   const outcome = (entry: Entry): Result.Result<unknown, Failure> => {
+    const parts = entry.parts
+    // The common case, one part taken as it is: no array per command.
+    if (parts.length === 1 && entry.combine === firstValue) {
+      const exit = parts[0]!.result!
+      return Exit.isFailure(exit) ? Result.fail(errorOf(exit)) : Result.succeed(exit.value)
+    }
     const values: Array<unknown> = []
-    for (const p of entry.parts) {
+    for (const p of parts) {
       const exit = p.result!
       if (Exit.isFailure(exit)) {
         return Result.fail(errorOf(exit))
       }
       values.push(exit.value)
     }
-    const combined = entry.combine(values, entry.parts)
+    const combined = entry.combine(values, parts)
     return combined instanceof ReplyShape ? Result.fail(shapeError(entry.command, undefined, combined)) : Result.succeed(combined)
   }
 
+  /** Sends every entry's parts; the entries, with their outcomes ready. */
+  const runEntries = (commands: ReadonlyArray<Command<unknown>>): Effect.Effect<ReadonlyArray<Entry>, Failure> =>
+    Effect.suspend(() => {
+      const planned = plan(commands)
+      if (Result.isFailure(planned)) return Effect.fail(planned.failure)
+      const entries = planned.success
+      const parts: Array<Part> = []
+      for (const e of entries) for (const p of e.parts) parts.push(p)
+      return Effect.as(runParts(parts), entries)
+    })
+
   /** Every command's outcome, in input order. */
   const settle = (commands: ReadonlyArray<Command<unknown>>): Effect.Effect<ReadonlyArray<Result.Result<unknown, Failure>>, Failure> =>
-    Effect.gen(function*() {
-      const planned = plan(commands)
-      if (Result.isFailure(planned)) return yield* Effect.fail(planned.failure)
-      const entries = planned.success
-      yield* runParts(entries.flatMap((e) => e.parts))
-      return entries.map((entry, i) => Result.mapError(outcome(entry), (error) => ClusterError.atIndex(error, i)))
+    Effect.map(runEntries(commands), (entries) => {
+      const results = new Array<Result.Result<unknown, Failure>>(entries.length)
+      for (let i = 0; i < entries.length; i++) {
+        const r = outcome(entries[i]!)
+        results[i] = Result.isFailure(r) ? Result.fail(ClusterError.atIndex(r.failure, i)) : r
+      }
+      return results
     })
 
   /**
@@ -404,11 +423,12 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
 
   /** The results in order, or the first failed command's error (after every command finished). */
   const pipeline = (commands: ReadonlyArray<Command<unknown>>): Effect.Effect<ReadonlyArray<unknown>, Failure> =>
-    Effect.flatMap(settle(commands), (results) => {
-      const values: Array<unknown> = []
-      for (const r of results) {
-        if (Result.isFailure(r)) return Effect.fail(r.failure)
-        values.push(r.success)
+    Effect.flatMap(runEntries(commands), (entries) => {
+      const values = new Array<unknown>(entries.length)
+      for (let i = 0; i < entries.length; i++) {
+        const r = outcome(entries[i]!)
+        if (Result.isFailure(r)) return Effect.fail(ClusterError.atIndex(r.failure, i))
+        values[i] = r.success
       }
       return Effect.succeed(values)
     })

@@ -26,7 +26,10 @@ export interface PipelineStreamOptions {
   readonly batchSize?: number | undefined
   /**
    * Pipelines in flight at once. Default 4. `batchSize × inFlight` bounds the commands (and
-   * results) held at any time.
+   * results) held at any time. Within a pipeline, commands of one slot run in input order; across
+   * pipelines in flight together, a command re-sent after a redirect (a slot migrating mid-stream)
+   * can run after a later pipeline's command of the same slot. Use `1` when later commands depend
+   * on earlier ones' effects on the same keys (a key set twice, a counter read back).
    */
   readonly inFlight?: number | undefined
 }
