@@ -32,12 +32,13 @@ export const after = (timeoutMillis: number): number => from(performance.now(), 
 export const from = (startedAt: number, timeoutMillis: number): number => (timeoutMillis === 0 ? 0 : startedAt + timeoutMillis)
 
 /**
- * Milliseconds left before `deadline` (negative once it passed); `undefined` when there is none.
+ * Whole milliseconds left before `deadline` (rounded up; 0 or negative once it passed);
+ * `undefined` when there is none.
  *
  * @since 0.1.0
  * @category deadlines
  */
-export const left = (deadline: number): number | undefined => (deadline === 0 ? undefined : deadline - performance.now())
+export const left = (deadline: number): number | undefined => (deadline === 0 ? undefined : Math.ceil(deadline - performance.now()))
 
 /**
  * The timeout to give one step of an operation that had `budget` ms when it began at `startedAt`
@@ -48,4 +49,4 @@ export const left = (deadline: number): number | undefined => (deadline === 0 ? 
  * @category deadlines
  */
 export const stepTimeout = <F>(budget: number, startedAt: number, fallback: F): number | F =>
-  budget === 0 ? fallback : Math.max(1, startedAt + budget - performance.now())
+  budget === 0 ? fallback : Math.max(1, Math.ceil(startedAt + budget - performance.now()))

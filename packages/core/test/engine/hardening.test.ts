@@ -80,6 +80,26 @@ describe("writes are never applied twice", () => {
     }))
 })
 
+describe("pipelines and their deadline", () => {
+  it.live("a part still to be redirected when the deadline passes fails with TimeoutError, never with the MOVED it got", () =>
+    Effect.gen(function*() {
+      const { cluster, layer } = yield* scripted()
+      const redis = yield* RedisCluster.make(config(cluster, {
+        commandTimeout: 200,
+        retry: { tryAgain: Schedule.spaced("500 millis") }
+      })).pipe(Effect.provide(layer))
+      const [a, b, c] = cluster.masters
+      const slow = cluster.keyFor(a!)
+      const moved = cluster.keyFor(b!)
+      cluster.set(moved, "v")
+      a!.fail("TRYAGAIN", { command: "GET" })
+      cluster.moveSlots(cluster.slotOf(moved), c!, { keys: true })
+      const [first, second] = yield* redis.pipelineSettled([Command.get(slow), Command.get(moved)])
+      expect(first).toMatchObject({ _tag: "Failure", failure: { _tag: "TryAgainError" } })
+      expect(second).toMatchObject({ _tag: "Failure", failure: { _tag: "TimeoutError", command: "GET", timeoutMillis: 200 } })
+    }))
+})
+
 describe("a closed client", () => {
   it.live("fails every command issued after close at once, even with commandTimeout 0", () =>
     Effect.gen(function*() {

@@ -78,6 +78,8 @@ class Part implements NodeConnection.BatchRequest {
   target: Endpoint | undefined
   asking = false
   hops = 0
+  /** The retry kind it waits for before it is sent again (`undefined`: sent again at once). */
+  waitingFor: RetryKind | undefined = undefined
   /** The node the part was last sent to. */
   sentTo: Endpoint | undefined = undefined
   result: Exit.Exit<unknown, Failure> | undefined = undefined
@@ -341,6 +343,7 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
             }
           } else {
             waits.set(recovery.kind, error)
+            p.waitingFor = recovery.kind
             if (recovery.refresh !== undefined) (recovery.awaitRefresh ? awaited : requested).add(recovery.refresh)
             p.target = p.placement === "node" || p.slot === -1 ? p.target : undefined
             p.asking = false
@@ -354,16 +357,25 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
           yield* Effect.result(topology.refresh("uncovered-slot"))
         }
         for (const reason of awaited) yield* Effect.result(topology.refresh(reason))
-        // Wait as long as the slowest kind of transient failure asks; an exhausted schedule or the
-        // deadline leaves those parts with their last error.
-        let giveUp = false
+        // Wait as long as the slowest kind of transient failure asks. A kind whose schedule is
+        // exhausted leaves its parts with their last error; the others go round again.
+        const exhausted = new Set<RetryKind>()
         for (const [kind, error] of waits) {
-          if (!(yield* retries.wait(kind, error))) giveUp = true
+          if (!(yield* retries.wait(kind, error))) exhausted.add(kind)
         }
         const left = retries.remaining()
-        if (giveUp || (left !== undefined && left <= 0)) break
+        if (left !== undefined && left <= 0) {
+          // The deadline passed with these parts still to send: they time out (a redirect that
+          // was never followed is not the answer).
+          for (const p of again) {
+            if (p.waitingFor !== undefined && exhausted.has(p.waitingFor)) continue
+            p.result = Exit.fail(new ClusterError.TimeoutError({ host: p.target?.host, port: p.target?.port, command: p.command.name, timeoutMillis: timeout }))
+          }
+          break
+        }
         remaining = left === undefined ? undefined : Math.max(1, left)
-        pending = again
+        pending = exhausted.size === 0 ? again : again.filter((p) => p.waitingFor === undefined || !exhausted.has(p.waitingFor))
+        for (const p of pending) p.waitingFor = undefined
       }
     })
 
