@@ -29,3 +29,12 @@ export * as RedisClusterFixture from "./RedisClusterFixture.js"
  * @category modules
  */
 export * as ScriptedCluster from "./ScriptedCluster.js"
+
+/**
+ * A fault-injecting TCP proxy (latency, bandwidth, reset, blackhole, half-open), one per node,
+ * placed between a client and a cluster through `hostPortRemap`.
+ *
+ * @since 0.1.0
+ * @category modules
+ */
+export * as ChaosProxy from "./ChaosProxy.js"
