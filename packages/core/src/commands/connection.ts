@@ -102,7 +102,7 @@ export interface ClientTrackingInfo {
 // Decoders (module-private)
 
 const parseClientLine = (line: string): ClientInfo => {
-  const fields: Record<string, string> = {}
+  const fields = R.newRecord<string>()
   for (const token of line.trim().split(" ")) {
     const eq = token.indexOf("=")
     if (eq > 0) fields[token.slice(0, eq)] = token.slice(eq + 1)

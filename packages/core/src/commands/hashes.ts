@@ -65,7 +65,8 @@ export const hget = (k: Arg, field: Arg): Command<Option.Option<string>> =>
   key("HGET", ["HGET", k, field], [k], READONLY, R.optionalString)
 
 /**
- * `HGETALL key`: every field and value.
+ * `HGETALL key`: every field and value, as a record without a prototype (a field named `__proto__`
+ * or `constructor` is an own property like any other; use `Object.hasOwn`, not `hasOwnProperty`).
  *
  * @since 0.1.0
  * @category hashes
@@ -73,13 +74,25 @@ export const hget = (k: Arg, field: Arg): Command<Option.Option<string>> =>
 export const hgetall = (k: Arg): Command<Record<string, string>> => key("HGETALL", ["HGETALL", k], [k], READONLY, R.record)
 
 /**
- * `HINCRBY key field increment`: the field's new integer value.
+ * `HINCRBY key field increment`: the field's new integer value. A result beyond
+ * `Number.MAX_SAFE_INTEGER` in magnitude fails with a `ProtocolError` (the command ran; a number
+ * would have rounded it): use `hincrbyBig`.
  *
  * @since 0.1.0
  * @category hashes
  */
 export const hincrby = (k: Arg, field: Arg, increment: number): Command<number> =>
   key("HINCRBY", ["HINCRBY", k, field, increment], [k], 0, R.integer)
+
+/**
+ * `HINCRBY key field increment` with the increment and the new value as `bigint`: exact over Redis'
+ * whole signed 64-bit range, where `hincrby`'s `number` would stop at 2^53.
+ *
+ * @since 0.1.0
+ * @category hashes
+ */
+export const hincrbyBig = (k: Arg, field: Arg, increment: bigint | number): Command<bigint> =>
+  key("HINCRBY", ["HINCRBY", k, field, typeof increment === "bigint" ? increment.toString() : increment], [k], 0, R.bigInteger)
 
 /**
  * `HINCRBYFLOAT key field increment`: the field's new value.

@@ -21,7 +21,7 @@ const counts = R.pairList("a [channel, count] pair", R.pairOf(R.string, R.intege
 
 /** Counts summed per channel over every node. */
 const sumPerChannel = (replies: ReadonlyArray<NodeReply<ReadonlyArray<readonly [string, number]>>>): Record<string, number> => {
-  const out: Record<string, number> = {}
+  const out = R.newRecord<number>()
   for (const r of replies) {
     for (const [channel, n] of r.value) out[channel] = (out[channel] ?? 0) + n
   }

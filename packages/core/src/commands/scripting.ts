@@ -119,7 +119,7 @@ const functionStatsReply = R.fields((f): FunctionStats => {
   const engines = f.req("engines", (e): FunctionStats["engines"] | ReplyShape => {
     const ps = R.pairs(e)
     if (ps instanceof ReplyShape) return ps
-    const out: Record<string, { librariesCount: number; functionsCount: number }> = {}
+    const out = R.newRecord<{ librariesCount: number; functionsCount: number }>()
     for (const [name, stats] of ps) {
       const n = R.string(name)
       if (n instanceof ReplyShape) return n

@@ -333,7 +333,7 @@ const tuple = <A>(v: Resp.RespValue, min: number, build: (items: ReadonlyArray<R
 const searchSpec = (v: Resp.RespValue): Readonly<Record<string, string | number>> | ReplyShape => {
   const m = fieldMap(v)
   if (m instanceof ReplyShape) return m
-  const out: Record<string, string | number> = {}
+  const out = R.newRecord<string | number>()
   for (const [k, x] of m) {
     const p = R.plain(x)
     if (typeof p === "number") out[k] = p
@@ -407,13 +407,13 @@ const commandDoc = (v: Resp.RespValue): CommandDoc | ReplyShape =>
     replacedBy: f.option("replaced_by", R.string),
     history: f.or("history", (x) => R.arrayOf(x, historyEntry), []),
     arguments: f.or("arguments", (x) => R.arrayOf(x, argumentDoc), []),
-    subcommands: f.or("subcommands", docsReply, {})
+    subcommands: f.or("subcommands", docsReply, R.newRecord<CommandDoc>())
   }))
 
 const docsReply = (v: Resp.RespValue): Readonly<Record<string, CommandDoc>> | ReplyShape => {
   const m = fieldMap(v)
   if (m instanceof ReplyShape) return m
-  const out: Record<string, CommandDoc> = {}
+  const out = R.newRecord<CommandDoc>()
   for (const [name, doc] of m) {
     const d = commandDoc(doc)
     if (d instanceof ReplyShape) return d
@@ -447,7 +447,7 @@ const aclLogEntry = (v: Resp.RespValue): AclLogEntry | ReplyShape =>
     username: f.need("username", R.string, ""),
     ageSeconds: f.need("age-seconds", R.double, 0),
     clientInfo: f.need("client-info", R.string, ""),
-    fields: f.check(R.record(v), {})
+    fields: f.check(R.record(v), R.newRecord<string>())
   }))
 
 const dryrun = (v: Resp.RespValue): Option.Option<string> | ReplyShape => {
@@ -530,7 +530,7 @@ const numberPairs = (v: Resp.RespValue): ReadonlyArray<readonly [number, number]
 const latencyHistograms = (v: Resp.RespValue): Readonly<Record<string, LatencyHistogram>> | ReplyShape => {
   const m = fieldMap(v)
   if (m instanceof ReplyShape) return m
-  const out: Record<string, LatencyHistogram> = {}
+  const out = R.newRecord<LatencyHistogram>()
   for (const [name, h] of m) {
     const e = struct(h, (f) => ({ calls: f.need("calls", R.integer, 0), histogram: f.need("histogram_usec", numberPairs, []) }))
     if (e instanceof ReplyShape) return e
@@ -542,13 +542,13 @@ const latencyHistograms = (v: Resp.RespValue): Readonly<Record<string, LatencyHi
 const memoryStatsReply = (v: Resp.RespValue): MemoryStats | ReplyShape => {
   const m = fieldMap(v)
   if (m instanceof ReplyShape) return m
-  const out: Record<string, number | Readonly<Record<string, number>>> = {}
+  const out = R.newRecord<number | Readonly<Record<string, number>>>()
   for (const [name, x] of m) {
     const p = R.plain(x)
     if (Array.isArray(p) || p instanceof Map) {
       const inner = fieldMap(p)
       if (inner instanceof ReplyShape) return inner
-      const nested: Record<string, number> = {}
+      const nested = R.newRecord<number>()
       for (const [k, n] of inner) {
         const d = R.double(n)
         if (d instanceof ReplyShape) return d

@@ -349,7 +349,7 @@ export interface XinfoConsumer {
 /** `[id, fields]`; a deleted entry still pending in a consumer's history comes as `[id, nil]`. */
 const entry = R.labelled(
   "a stream entry [id, fields]",
-  (f) => (R.plain(f) === null ? {} : R.record(f)),
+  (f) => (R.plain(f) === null ? R.newRecord<string>() : R.record(f)),
   (id, fields): StreamEntry => ({ id, fields })
 )
 

@@ -150,7 +150,8 @@ const decodeLcsIdx = (v: Resp.RespValue): LcsIdx | ReplyShape => {
 export const append = (k: Arg, value: Arg | number): Command<number> => key("APPEND", ["APPEND", k, value], [k], 0, R.integer)
 
 /**
- * `DECR key`: the new value.
+ * `DECR key`: the new value. A result beyond `Number.MAX_SAFE_INTEGER` in magnitude fails with a
+ * `ProtocolError` (the command ran; a number would have rounded it): use `decrbyBig(k, 1n)` for counters that may pass 2^53.
  *
  * @since 0.1.0
  * @category strings
@@ -158,12 +159,23 @@ export const append = (k: Arg, value: Arg | number): Command<number> => key("APP
 export const decr = (k: Arg): Command<number> => key("DECR", ["DECR", k], [k], 0, R.integer)
 
 /**
- * `DECRBY key decrement`: the new value.
+ * `DECRBY key decrement`: the new value. A result beyond `Number.MAX_SAFE_INTEGER` in magnitude fails with a
+ * `ProtocolError` (the command ran; a number would have rounded it): use `decrbyBig`.
  *
  * @since 0.1.0
  * @category strings
  */
 export const decrby = (k: Arg, decrement: number): Command<number> => key("DECRBY", ["DECRBY", k, decrement], [k], 0, R.integer)
+
+/**
+ * `DECRBY key decrement` with the decrement and the new value as `bigint`: exact over Redis' whole
+ * signed 64-bit range, where `decrby`'s `number` would stop at 2^53.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
+export const decrbyBig = (k: Arg, decrement: bigint | number): Command<bigint> =>
+  key("DECRBY", ["DECRBY", k, typeof decrement === "bigint" ? decrement.toString() : decrement], [k], 0, R.bigInteger)
 
 /**
  * `GET key`: the value, or none.
@@ -221,7 +233,8 @@ export const getset = (k: Arg, value: Arg | number): Command<Option.Option<strin
   key("GETSET", ["GETSET", k, value], [k], 0, R.optionalString)
 
 /**
- * `INCR key`: the new value.
+ * `INCR key`: the new value. A result beyond `Number.MAX_SAFE_INTEGER` in magnitude fails with a
+ * `ProtocolError` (the command ran; a number would have rounded it): use `incrbyBig(k, 1n)` for counters that may pass 2^53.
  *
  * @since 0.1.0
  * @category strings
@@ -229,13 +242,24 @@ export const getset = (k: Arg, value: Arg | number): Command<Option.Option<strin
 export const incr = (k: Arg): Command<number> => key("INCR", ["INCR", k], [k], 0, R.integer)
 
 /**
- * `INCRBY key increment`: the new value.
+ * `INCRBY key increment`: the new value. A result beyond `Number.MAX_SAFE_INTEGER` in magnitude fails with a
+ * `ProtocolError` (the command ran; a number would have rounded it): use `incrbyBig`.
  *
  * @since 0.1.0
  * @category strings
  */
 export const incrby = (k: Arg, increment: number): Command<number> =>
   key("INCRBY", ["INCRBY", k, increment], [k], 0, R.integer)
+
+/**
+ * `INCRBY key increment` with the increment and the new value as `bigint`: exact over Redis' whole
+ * signed 64-bit range, where `incrby`'s `number` would stop at 2^53.
+ *
+ * @since 0.1.0
+ * @category strings
+ */
+export const incrbyBig = (k: Arg, increment: bigint | number): Command<bigint> =>
+  key("INCRBY", ["INCRBY", k, typeof increment === "bigint" ? increment.toString() : increment], [k], 0, R.bigInteger)
 
 /**
  * `INCRBYFLOAT key increment`: the new value.

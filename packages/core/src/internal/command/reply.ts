@@ -21,6 +21,40 @@ export class ReplyShape {
 }
 
 /**
+ * An integer reply outside `Number`'s safe range (beyond ±(2^53 − 1)): as a `number` it would be
+ * silently rounded (9007199254740993 reads as 9007199254740992), so `integer` refuses it and the
+ * command fails with a `ProtocolError` whose reason names the exact value. The command did run:
+ * only its reply could not be given as a number.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class UnsafeInteger extends ReplyShape {
+  constructor(
+    /** The exact value, as the server sent it. */
+    readonly value: bigint,
+    got: Resp.RespValue
+  ) {
+    super("a safe integer", got)
+  }
+  override get reason(): string {
+    return `integer reply ${this.value} is beyond Number.MAX_SAFE_INTEGER (${Number.MAX_SAFE_INTEGER}) in magnitude: ` +
+      `as a number it would be rounded; read it as a bigint (incrbyBig, decrbyBig, hincrbyBig, or command.asBytes() for any command)`
+  }
+}
+
+/**
+ * A record with no prototype, for records keyed by names that come from the server (hash fields,
+ * config parameters, channels): in a plain `{}`, assigning `"__proto__"` would set the prototype
+ * instead of adding the field, and `"constructor"` or `"toString"` would read as inherited
+ * functions before they are assigned.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const newRecord = <V>(): Record<string, V> => Object.create(null) as Record<string, V>
+
+/**
  * A short description of a reply, for error messages.
  *
  * @since 0.1.0
@@ -107,8 +141,12 @@ export const bytes = (v: Resp.RespValue): Uint8Array | ReplyShape => {
  */
 export const optionalBytes: (v: Resp.RespValue) => Option.Option<Uint8Array> | ReplyShape = optional(bytes)
 
+const INTEGER_TEXT = /^[+-]?\d+$/
+
 /**
- * An integer reply as a number.
+ * An integer reply as a number. A value beyond `Number.MAX_SAFE_INTEGER` in magnitude (the wire
+ * decoder gives it as a `bigint`; RESP2 bulk strings may carry one as digits) is an
+ * `UnsafeInteger`, never a rounded number.
  *
  * @since 0.1.0
  * @category utils
@@ -116,9 +154,33 @@ export const optionalBytes: (v: Resp.RespValue) => Option.Option<Uint8Array> | R
 export const integer = (v: Resp.RespValue): number | ReplyShape => {
   v = plain(v)
   if (typeof v === "number") return v
-  if (typeof v === "bigint") return Number(v)
+  if (typeof v === "bigint") {
+    const n = Number(v)
+    return Number.isSafeInteger(n) && BigInt(n) === v ? n : new UnsafeInteger(v, v)
+  }
   if (typeof v === "boolean") return v ? 1 : 0
-  if (typeof v === "string" && v !== "" && !Number.isNaN(Number(v))) return Number(v)
+  if (typeof v === "string" && v !== "" && !Number.isNaN(Number(v))) {
+    const n = Number(v)
+    // Digits only: an exact integer the server meant, so rounding it would change it.
+    if (!Number.isSafeInteger(n) && INTEGER_TEXT.test(v)) return new UnsafeInteger(BigInt(v), v)
+    return n
+  }
+  return new ReplyShape("an integer", v)
+}
+
+/**
+ * An integer reply as a `bigint`, exact over Redis' whole signed 64-bit range (for counters that
+ * may pass 2^53).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const bigInteger = (v: Resp.RespValue): bigint | ReplyShape => {
+  v = plain(v)
+  if (typeof v === "bigint") return v
+  if (typeof v === "number" && Number.isInteger(v)) return BigInt(v)
+  if (v instanceof Uint8Array) v = textDecoder.decode(v)
+  if (typeof v === "string" && INTEGER_TEXT.test(v)) return BigInt(v)
   return new ReplyShape("an integer", v)
 }
 
@@ -342,7 +404,8 @@ export const pairList = <A>(what: string, f: (a: Resp.RespValue, b: Resp.RespVal
 }
 
 /**
- * A map of strings (HGETALL, CONFIG GET...).
+ * A map of strings (HGETALL, CONFIG GET...), as a record without a prototype so that any field name
+ * (`__proto__`, `constructor`) is an own property holding its value.
  *
  * @since 0.1.0
  * @category utils
@@ -350,7 +413,7 @@ export const pairList = <A>(what: string, f: (a: Resp.RespValue, b: Resp.RespVal
 export const record = (v: Resp.RespValue): Record<string, string> | ReplyShape => {
   const ps = pairs(v)
   if (ps instanceof ReplyShape) return ps
-  const out: Record<string, string> = {}
+  const out = newRecord<string>()
   for (const [k, val] of ps) {
     const ks = string(k)
     if (ks instanceof ReplyShape) return ks
@@ -435,7 +498,7 @@ export const fields = <A>(read: (f: Fields) => A) => (v: Resp.RespValue): A | Re
 }
 
 /**
- * `field:value` lines (INFO, CLUSTER INFO) as a record; `#` section headers are skipped.
+ * `field:value` lines (INFO, CLUSTER INFO) as a record without a prototype; `#` section headers are skipped.
  *
  * @since 0.1.0
  * @category utils
@@ -443,7 +506,7 @@ export const fields = <A>(read: (f: Fields) => A) => (v: Resp.RespValue): A | Re
 export const infoLines = (v: Resp.RespValue): Record<string, string> | ReplyShape => {
   const s = string(v)
   if (s instanceof ReplyShape) return s
-  const out: Record<string, string> = {}
+  const out = newRecord<string>()
   for (const line of s.split(/\r?\n/)) {
     if (line === "" || line.startsWith("#")) continue
     const colon = line.indexOf(":")
