@@ -237,14 +237,7 @@ export class Machine {
         )
       }
       this.shiftInflight()
-      const resume = head.resume
-      if (resume === undefined) continue // its caller was interrupted or timed out; the reply keeps the order
-      head.resume = undefined
-      if (value instanceof Resp.ErrorReply) {
-        resume(Exit.fail(ClusterError.fromReply(value.message, { host: this.host, port: this.port, command: nameOf(head.name) })), head.index)
-      } else {
-        resume(Exit.succeed(value), head.index)
-      }
+      this.answer(head, value)
       // Effect 4 runs the resumed fiber right here: it may have closed this connection.
       if (this.dead !== undefined) return
     }
@@ -295,15 +288,21 @@ export class Machine {
       }
       this.shiftInflight()
       this.expecting.delete(head)
-      const resume = head.resume
-      if (resume === undefined) continue
-      head.resume = undefined
-      if (value instanceof Resp.ErrorReply) {
-        resume(Exit.fail(ClusterError.fromReply(value.message, { host: this.host, port: this.port, command: nameOf(head.name) })), head.index)
-      } else {
-        resume(Exit.succeed(value), head.index)
-      }
+      this.answer(head, value)
       if (this.dead !== undefined) return
+    }
+  }
+
+  /** Hands the reply to the command it answers (already taken off `inflight`). */
+  answer(head: Pending, value: Resp.RespValue): void {
+    const resume = head.resume
+    // Its caller was interrupted or timed out: the reply only keeps the order.
+    if (resume === undefined) return
+    head.resume = undefined
+    if (value instanceof Resp.ErrorReply) {
+      resume(Exit.fail(ClusterError.fromReply(value.message, { host: this.host, port: this.port, command: nameOf(head.name) })), head.index)
+    } else {
+      resume(Exit.succeed(value), head.index)
     }
   }
 
