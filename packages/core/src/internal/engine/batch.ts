@@ -31,7 +31,7 @@ import { ReplyShape } from "../command/reply.js"
 import { failureOf } from "../wire/exit.js"
 import * as Deadline from "../deadline.js"
 import type { Lifecycle } from "./lifecycle.js"
-import { ranScript, recoveryOf } from "./recovery.js"
+import { ranScript, recoveryOf, refreshFor } from "./recovery.js"
 import { Retries } from "./retry.js"
 import type { RetryKind } from "./retry.js"
 import type { TopologyEngine } from "./topology.js"
@@ -582,7 +582,7 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
         const recovery = recoveryOf(error, { readOnly: false, ran: ranInExec.has(error) })
         if (options.life.closed && recovery._tag !== "Fail") return yield* Effect.fail(options.life.closedError("MULTI"))
         if (recovery._tag === "Fail") {
-          if (recovery.refresh !== undefined) topology.requestRefresh(recovery.refresh)
+          yield* refreshFor(topology, recovery)
           return yield* Effect.fail(error)
         }
         if (recovery._tag === "Redirect") {
@@ -595,11 +595,7 @@ export const make = (pool: ConnectionPool, topology: TopologyEngine, options: Ba
         }
         target = undefined
         asking = false
-        const refresh = recovery.refresh
-        if (refresh !== undefined) {
-          if (recovery.awaitRefresh) yield* Effect.result(topology.refresh(refresh))
-          else topology.requestRefresh(refresh)
-        }
+        yield* refreshFor(topology, recovery)
         if (!(yield* retries.wait(recovery.kind, error))) return yield* Effect.fail(error)
       }
     })

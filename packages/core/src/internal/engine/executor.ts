@@ -24,7 +24,7 @@ import type { ConnectionPool, PoolError } from "./pool.js"
 import { ReplyShape } from "../command/reply.js"
 import * as Deadline from "../deadline.js"
 import type { Lifecycle } from "./lifecycle.js"
-import { ranScript, recoveryOf } from "./recovery.js"
+import { ranScript, recoveryOf, refreshFor } from "./recovery.js"
 import { Retries } from "./retry.js"
 import type { TopologyEngine } from "./topology.js"
 
@@ -182,14 +182,8 @@ export const make = (
         )
       }
       case "Retry": {
-        const refresh = recovery.refresh
-        const before = refresh === undefined
-          ? Effect.void
-          : recovery.awaitRefresh
-          ? Effect.result(topology.refresh(refresh))
-          : Effect.sync(() => topology.requestRefresh(refresh))
         return Effect.gen(function*() {
-          yield* before
+          yield* refreshFor(topology, recovery)
           const again = yield* state.wait(recovery.kind, error)
           if (life.closed) return yield* Effect.fail(life.closedError(command.name))
           if (!again) return yield* Effect.fail(error)
@@ -197,8 +191,7 @@ export const make = (
         })
       }
       case "Fail":
-        if (recovery.refresh !== undefined) topology.requestRefresh(recovery.refresh)
-        return Effect.fail(error)
+        return Effect.andThen(refreshFor(topology, recovery), Effect.fail(error))
     }
   }
 

@@ -5,9 +5,11 @@
  *
  * @internal
  */
+import { Effect } from "effect"
 import type * as ClusterError from "../../ClusterError.js"
 import type { RefreshReason } from "../../Topology.js"
 import type { RetryKind } from "./retry.js"
+import type { TopologyEngine } from "./topology.js"
 
 /**
  * The decision about one failure.
@@ -99,6 +101,22 @@ export const recoveryOf = (error: ClusterError.RedisClusterError, attempted: Att
     default:
       return final
   }
+}
+
+/**
+ * The topology refresh that goes with `recovery`: awaited when the error says the map is wrong
+ * (`awaitRefresh`), otherwise only requested; nothing for a redirect (`followRedirect` does its own).
+ *
+ * @since 0.1.0
+ * @category decisions
+ */
+export const refreshFor = (topology: Pick<TopologyEngine, "refresh" | "requestRefresh">, recovery: Recovery): Effect.Effect<void> => {
+  if (recovery._tag === "Redirect") return Effect.void
+  const reason = recovery.refresh
+  if (reason === undefined) return Effect.void
+  return recovery._tag === "Retry" && recovery.awaitRefresh
+    ? Effect.asVoid(Effect.result(topology.refresh(reason)))
+    : Effect.sync(() => topology.requestRefresh(reason))
 }
 
 /** Scripts and functions that may write; their `_RO` forms cannot. */

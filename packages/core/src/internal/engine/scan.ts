@@ -24,7 +24,7 @@ import type { ClusterNode } from "../../Topology.js"
 import { Command, READONLY, scanArgs as matchCountArgs } from "../command/command.js"
 import * as R from "../command/reply.js"
 import { ReplyShape } from "../command/reply.js"
-import { recoveryOf } from "./recovery.js"
+import { recoveryOf, refreshFor } from "./recovery.js"
 import type { Retries } from "./retry.js"
 import type { TopologyEngine } from "./topology.js"
 
@@ -145,7 +145,7 @@ export const make = (deps: ScanDeps) => {
         const error = result.failure
         const recovery = recoveryOf(error, { readOnly: true })
         if (recovery._tag === "Fail") {
-          if (recovery.refresh !== undefined) deps.topology.requestRefresh(recovery.refresh)
+          yield* refreshFor(deps.topology, recovery)
           return yield* Effect.fail(error)
         }
         // The master may have died, been demoted or lost its slots: a cursor only means something
@@ -237,16 +237,15 @@ export const make = (deps: ScanDeps) => {
         const error = result.failure
         const recovery = recoveryOf(error, { readOnly: true })
         if (recovery._tag === "Fail") {
-          if (recovery.refresh !== undefined) deps.topology.requestRefresh(recovery.refresh)
+          yield* refreshFor(deps.topology, recovery)
           return yield* Effect.fail(error)
         }
         if (error._tag === "MovedError" || error._tag === "AskError") {
           // The map learns of it (MOVED patches it, ASK marks the slot migrating); the walk itself
           // starts again on the slot's node, never on a redirect's target with an old cursor.
           deps.topology.noteRedirect(error)
-        } else if (recovery._tag === "Retry" && recovery.refresh !== undefined) {
-          if (recovery.awaitRefresh) yield* Effect.result(deps.topology.refresh(recovery.refresh))
-          else deps.topology.requestRefresh(recovery.refresh)
+        } else {
+          yield* refreshFor(deps.topology, recovery)
         }
         if (!(yield* retries.wait(recovery._tag === "Retry" ? recovery.kind : "reconnect", error))) return yield* Effect.fail(error)
         node = "master"

@@ -88,7 +88,7 @@ export interface TopologyOptions {
    */
   readonly validateRedirects: boolean
   /** The client's open/closed state (refreshes stop the moment it closes). */
-  readonly life?: Lifecycle | undefined
+  readonly life: Lifecycle
   /** Called for every address that left the map (the blocking pool forgets it). */
   readonly onRetire?: ((address: string) => Effect.Effect<void>) | undefined
   /** Called with every redirect followed (metrics). */
@@ -230,7 +230,7 @@ export const make = (
     let lastStart = -Infinity
     let refreshes = 0
     let movedSinceRefresh = 0
-    let closed = false
+    const life = options.life
     /** Ends the rate-limit wait of the queued refresh (set while it waits). */
     let hurry: Deferred.Deferred<void> | undefined
     let inflight: Deferred.Deferred<TopologySnapshot, ClusterError.RedisClusterError> | undefined
@@ -369,7 +369,7 @@ export const make = (
     /** A refresh that skips the rate limit (joining, and hurrying, the one in flight). */
     const refreshNow = (reason: RefreshReason) =>
       Effect.suspend(() => {
-        if (closed || options.life?.closed === true) return Effect.fail(new ClusterError.ClientClosedError({ command: "CLUSTER SHARDS" }))
+        if (life.closed) return Effect.fail(life.closedError("CLUSTER SHARDS"))
         if (inflight !== undefined) {
           if (hurry !== undefined) Deferred.doneUnsafe(hurry, Exit.void)
           return Deferred.await(inflight)
@@ -381,12 +381,12 @@ export const make = (
       Effect.suspend(() => {
         if (inflight !== undefined) return Deferred.await(inflight)
         // A refresh forked into the closed scope would never run, and its waiters never wake.
-        if (closed || options.life?.closed === true) return Effect.fail(new ClusterError.ClientClosedError({ command: "CLUSTER SHARDS" }))
+        if (life.closed) return Effect.fail(life.closedError("CLUSTER SHARDS"))
         return Effect.flatMap(runRefresh(reason), Deferred.await)
       })
 
     const requestRefresh = (reason: RefreshReason, urgent = false) => {
-      if (closed || options.life?.closed === true) return
+      if (life.closed) return
       // Timeouts also come from merely slow commands: at most one refresh per second for them.
       if (reason === "timeout" && Deadline.now() - lastStart < TIMEOUT_REFRESH_SPACING_MILLIS) return
       if (inflight === undefined) runFork(Effect.asVoid(runRefresh(reason, urgent)))
@@ -447,7 +447,7 @@ export const make = (
       )
     }
     yield* Effect.addFinalizer(() => {
-      closed = true
+      life.close()
       const d = inflight
       return d === undefined ? Effect.void : Effect.asVoid(Deferred.interrupt(d))
     })
@@ -489,8 +489,8 @@ export const make = (
       return Effect.flatMap(
         Effect.result(refreshNow(redirect._tag === "MovedError" ? "moved" : "ask-unknown-node")),
         (): Effect.Effect<Endpoint, ClusterError.UntrustedRedirectError | ClusterError.ClientClosedError> =>
-        options.life?.closed === true
-          ? Effect.fail(new ClusterError.ClientClosedError({ command }))
+        life.closed
+          ? Effect.fail(life.closedError(command))
           : trusted(address)
           ? Effect.succeed(apply(redirect, target))
           : Effect.fail(new ClusterError.UntrustedRedirectError({ slot: redirect.slot, host: target.host, port: target.port, command })))
