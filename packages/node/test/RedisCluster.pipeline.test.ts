@@ -1,21 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { ClusterError } from "@keyslot/core"
 import { Command, RedisCluster, Slot } from "@keyslot/core"
-import { NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Array as Arr, Context, Effect, Fiber, Layer, Option, Result } from "effect"
+import * as Cluster from "./helpers/cluster.js"
+import { Array as Arr, Effect, Fiber, Option, Result } from "effect"
 
 const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 })
 
 const withClient = <A, E>(
   use: (redis: RedisCluster.RedisClusterService, fixture: RedisClusterFixture.ClusterFixture) => Effect.Effect<A, E>,
   config: Partial<RedisCluster.RedisClusterConfig> = {}
-) =>
-  Effect.gen(function*() {
-    const fixture = yield* RedisClusterFixture.RedisClusterFixture
-    const context = yield* Layer.build(NodeRedisCluster.layer({ startupNodes: fixture.startupNodes, commandTimeout: "8 seconds", ...config }))
-    return yield* use(Context.get(context, RedisCluster.RedisCluster), fixture)
-  }).pipe(Effect.provide(Fixture))
+) => Cluster.withClient(Fixture, use, config)
 
 const keyIn = (slot: number, prefix: string, n = 1): Array<string> => {
   const keys: Array<string> = []

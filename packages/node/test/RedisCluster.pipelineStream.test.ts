@@ -1,20 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ClusterError, Command, RedisCluster, Slot } from "@keyslot/core"
-import { NodeRedisCluster } from "@keyslot/node"
 import { RedisClusterFixture } from "@keyslot/test-utils"
-import { Context, Effect, Fiber, Layer, Option, Result, Stream } from "effect"
+import * as Cluster from "./helpers/cluster.js"
+import { Deferred, Effect, Fiber, Option, Result, Stream } from "effect"
 
 const Fixture = RedisClusterFixture.layer({ masters: 3, replicasPerMaster: 1 })
 
 const withClient = <A, E>(
   use: (redis: RedisCluster.RedisClusterService, fixture: RedisClusterFixture.ClusterFixture) => Effect.Effect<A, E>,
   config: Partial<RedisCluster.RedisClusterConfig> = {}
-) =>
-  Effect.gen(function*() {
-    const fixture = yield* RedisClusterFixture.RedisClusterFixture
-    const context = yield* Layer.build(NodeRedisCluster.layer({ startupNodes: fixture.startupNodes, commandTimeout: "8 seconds", ...config }))
-    return yield* use(Context.get(context, RedisCluster.RedisCluster), fixture)
-  }).pipe(Effect.provide(Fixture))
+) => Cluster.withClient(Fixture, use, config)
 
 describe("pipelineStream", { timeout: 90_000 }, () => {
   it.live("20k INCRs over 100 counters in input order; a slot migrating mid-stream leaves every counter exact", () =>
@@ -26,12 +21,14 @@ describe("pipelineStream", { timeout: 90_000 }, () => {
         const owner = yield* fixture.masterOf(moving)
         const target = (yield* fixture.masters).find((m) => m.port !== owner.port)!
         let seen = 0
-        const migrate = yield* Effect.forkChild(Effect.andThen(Effect.sleep("30 millis"), fixture.migrateSlot(moving, target.port)))
+        // The slot starts moving once the stream is under way (not after a guessed delay).
+        const underway = yield* Deferred.make<void>()
+        const migrate = yield* Effect.forkChild(Effect.andThen(Deferred.await(underway), fixture.migrateSlot(moving, target.port)))
         const results = yield* redis.pipelineStream(
           Stream.range(0, total - 1).pipe(Stream.map((i) => Command.incr(counters[i % counters.length]!))),
           { batchSize: 500, inFlight: 3 }
         ).pipe(
-          Stream.tap(() => Effect.sync(() => void seen++)),
+          Stream.tap(() => ++seen === 1000 ? Deferred.succeed(underway, undefined) : Effect.void),
           Stream.runCollect
         )
         yield* Fiber.join(migrate)
@@ -55,11 +52,15 @@ describe("pipelineStream", { timeout: 90_000 }, () => {
         const total = 6_000
         const owner = yield* fixture.masterOf(Slot.slot(counter))
         const target = (yield* fixture.masters).find((m) => m.port !== owner.port)!
-        const migrate = yield* Effect.forkChild(Effect.andThen(Effect.sleep("30 millis"), fixture.migrateSlot(Slot.slot(counter), target.port)))
+        const underway = yield* Deferred.make<void>()
+        const migrate = yield* Effect.forkChild(Effect.andThen(Deferred.await(underway), fixture.migrateSlot(Slot.slot(counter), target.port)))
         const results = yield* redis.pipelineStream(
           Stream.range(0, total - 1).pipe(Stream.map(() => Command.incr(counter))),
           { batchSize: 200, inFlight: 1 }
-        ).pipe(Stream.runCollect)
+        ).pipe(
+          Stream.tap((n) => n === 400 ? Deferred.succeed(underway, undefined) : Effect.void),
+          Stream.runCollect
+        )
         yield* Fiber.join(migrate)
         results.forEach((n, i) => expect(n).toBe(i + 1))
       })))
@@ -111,11 +112,16 @@ describe("pipelineStream", { timeout: 90_000 }, () => {
       Effect.gen(function*() {
         const victim = (yield* fixture.masters)[0]!
         const total = 30_000
-        const kill = yield* Effect.forkChild(Effect.andThen(Effect.sleep("100 millis"), fixture.killNode(victim.port)))
+        const underway = yield* Deferred.make<void>()
+        const kill = yield* Effect.forkChild(Effect.andThen(Deferred.await(underway), fixture.killNode(victim.port)))
+        let seen = 0
         const out = yield* redis.pipelineStreamSettled(
           Stream.range(0, total - 1).pipe(Stream.map((i) => Command.set(`ps:kill:${i}`, String(i)))),
           { batchSize: 500, inFlight: 2 }
-        ).pipe(Stream.runCollect)
+        ).pipe(
+          Stream.tap(() => ++seen === 2000 ? Deferred.succeed(underway, undefined) : Effect.void),
+          Stream.runCollect
+        )
         yield* Fiber.join(kill)
         expect(out).toHaveLength(total)
         const failures = out.flatMap((r) => Result.isFailure(r) ? [r.failure] : [])

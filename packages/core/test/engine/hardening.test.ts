@@ -134,8 +134,10 @@ describe("a closed client", () => {
       })).pipe(Effect.provide(layer), Scope.provide(scope))
       const key = cluster.keyFor(cluster.masters[0]!)
       cluster.masters[0]!.fail("CLUSTERDOWN", { command: "GET" })
+      const refreshes = cluster.count("CLUSTER SHARDS")
       const fiber = yield* Effect.forkChild(Effect.exit(redis.get(key)))
-      yield* Effect.sleep("50 millis")
+      // Closed once CLUSTERDOWN came back (its refresh has started): the command is retrying.
+      while (cluster.count("CLUSTER SHARDS") === refreshes) yield* Effect.sleep("1 millis")
       const closedAt = performance.now()
       yield* Scope.close(scope, Exit.void)
       const error = failureOf(yield* Fiber.join(fiber).pipe(Effect.timeout("2 seconds")))

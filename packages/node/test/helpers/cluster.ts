@@ -6,13 +6,28 @@
 import { Context, Effect, Layer, Metric } from "effect"
 import { RedisCluster, Slot } from "@keyslot/core"
 import { NodeRedisCluster } from "@keyslot/node"
-import type { RedisClusterFixture } from "@keyslot/test-utils"
+import { RedisClusterFixture } from "@keyslot/test-utils"
 
 const metrics = RedisCluster.metrics
 
 /** A client living in the current scope. */
 export const client = (config: RedisCluster.RedisClusterConfig) =>
   Effect.map(Layer.build(NodeRedisCluster.layer(config)), (context) => Context.get(context, RedisCluster.RedisCluster))
+
+/**
+ * Runs `use` with a client (commandTimeout 8 s unless `config` says otherwise) on a 3+3 cluster
+ * from `fixture`, the layer shared by the tests of one file.
+ */
+export const withClient = <A, E>(
+  fixture: ReturnType<typeof RedisClusterFixture.layer>,
+  use: (redis: RedisCluster.RedisClusterService, fixture: RedisClusterFixture.ClusterFixture) => Effect.Effect<A, E>,
+  config: Partial<RedisCluster.RedisClusterConfig> = {}
+) =>
+  Effect.gen(function*() {
+    const cluster = yield* RedisClusterFixture.RedisClusterFixture
+    const redis = yield* client({ startupNodes: cluster.startupNodes, commandTimeout: "8 seconds", ...config })
+    return yield* use(redis, cluster)
+  }).pipe(Effect.provide(fixture))
 
 const text = (reply: unknown): string => typeof reply === "string" ? reply : String(reply)
 
